@@ -1,0 +1,32 @@
+# The two commands of the course pack (see README.md):
+#   make course   runs every notebook in order (the main job; PROFILE=quick|smoke|full, ARGS="--only 01")
+#   make test     runs the unit tests, nbval over every notebook (smoke profile) and the papermill checks
+# Both create .venv and install the pack into it on first use, and again when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= quick
+ARGS ?=
+
+# The data: $FMNIST_DATA_DIR if set, else a sibling shared/data folder (the CI layout) if there is one;
+# otherwise the loader uses data/ and downloads the official files into it.
+export FMNIST_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data))
+
+.PHONY: course test install clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+course: $(VENV)/.installed
+	$(PY) -m fmnist_helpers run --profile $(PROFILE) $(ARGS)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest $(ARGS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,128 @@
+"""Numbers that describe a dataset: class counts, pixel statistics, class means, embeddings,
+a nearest-mean baseline and exact duplicates between train and test.
+
+Usage:
+    class_count_table(ds)            # DataFrame: class x (train, test)
+    pixel_stats(ds.x_train)          # {"mean": 72.9, "std": 90.0, ...}
+    nearest_mean_accuracy(ds)        # how far a class's average image gets you
+"""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from .data import Dataset
+
+LOOKALIKES: dict[str, tuple[str, ...]] = {
+    "fashion_mnist": ("T-shirt/top", "Shirt", "Pullover", "Coat"),
+    "mnist": ("3", "5", "8", "4", "9"),
+}
+"""Classes that are easy to confuse, by dataset (shown side by side in notebook 01)."""
+
+
+def class_count_table(ds: Dataset) -> pd.DataFrame:
+    """Images per class in train and test, indexed by class name."""
+    k = ds.num_classes
+    return pd.DataFrame(
+        {"train": np.bincount(ds.y_train, minlength=k), "test": np.bincount(ds.y_test, minlength=k)},
+        index=pd.Index(ds.class_names, name="class"),
+    )
+
+
+def pixel_stats(images: np.ndarray) -> dict[str, float]:
+    """Mean, standard deviation, range and share of pure-black pixels (values on the 0-255 scale)."""
+    x = np.asarray(images, dtype=np.float64)
+    return {
+        "mean": float(x.mean()), "std": float(x.std()), "min": float(x.min()), "max": float(x.max()),
+        "zero_fraction": float((x == 0).mean()),
+    }
+
+
+def mean_images(images: np.ndarray, labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    """The average image of each class, shape (num_classes, H, W), on the 0-255 scale."""
+    images = np.asarray(images, dtype=np.float64)
+    out = np.zeros((num_classes, *images.shape[1:]))
+    for c in range(num_classes):
+        members = images[labels == c]
+        if len(members) == 0:
+            raise ValueError(f"class {c} has no images, so it has no mean image")
+        out[c] = members.mean(axis=0)
+    return out
+
+
+def mean_image_similarity(means: np.ndarray, class_names: tuple[str, ...]) -> pd.DataFrame:
+    """Pearson correlation between class mean images: high values flag look-alike classes."""
+    flat = means.reshape(len(means), -1)
+    return pd.DataFrame(np.corrcoef(flat), index=list(class_names), columns=list(class_names))
+
+
+def most_similar_pairs(similarity: pd.DataFrame, top: int = 5) -> pd.DataFrame:
+    """The `top` most correlated pairs of different classes, highest first."""
+    names = list(similarity.index)
+    rows = [(names[i], names[j], similarity.iat[i, j])
+            for i in range(len(names)) for j in range(i + 1, len(names))]
+    df = pd.DataFrame(rows, columns=["class a", "class b", "correlation"])
+    return df.sort_values("correlation", ascending=False, ignore_index=True).head(top)
+
+
+def nearest_mean_predictions(ds: Dataset) -> np.ndarray:
+    """Label each test image with the class whose mean training image is closest (Euclidean)."""
+    means = mean_images(ds.x_train, ds.y_train, ds.num_classes).reshape(ds.num_classes, -1)
+    x = ds.x_test.reshape(len(ds.x_test), -1).astype(np.float64)
+    # squared distance = |x|^2 - 2 x.m + |m|^2; |x|^2 is the same for every class, so drop it
+    return (x @ means.T * 2 - (means**2).sum(axis=1)).argmax(axis=1)
+
+
+def nearest_mean_accuracy(ds: Dataset) -> float:
+    """Test accuracy of the nearest-mean classifier: how far a class's average image gets you."""
+    return float((nearest_mean_predictions(ds) == ds.y_test).mean())
+
+
+def per_class_accuracy(y_true: np.ndarray, y_pred: np.ndarray, class_names: tuple[str, ...]) -> pd.Series:
+    """Share of each class's images that were labelled correctly."""
+    acc = [(y_pred[y_true == c] == c).mean() if (y_true == c).any() else np.nan for c in range(len(class_names))]
+    return pd.Series(acc, index=list(class_names), name="accuracy")
+
+
+def pca_2d(images: np.ndarray, seed: int = 42) -> tuple[np.ndarray, np.ndarray]:
+    """Project images onto their first two principal components; returns (points, explained ratio)."""
+    from sklearn.decomposition import PCA
+
+    pca = PCA(n_components=2, random_state=seed)
+    points = pca.fit_transform(np.asarray(images, dtype=np.float32).reshape(len(images), -1) / 255.0)
+    return points, pca.explained_variance_ratio_
+
+
+def tsne_2d(images: np.ndarray, seed: int = 42, perplexity: float = 30.0) -> np.ndarray:
+    """t-SNE of images (after a 50-component PCA, the usual speed-up); use a few thousand at most."""
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    x = np.asarray(images, dtype=np.float32).reshape(len(images), -1) / 255.0
+    n_comp = min(50, len(x) - 1, x.shape[1])
+    reduced = PCA(n_components=n_comp, random_state=seed).fit_transform(x)
+    perplexity = min(perplexity, (len(x) - 1) / 3)
+    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(reduced)
+
+
+def stratified_sample(labels: np.ndarray, n: int, seed: int = 42) -> np.ndarray:
+    """Indices of `n` images with (as near as possible) the same number from each class, sorted."""
+    rng = np.random.default_rng(seed)
+    classes = np.unique(labels)
+    per = int(np.ceil(n / len(classes)))
+    picked = [rng.permutation(np.flatnonzero(labels == c))[:per] for c in classes]
+    return np.sort(rng.permutation(np.concatenate(picked))[:n])
+
+
+def first_of_each_class(labels: np.ndarray, per_class: int, num_classes: int = 10) -> np.ndarray:
+    """Indices of the first `per_class` images of every class, ordered class by class."""
+    return np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(num_classes)])
+
+
+def exact_duplicates(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Indices into `b` of images that also appear, byte for byte, in `a`."""
+    seen = {hashlib.blake2b(img.tobytes(), digest_size=16).digest() for img in a}
+    return np.array([i for i, img in enumerate(b)
+                     if hashlib.blake2b(img.tobytes(), digest_size=16).digest() in seen], dtype=np.int64)

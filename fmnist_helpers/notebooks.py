@@ -1,0 +1,106 @@
+"""Keep the notebooks in git clean: no outputs except the ones nbval checks, no execution counts,
+no stale metadata, and a `parameters` cell in every notebook.
+
+A cell whose source contains `# NBVAL_CHECK_OUTPUT` keeps its output in git: nbval compares it
+on every test run, so it must be deterministic and the same in every profile (shapes, counts).
+nbval skips a cell without an execution count, so checked cells keep one: 1, 2, 3... in order.
+
+Usage:
+    hygiene_problems(Path("notebooks/01_exploration.ipynb"))   # [] when clean
+    tidy_notebook(nb)                                          # strip what must not be stored
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+
+CHECK_MARK = "NBVAL_CHECK_OUTPUT"
+NOTEBOOK_METADATA = {"kernelspec", "language_info"}
+LANGUAGE_INFO = {"name"}
+CELL_METADATA = {"tags"}
+NOTEBOOK_NAME = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+
+
+def course_notebooks(folder: Path) -> list[Path]:
+    """The numbered notebooks (`NN_name.ipynb`) of a folder, in course order."""
+    return sorted(p for p in Path(folder).glob("*.ipynb") if NOTEBOOK_NAME.match(p.name))
+
+
+def is_checked(cell) -> bool:
+    """Whether nbval compares this cell's output (`# NBVAL_CHECK_OUTPUT` in a code cell)."""
+    return cell.get("cell_type") == "code" and CHECK_MARK in "".join(cell.get("source", ""))
+
+
+def has_parameters_cell(nb) -> bool:
+    return any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
+
+
+def hygiene_problems(path: Path) -> list[str]:
+    """Everything about a stored notebook that breaks the pack's rules, one line each."""
+    nb = nbformat.read(path, as_version=4)
+    problems = []
+    if not has_parameters_cell(nb):
+        problems.append("no cell is tagged 'parameters' (papermill needs one)")
+    extra = set(nb.metadata) - NOTEBOOK_METADATA
+    if extra:
+        problems.append(f"stale notebook metadata: {sorted(extra)}")
+    extra_lang = set(nb.metadata.get("language_info", {})) - LANGUAGE_INFO
+    if extra_lang:
+        problems.append(f"stale language_info metadata: {sorted(extra_lang)}")
+    for i, cell in enumerate(nb.cells):
+        extra_cell = set(cell.get("metadata", {})) - CELL_METADATA
+        if extra_cell:
+            problems.append(f"cell {i}: stale cell metadata {sorted(extra_cell)}")
+        if cell.cell_type != "code":
+            continue
+        if cell.get("execution_count") is not None and not is_checked(cell):
+            problems.append(f"cell {i}: stored execution count {cell.execution_count}")
+        if is_checked(cell) and cell.get("outputs") and cell.get("execution_count") is None:
+            problems.append(f"cell {i}: checked cell has outputs but no execution count (nbval would skip it)")
+        outputs = cell.get("outputs", [])
+        if outputs and not is_checked(cell):
+            problems.append(f"cell {i}: stores outputs but is not marked {CHECK_MARK}")
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                problems.append(f"cell {i}: stores stderr output")
+    return problems
+
+
+def tidy_notebook(nb) -> None:
+    """Strip outputs and execution counts of unchecked cells, stderr and stale metadata, in place;
+    number the checked cells 1, 2, 3... so that nbval runs them."""
+    nb.metadata = {k: v for k, v in nb.metadata.items() if k in NOTEBOOK_METADATA}
+    if "language_info" in nb.metadata:
+        nb.metadata["language_info"] = {k: v for k, v in nb.metadata["language_info"].items() if k in LANGUAGE_INFO}
+    checked = 0
+    for cell in nb.cells:
+        cell.metadata = {k: v for k, v in cell.get("metadata", {}).items() if k in CELL_METADATA}
+        if cell.cell_type != "code":
+            continue
+        if not is_checked(cell):
+            cell.execution_count = None
+            cell.outputs = []
+            continue
+        checked += 1
+        cell.execution_count = checked
+        cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        for out in cell.outputs:
+            if "execution_count" in out:
+                out["execution_count"] = checked
+
+
+def copy_checked_outputs(executed, source) -> int:
+    """Copy the outputs of checked cells from an executed copy into the source notebook; returns the count."""
+    if len(executed.cells) < len(source.cells):
+        raise ValueError("the executed notebook has fewer cells than its source")
+    # papermill inserts an injected-parameters cell; match cells by id, falling back to source text
+    by_id = {c.get("id"): c for c in executed.cells}
+    copied = 0
+    for cell in source.cells:
+        if not is_checked(cell):
+            continue
+        match = by_id.get(cell.get("id")) or next(c for c in executed.cells if c.source == cell.source)
+        cell.outputs = match.outputs
+        copied += 1
+    return copied

@@ -1,0 +1,48 @@
+"""pytest plumbing for the course's tests (loaded by `-p fmnist_helpers.pytest_plugin` in pyproject.toml).
+
+- Notebooks run in the `smoke` profile unless `$FMNIST_PROFILE` says otherwise (nbval cannot inject
+  parameters, so the profile reaches the kernel through the environment).
+- nbval ignores stderr when it compares checked cells: TensorFlow writes start-up logs there that
+  differ between machines and are no part of a notebook's result.
+- The terminal summary lists each notebook's total run time under nbval.
+"""
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+
+_durations: dict[str, float] = defaultdict(float)
+
+
+def _drop_stderr(transform):
+    def transform_without_stderr(outputs):
+        kept = [o for o in outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        return transform(kept)
+
+    return transform_without_stderr
+
+
+def pytest_configure(config) -> None:
+    os.environ.setdefault("FMNIST_PROFILE", "smoke")
+    try:
+        import nbval.plugin
+    except ImportError:  # nbval is a dependency; without it notebooks are simply not collected
+        return
+    if not getattr(nbval.plugin.transform_streams_for_comparison, "_drops_stderr", False):
+        patched = _drop_stderr(nbval.plugin.transform_streams_for_comparison)
+        patched._drops_stderr = True
+        nbval.plugin.transform_streams_for_comparison = patched
+
+
+def pytest_runtest_logreport(report) -> None:
+    path = report.nodeid.split("::")[0]
+    if path.endswith(".ipynb"):
+        _durations[path] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _durations:
+        return
+    terminalreporter.section(f"notebook times under nbval (profile {os.environ.get('FMNIST_PROFILE')})")
+    for path, seconds in sorted(_durations.items()):
+        terminalreporter.write_line(f"{seconds:7.1f} s  {path}")
