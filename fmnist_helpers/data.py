@@ -190,15 +190,21 @@ def _not_found_message(spec: DatasetSpec, data_dir, reason: str) -> str:
 
 # ---------------------------------------------------------------- verifying and decoding
 
+GZIP_MAGIC = b"\x1f\x8b"
+KEEP_ADVICE = "Replace it with the official file (it was left untouched)."
+
+
 def _read_decompressed(path: Path) -> bytes:
+    """The file's bytes, gunzipped when they start with the gzip magic (whatever the file's name)."""
     try:
-        if path.suffix == ".gz":
+        with open(path, "rb") as fh:
+            gzipped = fh.read(2) == GZIP_MAGIC
+        if gzipped:
             with gzip.open(path, "rb") as fh:
                 return fh.read()
         return path.read_bytes()
     except (OSError, EOFError, zlib.error) as err:
-        raise DataFileError(f"{path}: cannot be decompressed ({err}); the file is truncated or corrupted. "
-                            f"Replace it with the official file (it was left untouched).") from err
+        raise DataFileError(f"{path}: cannot be decompressed ({err}); the file is truncated or corrupted.") from err
 
 
 def _identify(digest: str) -> str | None:
@@ -218,8 +224,7 @@ def read_verified(path: Path, spec: FileSpec, title: str = "") -> tuple[np.ndarr
         what = f"it is {other}" if other else "it is corrupted, truncated or not the official file"
         raise DataFileError(
             f"{path}: content does not match the official {title} {spec.name} "
-            f"(SHA-256 of the decompressed data is {digest[:16]}…, expected {spec.sha256[:16]}…): {what}. "
-            f"Replace it with the official file (it was left untouched)."
+            f"(SHA-256 of the decompressed data is {digest[:16]}…, expected {spec.sha256[:16]}…): {what}."
         )
     try:
         array = parse_idx(raw, name=str(path), expected_magic=spec.magic, expected_shape=spec.shape)
@@ -275,7 +280,10 @@ def load_file(source: Path, spec: FileSpec, dataset_key: str, title: str = "") -
     cached = _load_cached(source, spec, dataset_key)
     if cached is not None:
         return cached
-    array, _ = read_verified(source, spec, title)
+    try:
+        array, _ = read_verified(source, spec, title)
+    except DataFileError as err:
+        raise DataFileError(f"{err} {KEEP_ADVICE}") from None
     _store_cache(source, spec, dataset_key, array)
     return array
 

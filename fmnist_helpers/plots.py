@@ -78,7 +78,9 @@ def class_distribution(counts: pd.DataFrame, title: str = "Images per class") ->
     g = sns.catplot(data=long, x=cls, y="images", col="split", kind="bar", hue=cls, palette=PALETTE,
                     legend=False, sharey=False, height=3.2, aspect=1.5)
     g.set_xticklabels(rotation=45, ha="right")
-    g.set_axis_labels("class", "number of images")
+    for ax in g.axes.flat:  # the panels have their own y scales, so each gets its own label
+        ax.set_xlabel("class")
+        ax.set_ylabel("number of images")
     g.set_titles("{col_name}")
     g.figure.suptitle(title, y=1.04)
     return g.figure

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+
+from fmnist_helpers import preprocess
+
+
+def test_scale_maps_bytes_to_float32_between_0_and_1():
+    x = preprocess.scale(np.array([[0, 51, 255]], dtype=np.uint8))
+    assert x.dtype == np.float32 and np.allclose(x, [[0.0, 0.2, 1.0]]) and x.max() == 1.0
+
+
+def test_scale_refuses_already_scaled_input():
+    with pytest.raises(TypeError, match="expects uint8"):
+        preprocess.scale(np.zeros(3, dtype=np.float32))
+
+
+def test_add_channel_appends_one_axis_once():
+    x = np.zeros((5, 28, 28))
+    assert preprocess.add_channel(x).shape == (5, 28, 28, 1)
+    assert preprocess.add_channel(preprocess.add_channel(x)).shape == (5, 28, 28, 1)
+    with pytest.raises(ValueError, match=r"expected images of shape \(N, height, width\)"):
+        preprocess.add_channel(np.zeros(5))
+
+
+def test_to_model_input_scales_and_adds_the_channel():
+    x = preprocess.to_model_input(np.full((2, 28, 28), 255, dtype=np.uint8))
+    assert x.shape == (2, 28, 28, 1) and x.dtype == np.float32 and x.max() == 1.0
+
+
+def test_one_hot_marks_the_label_position():
+    assert preprocess.one_hot(np.array([2, 0]), 3).tolist() == [[0, 0, 1], [1, 0, 0]]
+
+
+@pytest.mark.parametrize("labels, message", [
+    (np.array([0, 10]), r"labels must lie in 0..9"),
+    (np.array([-1]), r"labels must lie in 0..9"),
+    (np.array([[1]]), "1-D array of integer labels"),
+    (np.array([0.5]), "1-D array of integer labels"),
+])
+def test_one_hot_rejects_bad_labels(labels, message):
+    with pytest.raises(ValueError, match=message):
+        preprocess.one_hot(labels, 10)
+
+
+def test_pipeline_batches_in_order_without_shuffle():
+    x = preprocess.to_model_input(np.arange(10, dtype=np.uint8)[:, None, None].repeat(28, 1).repeat(28, 2))
+    y = np.arange(10, dtype=np.uint8)
+    batches = list(preprocess.make_dataset(x, y, batch_size=4).as_numpy_iterator())
+    assert [len(b[1]) for b in batches] == [4, 4, 2]
+    assert np.concatenate([b[1] for b in batches]).tolist() == list(range(10))
+    assert batches[0][0].shape == (4, 28, 28, 1)
+
+
+def test_pipeline_shuffle_is_reproducible_from_the_seed():
+    x, y = np.zeros((64, 28, 28, 1), np.float32), np.arange(64)
+
+    def order(seed):
+        return np.concatenate([b[1] for b in preprocess.make_dataset(x, y, 16, shuffle=True, seed=seed)
+                               .as_numpy_iterator()]).tolist()
+
+    assert order(3) == order(3) and order(3) != order(4) and sorted(order(3)) == list(range(64))
+
+
+def test_pipeline_can_one_hot_the_labels():
+    _, yb = next(iter(preprocess.make_dataset(np.zeros((4, 28, 28, 1), np.float32), np.array([0, 1, 2, 3]),
+                                              batch_size=4, num_classes=10)))
+    assert yb.shape == (4, 10)
+
+
+def test_pipeline_rejects_mismatched_lengths_and_bad_batch_sizes():
+    with pytest.raises(ValueError, match="x has 3 images but y has 2 labels"):
+        preprocess.make_dataset(np.zeros((3, 28, 28, 1), np.float32), np.zeros(2, int))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        preprocess.make_dataset(np.zeros((3, 28, 28, 1), np.float32), np.zeros(3, int), batch_size=0)
+
+
+def test_augmentation_changes_training_images_but_not_inference():
+    rng = np.random.default_rng(0)
+    x = rng.random((8, 28, 28, 1)).astype(np.float32)
+    aug = preprocess.augmentation(flip=True, shift=0.2, seed=1)
+    assert not np.allclose(aug(x, training=True).numpy(), x)
+    assert np.array_equal(aug(x, training=False).numpy(), x)
+
+
+def test_augmentation_inside_the_pipeline_keeps_shapes_and_labels():
+    x, y = np.ones((6, 28, 28, 1), np.float32), np.arange(6)
+    xb, yb = next(iter(preprocess.make_dataset(x, y, 6, augment=preprocess.augmentation(seed=0))))
+    assert xb.shape == (6, 28, 28, 1) and yb.numpy().tolist() == list(range(6))
+
+
+def test_augmentation_rejects_out_of_range_strengths():
+    with pytest.raises(ValueError, match=r"shift must lie in \[0, 0.5\]"):
+        preprocess.augmentation(shift=2.0)
