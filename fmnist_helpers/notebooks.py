@@ -62,8 +62,8 @@ def hygiene_problems(path: Path) -> list[str]:
         outputs = cell.get("outputs", [])
         if outputs and not is_checked(cell):
             problems.append(f"cell {i}: stores outputs but is not marked {CHECK_MARK}")
-            if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                problems.append(f"cell {i}: stores stderr output")
+        if any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in outputs):
+            problems.append(f"cell {i}: stores stderr output")
     return problems
 
 

@@ -4,7 +4,8 @@
   parameters, so the profile reaches the kernel through the environment).
 - nbval ignores stderr when it compares checked cells: TensorFlow writes start-up logs there that
   differ between machines and are no part of a notebook's result.
-- The terminal summary lists each notebook's total run time under nbval.
+- The terminal summary lists each notebook's run time under nbval, and the papermill runs that tests
+  report through `record_notebook_time`.
 """
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ import os
 from collections import defaultdict
 
 _durations: dict[str, float] = defaultdict(float)
+
+
+def record_notebook_time(label: str, seconds: float) -> None:
+    """Add a notebook run made by a test (e.g. through papermill) to the closing list of times."""
+    _durations[label] += seconds
 
 
 def _drop_stderr(transform):
@@ -43,6 +49,6 @@ def pytest_runtest_logreport(report) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     if not _durations:
         return
-    terminalreporter.section(f"notebook times under nbval (profile {os.environ.get('FMNIST_PROFILE')})")
+    terminalreporter.section(f"notebook run times (nbval and papermill, profile {os.environ.get('FMNIST_PROFILE')})")
     for path, seconds in sorted(_durations.items()):
         terminalreporter.write_line(f"{seconds:7.1f} s  {path}")

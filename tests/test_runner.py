@@ -1,0 +1,188 @@
+import json
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from fmnist_helpers.cli import main
+from fmnist_helpers.pytest_plugin import record_notebook_time
+from fmnist_helpers.results import load_results
+from fmnist_helpers.runner import CourseRunError, parse_param, run_course, select_notebooks
+
+MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def _quiet(_msg):
+    pass
+
+
+# ----------------------------------------------------------------- arguments
+
+@pytest.mark.parametrize("item, expected", [
+    ("dataset=mnist", ("dataset", "mnist")), ("seed=7", ("seed", 7)), ("rate=0.5", ("rate", 0.5)),
+    ("data_dir=None", ("data_dir", None)), ("flag=True", ("flag", True)), ("name=a=b", ("name", "a=b")),
+])
+def test_parse_param_reads_python_literals_and_plain_strings(item, expected):
+    assert parse_param(item) == expected
+
+
+@pytest.mark.parametrize("item", ["dataset", "=mnist", "1x=2"])
+def test_parse_param_rejects_malformed_items(item):
+    with pytest.raises(CourseRunError, match="not of the form key=value"):
+        parse_param(item)
+
+
+def test_select_notebooks_by_number_stem_or_name(tmp_path):
+    paths = [tmp_path / "01_exploration.ipynb", tmp_path / "02_preprocessing.ipynb"]
+    assert select_notebooks(paths, ["02"]) == paths[1:]
+    assert select_notebooks(paths, ["exploration", "02_preprocessing"]) == paths
+    assert select_notebooks(paths, None) == paths
+    with pytest.raises(CourseRunError, match="--only '07' matches no notebook; choose from: 01_exploration, 02_"):
+        select_notebooks(paths, ["07"])
+
+
+def test_unknown_parameter_lists_the_declared_ones(tmp_path):
+    with pytest.raises(CourseRunError, match="unknown parameter.*datset.*accepted: data_dir, dataset, seed"):
+        run_course("smoke", only=["01"], params={"datset": "mnist"}, output_dir=tmp_path, report=_quiet,
+                   progress=False)
+
+
+def test_profile_and_output_dir_cannot_be_set_as_parameters(tmp_path):
+    with pytest.raises(CourseRunError, match="set profile with --profile / --output-dir, not -p"):
+        run_course("smoke", params={"profile": "full"}, output_dir=tmp_path, report=_quiet)
+
+
+def test_unknown_profile_lists_the_accepted_ones(tmp_path):
+    with pytest.raises(CourseRunError, match="profile 'fast' is not accepted; choose one of: smoke, quick, full"):
+        run_course("fast", output_dir=tmp_path, report=_quiet)
+
+
+# ----------------------------------------------------------------- execution on a tiny notebook
+
+@pytest.fixture
+def tiny_course(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    params = new_code_cell("profile = None\noutput_dir = None\nx = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[params, new_code_cell("assert x != 13, 'x must not be 13'\nprint('x is', x)")],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, folder / "01_tiny.ipynb")
+    return folder, tmp_path / "build"
+
+
+def _run(course, **kwargs):
+    folder, out = course
+    return run_course("smoke", notebook_dir=folder, output_dir=out, report=_quiet, progress=False, **kwargs)
+
+
+def test_executes_exports_html_and_writes_the_index(tiny_course):
+    (outcome,) = _run(tiny_course, params={"x": 2})
+    out = tiny_course[1]
+    assert outcome.status == "ran"
+    executed = nbformat.read(out / "01_tiny.ipynb", as_version=4)
+    assert "x is 2" in executed.cells[-1].outputs[0].text
+    assert (out / "01_tiny.html").is_file() and "01_tiny.html" in (out / "index.html").read_text()
+    assert json.loads((out / "runs.json").read_text())["01_tiny"]["params"]["x"] == 2
+
+
+def test_rerun_with_the_same_parameters_is_skipped_and_force_reruns(tiny_course):
+    _run(tiny_course)
+    assert [o.status for o in _run(tiny_course)] == ["skipped"]
+    assert [o.status for o in _run(tiny_course, force=True)] == ["ran"]
+
+
+def test_changed_parameters_run_again(tiny_course):
+    _run(tiny_course)
+    assert [o.status for o in _run(tiny_course, params={"x": 5})] == ["ran"]
+
+
+def test_a_failing_cell_stops_the_run_naming_notebook_and_cell(tiny_course):
+    with pytest.raises(CourseRunError) as err:
+        _run(tiny_course, params={"x": 13})
+    assert "01_tiny.ipynb failed in cell" in str(err.value) and "x must not be 13" in str(err.value)
+    out = tiny_course[1]
+    assert (out / "01_tiny.failed.ipynb").is_file() and not (out / "01_tiny.ipynb").exists()
+    assert json.loads((out / "runs.json").read_text())["01_tiny"]["status"] == "failed"
+    assert [o.status for o in _run(tiny_course, params={"x": 3})] == ["ran"]
+    assert not (out / "01_tiny.failed.ipynb").exists()
+
+
+def test_cli_reports_a_failure_with_exit_code_1(tiny_course, capsys, monkeypatch):
+    monkeypatch.setattr("fmnist_helpers.runner.notebooks_dir", lambda: tiny_course[0])
+    assert main(["run", "--profile", "smoke", "--output-dir", str(tiny_course[1]), "-p", "x=13", "--no-progress"]) == 1
+    assert "error: 01_tiny.ipynb failed in cell" in capsys.readouterr().err
+
+
+def test_cli_rejects_an_unknown_profile():
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--profile", "turbo"])
+    assert exit_info.value.code == 2
+
+
+def test_cli_tidy_check_passes_on_the_stored_notebooks(capsys):
+    assert main(["tidy", "--check"]) == 0 and capsys.readouterr().out == ""
+
+
+# ----------------------------------------------------------------- the real notebooks under papermill
+
+@pytest.fixture(scope="module")
+def mnist_run(tmp_path_factory):
+    """Notebooks 01 and 02 executed by the course runner on MNIST, smoke profile."""
+    out = tmp_path_factory.mktemp("course-mnist")
+    outcomes = run_course("smoke", only=["01", "02"], params={"dataset": "mnist"}, output_dir=out,
+                          report=_quiet, progress=False)
+    for o in outcomes:
+        record_notebook_time(f"papermill: {o.notebook} (dataset=mnist)", o.wall_s)
+    return out, outcomes
+
+
+def test_papermill_run_on_mnist_records_its_class_counts(mnist_run):
+    out, outcomes = mnist_run
+    assert [o.status for o in outcomes] == ["ran", "ran"]
+    rec = load_results(out, "01_exploration")
+    assert rec["complete"] and rec["params"]["dataset"] == "mnist" and rec["params"]["profile"] == "smoke"
+    fig = rec["figures"]
+    assert list(fig["class_counts_train"].values()) == MNIST_TRAIN_COUNTS
+    assert list(fig["class_counts_test"].values()) == MNIST_TEST_COUNTS
+    assert fig["image_shape"] == [28, 28] and round(fig["pixel_mean_train"], 4) == 0.1307
+    assert fig["nearest_mean_accuracy"]["mnist"] > fig["nearest_mean_accuracy"]["fashion_mnist"]
+
+
+def test_papermill_run_on_mnist_records_the_study_split_sizes(mnist_run):
+    fig = load_results(mnist_run[0], "02_preprocessing")["figures"]
+    assert fig["splits"] == {"wits": {"train": 48000, "validation": 12000, "test": 10000},
+                             "uw": {"train": 55000, "validation": 5000, "test": 10000},
+                             "kh": {"train": 60000, "validation": 10000, "test": 10000}}
+    assert fig["folds"] == [{"train": 40000, "validation": 20000, "test": 10000}] * 3
+    assert fig["model_input_shape"] == [28, 28, 1] and fig["batches_per_epoch"] == 375
+    assert fig["leak_free"] is True and fig["test_duplicates_in_train"] == 0
+    # the stratified wits hold-out keeps MNIST's class proportions: 20% of each class
+    assert list(fig["val_class_counts_wits"].values()) == pytest.approx(
+        list(np.array(MNIST_TRAIN_COUNTS) * 0.2), abs=1)
+
+
+def test_papermill_run_writes_html_and_an_index(mnist_run):
+    out, _ = mnist_run
+    index = (out / "index.html").read_text()
+    for stem in ("01_exploration", "02_preprocessing"):
+        assert (out / f"{stem}.html").stat().st_size > 100_000  # figures are embedded
+        assert f'href="{stem}.html"' in index
+
+
+def test_a_second_run_skips_the_executed_notebooks(mnist_run):
+    out, _ = mnist_run
+    again = run_course("smoke", only=["01", "02"], params={"dataset": "mnist"}, output_dir=out, report=_quiet,
+                       progress=False)
+    assert [o.status for o in again] == ["skipped", "skipped"]
+
+
+def test_a_wrong_dataset_stops_the_notebook_with_the_accepted_values(tmp_path):
+    with pytest.raises(CourseRunError) as err:
+        run_course("smoke", only=["01"], params={"dataset": "cifar10"}, output_dir=tmp_path, report=_quiet,
+                   progress=False)
+    message = str(err.value)
+    assert "01_exploration.ipynb failed in cell" in message
+    assert "dataset='cifar10' is not accepted; choose one of: 'fashion_mnist', 'mnist'" in message
