@@ -15,12 +15,14 @@ from .params import DEFAULT_PROFILE, PROFILES
 
 
 def _run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from .runner import CourseRunError, parse_param, run_course
 
     try:
         params = dict(parse_param(p) for p in args.param)
         outcomes = run_course(args.profile, only=args.only, params=params, force=args.force,
-                              output_dir=args.output_dir, progress=not args.no_progress)
+                              output_dir=args.output_dir, progress=not args.no_progress, report=tqdm.write)
     except CourseRunError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -149,8 +149,8 @@ def accuracy_bars(table: pd.DataFrame, title: str, xlabel: str = "class") -> Fig
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy")
     ax.set_title(title)
-    ax.tick_params(axis="x", rotation=45)
-    ax.legend(title=None)
+    plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    ax.legend(title=None, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
 
