@@ -183,7 +183,7 @@ def run_course(
                 manifest[nb.stem] = asdict(outcome)
                 write_json_atomic(out / "runs.json", manifest)
                 outcomes.append(outcome)
-                write_index(out, profile, outcomes)
+                write_index(out, profile, _manifest_outcomes(manifest))
                 raise
             wall = time.perf_counter() - t0
             _export_html(target, page)
@@ -193,12 +193,17 @@ def run_course(
         write_json_atomic(out / "runs.json", manifest)
         outcomes.append(outcome)
     bar.close()
-    write_index(out, profile, outcomes)
+    write_index(out, profile, _manifest_outcomes(manifest))
     return outcomes
 
 
+def _manifest_outcomes(manifest: dict[str, dict]) -> list[Outcome]:
+    """Every notebook executed in this output folder, by earlier runs too, in course order."""
+    return [Outcome(**manifest[name]) for name in sorted(manifest)]
+
+
 def write_index(out: Path, profile: str, outcomes: Sequence[Outcome]) -> Path:
-    """`index.html`: one row per notebook with its status, wall time and links."""
+    """`index.html`: one row per notebook executed in `out` (this run or earlier), with status, time and links."""
     rows = []
     for o in outcomes:
         links = [f'<a href="{html.escape(o.output)}">notebook</a>']

@@ -172,6 +172,13 @@ def test_papermill_run_writes_html_and_an_index(mnist_run):
         assert f'href="{stem}.html"' in index
 
 
+def test_the_index_keeps_notebooks_from_earlier_runs(mnist_run):
+    out, _ = mnist_run
+    run_course("smoke", only=["02"], params={"dataset": "mnist"}, output_dir=out, report=_quiet, progress=False)
+    index = (out / "index.html").read_text()
+    assert 'href="01_exploration.html"' in index and 'href="02_preprocessing.html"' in index
+
+
 def test_a_second_run_skips_the_executed_notebooks(mnist_run):
     out, _ = mnist_run
     again = run_course("smoke", only=["01", "02"], params={"dataset": "mnist"}, output_dir=out, report=_quiet,
