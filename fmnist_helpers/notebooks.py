@@ -28,6 +28,11 @@ def course_notebooks(folder: Path) -> list[Path]:
     return sorted(p for p in Path(folder).glob("*.ipynb") if NOTEBOOK_NAME.match(p.name))
 
 
+def is_stderr(output) -> bool:
+    """Whether a cell output is the kernel's stderr stream (logs and warnings, never a result)."""
+    return output.get("output_type") == "stream" and output.get("name") == "stderr"
+
+
 def is_checked(cell) -> bool:
     """Whether nbval compares this cell's output (`# NBVAL_CHECK_OUTPUT` in a code cell)."""
     return cell.get("cell_type") == "code" and CHECK_MARK in "".join(cell.get("source", ""))
@@ -62,7 +67,7 @@ def hygiene_problems(path: Path) -> list[str]:
         outputs = cell.get("outputs", [])
         if outputs and not is_checked(cell):
             problems.append(f"cell {i}: stores outputs but is not marked {CHECK_MARK}")
-        if any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in outputs):
+        if any(is_stderr(o) for o in outputs):
             problems.append(f"cell {i}: stores stderr output")
     return problems
 
@@ -84,7 +89,7 @@ def tidy_notebook(nb) -> None:
             continue
         checked += 1
         cell.execution_count = checked
-        cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        cell.outputs = [o for o in cell.outputs if not is_stderr(o)]
         for out in cell.outputs:
             if "execution_count" in out:
                 out["execution_count"] = checked

@@ -21,9 +21,10 @@ def record_notebook_time(label: str, seconds: float) -> None:
 
 
 def _drop_stderr(transform):
+    from .notebooks import is_stderr
+
     def transform_without_stderr(outputs):
-        kept = [o for o in outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-        return transform(kept)
+        return transform([o for o in outputs if not is_stderr(o)])
 
     return transform_without_stderr
 

@@ -178,28 +178,25 @@ def run_course(
             try:
                 _execute(nb, target, nb_params)
             except CourseRunError as err:
-                outcome = Outcome(nb.stem, "failed", time.perf_counter() - t0, nb_params, key,
+                failure = Outcome(nb.stem, "failed", round(time.perf_counter() - t0, 2), nb_params, key,
                                   f"{nb.stem}.failed.ipynb", error=str(err))
-                manifest[nb.stem] = asdict(outcome)
-                write_json_atomic(out / "runs.json", manifest)
-                outcomes.append(outcome)
-                write_index(out, profile, _manifest_outcomes(manifest))
+                _record(out, profile, manifest, outcomes, failure)
                 raise
             wall = time.perf_counter() - t0
             _export_html(target, page)
             outcome = Outcome(nb.stem, "ran", round(wall, 2), nb_params, key, target.name, page.name)
             report(f"{nb.stem}: executed in {wall:.1f} s -> {target}")
-        manifest[nb.stem] = asdict(outcome)
-        write_json_atomic(out / "runs.json", manifest)
-        outcomes.append(outcome)
+        _record(out, profile, manifest, outcomes, outcome)
     bar.close()
-    write_index(out, profile, _manifest_outcomes(manifest))
     return outcomes
 
 
-def _manifest_outcomes(manifest: dict[str, dict]) -> list[Outcome]:
-    """Every notebook executed in this output folder, by earlier runs too, in course order."""
-    return [Outcome(**manifest[name]) for name in sorted(manifest)]
+def _record(out: Path, profile: str, manifest: dict[str, dict], outcomes: list[Outcome], outcome: Outcome) -> None:
+    """Note one notebook's outcome in `runs.json` and refresh the index, so an interrupted run can resume."""
+    manifest[outcome.notebook] = asdict(outcome)
+    write_json_atomic(out / "runs.json", manifest)
+    outcomes.append(outcome)
+    write_index(out, profile, [Outcome(**manifest[name]) for name in sorted(manifest)])
 
 
 def write_index(out: Path, profile: str, outcomes: Sequence[Outcome]) -> Path:
