@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .data import Dataset
+from .evaluation import per_class_accuracy  # noqa: F401  (kept here for notebook 01)
 
 LOOKALIKES: dict[str, tuple[str, ...]] = {
     "fashion_mnist": ("T-shirt/top", "Shirt", "Pullover", "Coat"),
@@ -78,12 +79,6 @@ def nearest_mean_predictions(ds: Dataset) -> np.ndarray:
 def nearest_mean_accuracy(ds: Dataset) -> float:
     """Test accuracy of the nearest-mean classifier: how far a class's average image gets you."""
     return float((nearest_mean_predictions(ds) == ds.y_test).mean())
-
-
-def per_class_accuracy(y_true: np.ndarray, y_pred: np.ndarray, class_names: tuple[str, ...]) -> pd.Series:
-    """Share of each class's images that were labelled correctly."""
-    acc = [(y_pred[y_true == c] == c).mean() if (y_true == c).any() else np.nan for c in range(len(class_names))]
-    return pd.Series(acc, index=list(class_names), name="accuracy")
 
 
 def pca_2d(images: np.ndarray, seed: int = 42) -> tuple[np.ndarray, np.ndarray]:

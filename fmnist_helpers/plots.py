@@ -180,3 +180,198 @@ def fold_composition(counts: pd.DataFrame, title: str = "Class counts in each va
     ax.legend(title="class", fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
+
+
+# -- training and evaluation figures ----------------------------------------------------------------------
+
+SPLIT_COLORS = {"train": "tab:blue", "validation": "tab:orange"}
+RIGHT, WRONG = "tab:blue", "tab:red"
+
+
+def learning_curves(history: pd.DataFrame, title: str = "Learning curves",
+                    metrics: Sequence[str] = ("loss", "accuracy")) -> Figure:
+    """Train vs validation per epoch, one panel per metric, with the final overfitting gap shaded."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.6), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        part = history[history["metric"] == metric]
+        for split, rows in part.groupby("split"):
+            ax.plot(rows["epoch"], rows["value"], marker="o", markersize=3, label=split,
+                    color=SPLIT_COLORS.get(split))
+        wide = part.pivot_table(index="epoch", columns="split", values="value")
+        if {"train", "validation"} <= set(wide.columns):
+            ax.fill_between(wide.index, wide["train"], wide["validation"], color="grey", alpha=0.15,
+                            label="gap")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(metric)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def gap_comparison(histories: dict[str, pd.DataFrame], metric: str = "accuracy",
+                   title: str = "Train vs validation accuracy") -> Figure:
+    """One panel per model, train vs validation `metric`, on a shared y axis: compare overfitting."""
+    fig, axes = plt.subplots(1, len(histories), figsize=(4.6 * len(histories), 3.6), squeeze=False, sharey=True)
+    for ax, (name, history) in zip(axes[0], histories.items()):
+        part = history[history["metric"] == metric]
+        for split, rows in part.groupby("split"):
+            ax.plot(rows["epoch"], rows["value"], marker="o", markersize=3, label=split,
+                    color=SPLIT_COLORS.get(split))
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_heatmap(table: pd.DataFrame, title: str = "Confusion matrix") -> Figure:
+    """Heatmap of a confusion table: counts as integers, or row shares (0-1) as percentages."""
+    normalized = table.to_numpy().dtype.kind == "f"
+    fig, ax = plt.subplots(figsize=(7.5, 6.2))
+    sns.heatmap(table * 100 if normalized else table, annot=True, fmt=".1f" if normalized else "d",
+                cmap="Blues", square=True, ax=ax, annot_kws={"fontsize": 7},
+                cbar_kws={"label": "% of true class" if normalized else "test images"})
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def prediction_gallery(images: np.ndarray, y_true: np.ndarray, proba: np.ndarray, class_names: Sequence[str],
+                       cols: int = 10, title: str = "Predictions on the first test images") -> Figure:
+    """Each image captioned 'predicted (probability)' over 'true'; blue when right, red when wrong."""
+    n = len(images)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.45 * cols, 1.75 * rows + 0.5), squeeze=False)
+    pred = np.asarray(proba).argmax(axis=1)
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.axis("off")
+            continue
+        ok = pred[i] == y_true[i]
+        caption = f"{class_names[pred[i]]} ({proba[i, pred[i]]:.0%})\ntrue: {class_names[int(y_true[i])]}"
+        _image_axes(ax, images[i], caption, color=RIGHT if ok else WRONG)
+    fig.suptitle(f"{title}: blue = correct, red = wrong")
+    fig.tight_layout()
+    return fig
+
+
+def misclassified_gallery(images: np.ndarray, y_true: np.ndarray, proba: np.ndarray, class_names: Sequence[str],
+                          n: int = 20, cols: int = 10, title: str = "Misclassified test images") -> Figure:
+    """The `n` most confident mistakes, captioned as in `prediction_gallery`."""
+    pred = np.asarray(proba).argmax(axis=1)
+    wrong = np.flatnonzero(pred != y_true)
+    order = wrong[np.argsort(-proba[wrong, pred[wrong]], kind="stable")][:n]
+    return prediction_gallery(images[order], y_true[order], proba[order], class_names, cols=cols,
+                              title=f"{title} (most confident first)")
+
+
+def matrix_panels(matrices: dict[str, np.ndarray], title: str, fmt: str = ".0f") -> Figure:
+    """Small matrices side by side with their values written in: for worked convolution examples."""
+    fig, axes = plt.subplots(1, len(matrices), figsize=(3.2 * len(matrices), 3.4), squeeze=False)
+    for ax, (name, m) in zip(axes[0], matrices.items()):
+        sns.heatmap(np.asarray(m, dtype=float), annot=True, fmt=fmt, cmap="Greys", cbar=False, square=True,
+                    linewidths=0.5, linecolor="lightgrey", ax=ax, annot_kws={"fontsize": 8})
+        ax.set_title(name)
+        ax.set_xlabel("column")
+        ax.set_ylabel("row")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _conv_layers(model) -> list:
+    import keras
+
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+
+def filter_grid(model, title: str = "Learned first-layer filters") -> Figure:
+    """The 3x3 kernels of the model's first convolution, one small image each (dark = negative weight)."""
+    convs = _conv_layers(model)
+    if not convs:
+        raise ValueError(f"model {model.name!r} has no Conv2D layer, so it has no filters to show")
+    kernels = np.asarray(convs[0].get_weights()[0], dtype=np.float32)[:, :, 0, :]  # (h, w, filters)
+    n = kernels.shape[-1]
+    cols = min(n, 16)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(0.75 * cols, 0.85 * rows + 0.5), squeeze=False)
+    limit = np.abs(kernels).max() or 1.0
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        if i < n:
+            ax.imshow(kernels[:, :, i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.set_title(str(i + 1), fontsize=7)
+        else:
+            ax.axis("off")
+    fig.suptitle(f"{title} ({convs[0].name}; red = positive, blue = negative)")
+    fig.tight_layout()
+    return fig
+
+
+def feature_maps(model, image: np.ndarray, per_layer: int = 8, title: str = "Feature maps of one image") -> Figure:
+    """The first `per_layer` channels of every convolution's output for one image (rows = layers)."""
+    import keras
+
+    convs = _conv_layers(model)
+    if not convs:
+        raise ValueError(f"model {model.name!r} has no Conv2D layer, so it has no feature maps to show")
+    probe = keras.Model(model.inputs[0], [layer.output for layer in convs])
+    x = np.asarray(image, dtype=np.float32).reshape(1, 28, 28, 1)
+    outputs = probe(x, training=False)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    fig, axes = plt.subplots(len(convs), per_layer + 1, figsize=(1.15 * (per_layer + 1), 1.25 * len(convs) + 0.5),
+                             squeeze=False)
+    for r, (layer, out) in enumerate(zip(convs, outputs)):
+        maps = np.asarray(out, dtype=np.float32)[0]
+        _image_axes(axes[r, 0], x[0], "input" if r == 0 else None)
+        axes[r, 0].set_ylabel(f"{layer.name}\n{maps.shape[0]}x{maps.shape[1]}", rotation=0, ha="right",
+                              va="center", fontsize=8)
+        for c in range(per_layer):
+            ax = axes[r, c + 1]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            if c < maps.shape[-1]:
+                ax.imshow(maps[:, :, c], cmap="viridis")
+                if r == 0:
+                    ax.set_title(f"channel {c + 1}", fontsize=7)
+            else:
+                ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def grid_heatmap(table: pd.DataFrame, title: str, value_label: str = "test accuracy") -> Figure:
+    """A heatmap of a 2-D results grid (e.g. optimizer x batch size) with the values written in."""
+    fig, ax = plt.subplots(figsize=(1.6 * table.shape[1] + 2.5, 0.6 * table.shape[0] + 1.6))
+    sns.heatmap(table.astype(float), annot=True, fmt=".4f", cmap="viridis", ax=ax, cbar_kws={"label": value_label})
+    ax.set_title(title)
+    ax.set_xlabel(table.columns.name or "")
+    ax.set_ylabel(table.index.name or "")
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_comparison(table: pd.DataFrame, title: str = "Reported vs reproduced accuracy") -> Figure:
+    """Horizontal bars of reported and reproduced accuracy per model (columns of `table`), zoomed to the range."""
+    long = table.reset_index(names="model").melt(id_vars="model", var_name="source", value_name="accuracy")
+    long = long.dropna()
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(table) + 1.6))
+    sns.barplot(data=long, y="model", x="accuracy", hue="source", ax=ax, orient="h")
+    low = max(0.0, float(long["accuracy"].min()) - 0.02)
+    ax.set_xlim(low, min(1.0, float(long["accuracy"].max()) + 0.01))
+    ax.set_xlabel("test accuracy")
+    ax.set_ylabel("model")
+    ax.set_title(title)
+    ax.legend(title=None, loc="lower right")
+    fig.tight_layout()
+    return fig

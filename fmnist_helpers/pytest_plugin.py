@@ -1,7 +1,8 @@
 """pytest plumbing for the course's tests (loaded by `-p fmnist_helpers.pytest_plugin` in pyproject.toml).
 
 - Notebooks run in the `smoke` profile unless `$FMNIST_PROFILE` says otherwise (nbval cannot inject
-  parameters, so the profile reaches the kernel through the environment).
+  parameters, so the profile reaches the kernel through the environment). Training prints one line
+  per model (`$FMNIST_PROGRESS=summary`).
 - nbval ignores stderr when it compares checked cells: TensorFlow writes start-up logs there that
   differ between machines and are no part of a notebook's result.
 - The terminal summary lists each notebook's run time under nbval, and the papermill runs that tests
@@ -31,6 +32,7 @@ def _drop_stderr(transform):
 
 def pytest_configure(config) -> None:
     os.environ.setdefault("FMNIST_PROFILE", "smoke")
+    os.environ.setdefault("FMNIST_PROGRESS", "summary")  # one line per trained model in CI logs
     try:
         import nbval.plugin
     except ImportError:  # nbval is a dependency; without it notebooks are simply not collected

@@ -101,6 +101,8 @@ def _execute(notebook: Path, target: Path, params: dict[str, Any]) -> None:
 
     partial = target.with_name(target.stem + ".partial.ipynb")
     failed = target.with_name(target.stem + ".failed.ipynb")
+    # one line per trained model in executed notebooks (the kernel inherits this environment)
+    os.environ.setdefault("FMNIST_PROGRESS", "summary")
     try:
         papermill.execute_notebook(str(notebook), str(partial), parameters=params, cwd=str(notebook.parent),
                                    progress_bar=False, log_output=False, request_save_on_cell_execute=True)

@@ -109,3 +109,16 @@ def subsample(split: Split, n_train: int | None, n_val: int | None = None, seed:
         split.x_test, split.y_test, split.train_indices[t],
         None if split.val_indices is None else split.val_indices[v],
     )
+
+
+def make_split(ds: Dataset, name: str, seed: int = 42) -> Split:
+    """A split by the name a model recipe uses: "holdout-<n>", "first-<n>" or "test-as-validation".
+
+    (k-fold splits come from `kfold_splits`, one Split per fold.)
+    """
+    kind, _, size = name.rpartition("-") if name != "test-as-validation" else (name, "", "")
+    if name == "test-as-validation":
+        return test_as_validation(ds)
+    if kind in ("holdout", "first") and size.isdigit():
+        return holdout_split(ds, int(size), seed) if kind == "holdout" else first_n_split(ds, int(size))
+    raise ValueError(f"split {name!r} is not accepted; use 'holdout-<n>', 'first-<n>' or 'test-as-validation'")

@@ -9,10 +9,15 @@ import pytest
 from matplotlib.figure import Figure
 
 from conftest import synthetic_dataset
-from fmnist_helpers import exploration, plots
+from fmnist_helpers import evaluation, exploration, models, plots
 
 DS = synthetic_dataset(200, 50)
 NAMES = DS.class_names
+HISTORY = pd.DataFrame([(e, s, m, 1.0 / e if m == "loss" else 0.5 + e / 10 - (s == "validation") * 0.05)
+                        for e in (1, 2, 3) for s in ("train", "validation") for m in ("loss", "accuracy")],
+                       columns=["epoch", "split", "metric", "value"])
+PROBA = np.random.default_rng(0).dirichlet(np.ones(10), size=50).astype("float32")
+CONFUSION = evaluation.confusion_table(DS.y_test, PROBA.argmax(1), NAMES)
 
 
 def _title(fig: Figure) -> str:
@@ -39,6 +44,21 @@ FIGURES = {
     "augmentation_grid": lambda: plots.augmentation_grid(DS.x_train[:2] / 255, [DS.x_train[:2] / 255] * 3),
     "fold_composition": lambda: plots.fold_composition(pd.DataFrame({"c0": [5, 5], "c1": [4, 6]},
                                                                     index=["fold 1", "fold 2"])),
+    "learning_curves": lambda: plots.learning_curves(HISTORY),
+    "gap_comparison": lambda: plots.gap_comparison({"a": HISTORY, "b": HISTORY}),
+    "confusion_heatmap_counts": lambda: plots.confusion_heatmap(CONFUSION),
+    "confusion_heatmap_shares": lambda: plots.confusion_heatmap(
+        evaluation.confusion_table(DS.y_test, PROBA.argmax(1), NAMES, normalize=True)),
+    "prediction_gallery": lambda: plots.prediction_gallery(DS.x_test[:12], DS.y_test[:12], PROBA[:12], NAMES),
+    "misclassified_gallery": lambda: plots.misclassified_gallery(DS.x_test, DS.y_test, PROBA, NAMES, n=6),
+    "matrix_panels": lambda: plots.matrix_panels({"a": np.eye(3), "b": np.ones((2, 2))}, title="matrices"),
+    "filter_grid": lambda: plots.filter_grid(models.build_model("kh_cnn")),
+    "feature_maps": lambda: plots.feature_maps(models.build_model("wits_cnn"), DS.x_test[0] / 255, per_layer=3),
+    "grid_heatmap": lambda: plots.grid_heatmap(pd.DataFrame([[0.8, 0.9]], index=pd.Index(["adam"], name="optimizer"),
+                                                            columns=pd.Index([128, 256], name="batch size")),
+                                               title="grid"),
+    "accuracy_comparison": lambda: plots.accuracy_comparison(pd.DataFrame({"study": [0.9, 0.91], "ours": [0.905, 0.92]},
+                                                                          index=["m1", "m2"])),
 }
 
 
@@ -63,3 +83,31 @@ def test_embedding_scatter_draws_into_a_given_axis():
     ax = fig.add_subplot()
     assert plots.embedding_scatter(np.zeros((200, 2)), DS.y_train, NAMES, title="t", ax=ax) is fig
     assert ax.get_title() == "t"
+
+
+def test_gallery_colours_right_blue_and_wrong_red():
+    proba = np.eye(10, dtype="float32")[[0, 1]]  # predicts class 0, then class 1
+    fig = plots.prediction_gallery(DS.x_test[:2], np.array([0, 2]), proba, NAMES, cols=2)
+    colours = [ax.title.get_color() for ax in fig.axes[:2]]
+    assert colours == [plots.RIGHT, plots.WRONG]
+    assert fig.axes[0].get_title().startswith("c0 (100%)")
+
+
+def test_misclassified_gallery_shows_only_mistakes_most_confident_first():
+    proba = np.full((4, 10), 0.0, dtype="float32")
+    proba[[0, 1, 2, 3], [0, 5, 6, 3]] = [1.0, 0.6, 0.9, 1.0]
+    fig = plots.misclassified_gallery(DS.x_test[:4], np.array([0, 1, 2, 3]), proba, NAMES, n=5, cols=2)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert [t.split(" (")[0] for t in titles] == ["c6", "c5"]
+
+
+def test_filter_grid_and_feature_maps_need_a_convolution():
+    with pytest.raises(ValueError, match="no Conv2D"):
+        plots.filter_grid(models.build_model("kh_ann"))
+    with pytest.raises(ValueError, match="no Conv2D"):
+        plots.feature_maps(models.build_model("kh_ann"), DS.x_test[0])
+
+
+def test_feature_maps_has_one_row_per_convolution():
+    fig = plots.feature_maps(models.build_model("kh_cnn"), DS.x_test[0] / 255, per_layer=2)
+    assert len(fig.axes) == 3 * 3  # three conv layers x (input + two channels)

@@ -68,3 +68,15 @@ def test_subsample_shrinks_train_and_validation_but_keeps_the_test_set():
     s = splits.subsample(splits.holdout_split(DS, 120, seed=1), n_train=100, n_val=30, seed=0)
     assert s.sizes() == {"train": 100, "validation": 30, "test": 100}
     assert np.array_equal(s.x_train, DS.x_train[s.train_indices])
+
+
+@pytest.mark.parametrize("name, sizes", [("holdout-120", (480, 120)), ("first-50", (550, 50)),
+                                         ("test-as-validation", (600, 100))])
+def test_make_split_resolves_a_recipes_split_name(name, sizes):
+    split = splits.make_split(synthetic_dataset(600, 100), name, seed=0)
+    assert (len(split.y_train), len(split.y_val)) == sizes
+
+
+def test_make_split_refuses_an_unknown_name():
+    with pytest.raises(ValueError, match="holdout-<n>"):
+        splits.make_split(synthetic_dataset(600, 100), "random-10")

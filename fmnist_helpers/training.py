@@ -1,0 +1,388 @@
+"""Train any registry model on any split in any profile, record everything, and save it for reuse.
+
+One call trains, times, evaluates on the test set once and saves:
+- `<output_dir>/models/<name>.keras`: the trained model;
+- `<name>.test_proba.npy`: its class probabilities on the test set (for later notebooks' statistics);
+- `<name>.json`: the record (settings, split sizes, history, timings, scores). Written last, so it marks a
+  finished run; a later call with the same settings loads all three instead of training again.
+
+Usage:
+    split = splits.make_split(ds, "holdout-12000", seed=42)
+    result = train_model("wits_cnn", split, profile=run.profile, seed=42, output_dir=run.output_dir)
+    result.history           # tidy DataFrame: epoch, split, metric, value
+    result.record["test_accuracy"], result.record["images_per_second"]
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .atomic import atomic_write, write_json_atomic
+from .models import ModelSpec, build_model, compile_model, get_spec, uses_one_hot
+from .params import Profile
+from .precision import choose_precision, precision_policy
+from .preprocess import augmentation, make_dataset, one_hot, to_model_input
+from .results import to_jsonable
+from .splits import Split, subsample
+
+PROGRESS_ENV = "FMNIST_PROGRESS"
+PROGRESS_MODES = ("bar", "epochs", "summary", "none")
+PIPELINES = ("tf.data", "numpy")
+RECORD_VERSION = 1
+
+
+@dataclass
+class TrainResult:
+    """A trained (or reloaded) model with its record, history and test-set probabilities."""
+
+    name: str
+    spec: ModelSpec
+    model: Any
+    record: dict[str, Any]
+    test_proba: np.ndarray
+    reused: bool
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Per-epoch metrics as a tidy DataFrame with columns epoch, split, metric, value."""
+        return pd.DataFrame(self.record["history"], columns=["epoch", "split", "metric", "value"])
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.record["test_accuracy"]
+
+    @property
+    def test_predictions(self) -> np.ndarray:
+        return self.test_proba.argmax(axis=1)
+
+
+def progress_mode(requested: str = "auto") -> str:
+    """How much training prints: `requested`, or for "auto" `$FMNIST_PROGRESS`, else one line per epoch.
+
+    The course runner and the test suite set `$FMNIST_PROGRESS=summary`, so executed notebooks and CI logs
+    get one line per model; in JupyterLab each epoch prints one short line.
+    """
+    mode = os.environ.get(PROGRESS_ENV, "epochs") if requested == "auto" else requested
+    if mode not in PROGRESS_MODES:
+        raise ValueError(f"progress {mode!r} is not accepted; choose 'auto' or one of: {', '.join(PROGRESS_MODES)}")
+    return mode
+
+
+def tidy_history(history: dict[str, list[float]]) -> pd.DataFrame:
+    """Keras's history dict ({"loss": [...], "val_accuracy": [...]}) -> rows of epoch, split, metric, value."""
+    rows = []
+    for key, values in history.items():
+        split, metric = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+        if metric == "learning_rate":
+            continue
+        rows += [(epoch, split, metric, float(v)) for epoch, v in enumerate(values, start=1)]
+    return pd.DataFrame(rows, columns=["epoch", "split", "metric", "value"])
+
+
+def _callbacks(spec: ModelSpec, epochs: int, mode: str, name: str):
+    import keras
+
+    recipe = spec.recipe
+    cbs: list = []
+    if recipe.early_stopping:
+        cbs.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.early_stopping,
+                                                 restore_best_weights=recipe.restore_best))
+    elif recipe.restore_best:
+        cbs.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=epochs + 1,
+                                                 restore_best_weights=True))
+    timer = EpochTimer()
+    cbs.append(timer)
+    if mode == "epochs":
+        cbs.append(EpochLine(name, epochs))
+    return cbs, timer
+
+
+def _keras_callback_base():
+    import keras
+
+    return keras.callbacks.Callback
+
+
+class EpochTimer(_keras_callback_base()):
+    """Wall time of every epoch (the first one includes building the graph)."""
+
+    def on_train_begin(self, logs=None):
+        self.times: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self._t)
+
+
+class EpochLine(_keras_callback_base()):
+    """One short line per epoch: readable in JupyterLab, in exported notebooks and in logs."""
+
+    def __init__(self, name: str, epochs: int):
+        super().__init__()
+        self.name, self.epochs = name, epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        parts = [f"{k} {logs[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in logs]
+        print(f"{self.name} epoch {epoch + 1:>2}/{self.epochs}: {', '.join(parts)} "
+              f"({time.perf_counter() - self._t:.1f} s)", flush=True)
+
+
+def fingerprint(settings: dict[str, Any]) -> str:
+    """A short hash of everything that determines a training run."""
+    return hashlib.sha256(json.dumps(to_jsonable(settings), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def model_paths(output_dir: str | os.PathLike, name: str) -> dict[str, Path]:
+    """Where a trained model, its record and its test probabilities are saved."""
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"model name must be a plain name like 'wits_cnn', got {name!r}")
+    folder = Path(output_dir) / "models"
+    return {"model": folder / f"{name}.keras", "record": folder / f"{name}.json",
+            "proba": folder / f"{name}.test_proba.npy"}
+
+
+def load_trained(output_dir: str | os.PathLike, name: str, expected: str | None = None) -> TrainResult | None:
+    """A saved run by name, or None when there is none (or its fingerprint differs from `expected`)."""
+    import keras
+
+    paths = model_paths(output_dir, name)
+    if not all(p.is_file() for p in paths.values()):
+        return None
+    record = json.loads(paths["record"].read_text(encoding="utf-8"))
+    if record.get("version") != RECORD_VERSION or (expected is not None and record.get("fingerprint") != expected):
+        return None
+    model = keras.models.load_model(paths["model"], compile=False)
+    return TrainResult(name, get_spec(record["key"]), model, record, np.load(paths["proba"]), reused=True)
+
+
+def _save(model, record: dict[str, Any], proba: np.ndarray, paths: dict[str, Path]) -> None:
+    paths["model"].parent.mkdir(parents=True, exist_ok=True)
+    tmp_model = paths["model"].with_name(f".{paths['model'].stem}.tmp.keras")
+    model.save(tmp_model)
+    os.replace(tmp_model, paths["model"])
+    atomic_write(paths["proba"], lambda fh: np.save(fh, proba))
+    write_json_atomic(paths["record"], record)  # last: the record marks the run as complete
+
+
+def predict_proba(model, x: np.ndarray, from_logits: bool = False, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities (float32, rows sum to 1) for model input `x`."""
+    out = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+    if from_logits:
+        out = np.exp(out - out.max(axis=1, keepdims=True))
+        out /= out.sum(axis=1, keepdims=True)
+    return out.astype(np.float32)
+
+
+def cross_entropy(proba: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log-probability of the true class (the test loss, without regularisation terms)."""
+    p = np.clip(proba[np.arange(len(labels)), labels], 1e-7, 1.0)
+    return float(-np.log(p).mean())
+
+
+def profile_split(split: Split, profile: Profile, seed: int) -> Split:
+    """The split cut to the profile's training subset (validation cut to a quarter of it; test kept whole)."""
+    if profile.train_subset is None:
+        return split
+    return subsample(split, profile.train_subset, max(profile.train_subset // 4, 100), seed=seed)
+
+
+def train_model(
+    model: str | ModelSpec,
+    split: Split,
+    profile: Profile,
+    seed: int = 42,
+    output_dir: str | os.PathLike | None = None,
+    name: str | None = None,
+    epochs: int | None = None,
+    precision: str = "auto",
+    pipeline: str = "tf.data",
+    deterministic: bool = False,
+    reuse: bool = True,
+    progress: str = "auto",
+    flip: bool = True,
+    num_classes: int = 10,
+) -> TrainResult:
+    """Train registry model `model` on `split` with its recipe, within the profile's budget; see the module doc.
+
+    - `epochs`: default the recipe's, capped by `profile.max_epochs`.
+    - `precision`: "auto" detects what the hardware gains from (models whose recipe says bfloat16 does not
+      pay on a CPU stay float32 there); or "float32", "mixed_bfloat16", "mixed_float16".
+    - `pipeline`: "tf.data" (cached, prefetched) or "numpy" (plain `model.fit` on arrays, the studies' way).
+    - `deterministic`: also make TensorFlow's ops deterministic (slower; affects the whole process).
+    - `flip`: horizontal flips in augmentation (right for clothes, wrong for digits).
+    - `reuse`: load a saved run with identical settings instead of training again.
+    """
+    import keras
+    import tensorflow as tf
+
+    spec = model if isinstance(model, ModelSpec) else get_spec(model)
+    recipe = spec.recipe
+    name = name or spec.key
+    mode = progress_mode(progress)
+    if pipeline not in PIPELINES:
+        raise ValueError(f"pipeline {pipeline!r} is not accepted; choose one of: {', '.join(PIPELINES)}")
+    epochs = min(epochs or recipe.epochs, profile.max_epochs)
+    chosen = choose_precision(precision)
+    if precision == "auto" and chosen == "mixed_bfloat16" and not recipe.cpu_bfloat16:
+        chosen = "float32"
+    data = profile_split(split, profile, seed)
+    settings = {"key": spec.key, "recipe": recipe.as_dict(), "epochs": epochs, "seed": seed, "precision": chosen,
+                "pipeline": pipeline, "flip": flip, "num_classes": num_classes, "split": data.name,
+                "sizes": data.sizes(), "train_indices": hashlib.sha256(data.train_indices.tobytes()).hexdigest(),
+                "profile": profile.name}
+    key = fingerprint(settings)
+    out = Path(output_dir) if output_dir is not None else None
+    if out is not None and reuse:
+        found = load_trained(out, name, expected=key)
+        if found is not None:
+            if mode != "none":
+                print(f"{name}: reusing the saved run ({found.record['epochs_run']} epochs, "
+                      f"test accuracy {found.test_accuracy:.4f})")
+            return found
+
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    x_train, x_val, x_test = (to_model_input(a) for a in (data.x_train, data.x_val, data.x_test))
+    y_train, y_val = data.y_train, data.y_val
+    labels = (lambda y: one_hot(y, num_classes)) if uses_one_hot(recipe) else (lambda y: np.asarray(y))
+    steps = int(np.ceil(len(y_train) / recipe.batch_size))
+    with precision_policy(chosen):
+        net = build_model(spec, num_classes)
+        compile_model(net, recipe, steps_per_epoch=steps, epochs=epochs)
+    callbacks, timer = _callbacks(spec, epochs, mode, name)
+    fit_args = dict(epochs=epochs, callbacks=callbacks, verbose=1 if mode == "bar" else 0)
+    t0 = time.perf_counter()
+    if pipeline == "tf.data":
+        augments = recipe.augment and (flip or recipe.shift > 0)
+        aug = augmentation(flip=flip, shift=recipe.shift, seed=seed) if augments else None
+        train_ds = make_dataset(x_train, y_train, recipe.batch_size, shuffle=True, seed=seed, augment=aug,
+                                num_classes=num_classes if uses_one_hot(recipe) else None)
+        val_ds = make_dataset(x_val, y_val, 1024, num_classes=num_classes if uses_one_hot(recipe) else None)
+        hist = net.fit(train_ds, validation_data=val_ds, shuffle=False, **fit_args)
+    else:
+        if recipe.augment:
+            raise ValueError(f"{spec.key} trains with augmentation, which needs pipeline='tf.data'")
+        hist = net.fit(x_train, labels(y_train), batch_size=recipe.batch_size, shuffle=True,
+                       validation_data=(x_val, labels(y_val)), **fit_args)
+    train_time = time.perf_counter() - t0
+    history = tidy_history(hist.history)
+    proba = predict_proba(net, x_test, from_logits=recipe.from_logits)
+    plain_accuracy = float((proba.argmax(1) == data.y_test).mean())
+    if recipe.flip_tta and flip:
+        proba = (proba + predict_proba(net, x_test[:, :, ::-1, :], from_logits=recipe.from_logits)) / 2
+    record = _make_record(spec, name, key, settings, net, history, timer.times, train_time, proba, data)
+    record["test_accuracy_without_tta"] = plain_accuracy
+    record["flip_tta"] = bool(recipe.flip_tta and flip)
+    if mode in ("epochs", "summary", "bar"):
+        print(f"{name}: {record['epochs_run']} epochs in {train_time:.0f} s ({record['images_per_second']:,.0f} "
+              f"images/s, {chosen}); validation accuracy {record['val_accuracy']:.4f} (epoch {record['best_epoch']}), "
+              f"test accuracy {record['test_accuracy']:.4f}", flush=True)
+    if out is not None:
+        _save(net, record, proba, model_paths(out, name))
+    return TrainResult(name, spec, net, record, proba, reused=False)
+
+
+def _make_record(spec: ModelSpec, name: str, key: str, settings: dict[str, Any], net, history: pd.DataFrame,
+                 epoch_times: list[float], train_time: float, proba: np.ndarray, data: Split) -> dict[str, Any]:
+    val_acc = history.query("split == 'validation' and metric == 'accuracy'").set_index("epoch")["value"]
+    train_acc = history.query("split == 'train' and metric == 'accuracy'").set_index("epoch")["value"]
+    val_loss = history.query("split == 'validation' and metric == 'loss'").set_index("epoch")["value"]
+    epochs_run = int(history["epoch"].max())
+    recipe = spec.recipe
+    if not recipe.restore_best:
+        model_epoch = epochs_run  # the model keeps its last epoch's weights
+    else:
+        model_epoch = int(val_loss.idxmin() if recipe.early_stopping else val_acc.idxmax())
+    n_train = len(data.y_train)
+    steady = epoch_times[1:] or epoch_times  # the first epoch also builds the graph
+    return to_jsonable({
+        "version": RECORD_VERSION, "name": name, "key": spec.key, "study": spec.study, "kind": spec.kind,
+        "title": spec.title, "fingerprint": key, **settings, "parameters": int(net.count_params()),
+        "reported_params": spec.reported_params, "reported": spec.reported,
+        "epochs_run": epochs_run, "best_epoch": model_epoch, "val_accuracy": float(val_acc[model_epoch]),
+        "max_val_accuracy": float(val_acc.max()),
+        "final_train_accuracy": float(train_acc.iloc[-1]), "final_val_accuracy": float(val_acc.iloc[-1]),
+        "test_accuracy": float((proba.argmax(1) == data.y_test).mean()),
+        "test_loss": cross_entropy(proba, data.y_test), "n_train": n_train, "n_val": len(data.y_val),
+        "n_test": len(data.y_test), "train_time_s": round(train_time, 2),
+        "epoch_times_s": [round(t, 3) for t in epoch_times],
+        "images_per_second": n_train * len(steady) / sum(steady) if sum(steady) else None,
+        "history": history.to_dict(orient="split")["data"],
+    })
+
+
+def train_folds(
+    model: str | ModelSpec,
+    folds: list[Split],
+    profile: Profile,
+    seed: int = 42,
+    output_dir: str | os.PathLike | None = None,
+    name: str | None = None,
+    **kwargs: Any,
+) -> list[TrainResult]:
+    """Train one model per fold (named `<name>-fold<i>`), each validated on its own held-out fold."""
+    spec = model if isinstance(model, ModelSpec) else get_spec(model)
+    base = name or spec.key
+    return [train_model(spec, fold, profile, seed=seed, output_dir=output_dir, name=f"{base}-fold{i}", **kwargs)
+            for i, fold in enumerate(folds, start=1)]
+
+
+def best_fold(results: list[TrainResult]) -> TrainResult:
+    """The fold model with the highest validation accuracy (the `bu` study keeps that one)."""
+    if not results:
+        raise ValueError("no fold results to choose from")
+    return max(results, key=lambda r: r.record["val_accuracy"])
+
+
+def fold_summary(results: list[TrainResult]) -> pd.DataFrame:
+    """One row per fold: validation and test accuracy, epochs and time."""
+    return pd.DataFrame([{"fold": i, "val_accuracy": r.record["val_accuracy"], "test_accuracy": r.test_accuracy,
+                          "epochs": r.record["epochs_run"], "train_time_s": r.record["train_time_s"]}
+                         for i, r in enumerate(results, start=1)]).set_index("fold")
+
+
+def train_on_dataset(
+    model: str | ModelSpec,
+    ds: Any,
+    profile: Profile,
+    seed: int = 42,
+    output_dir: str | os.PathLike | None = None,
+    name: str | None = None,
+    **kwargs: Any,
+) -> TrainResult:
+    """Train on the split the model's recipe names (k-fold recipes train every fold and keep the best).
+
+    Augmentation flips images only for clothes (never for digits, where a flipped 2 is no longer a 2).
+    """
+    from .splits import kfold_splits, make_split
+
+    spec = model if isinstance(model, ModelSpec) else get_spec(model)
+    kwargs.setdefault("flip", getattr(ds, "name", "") != "mnist")
+    if spec.recipe.split.startswith("kfold-"):
+        folds = kfold_splits(ds, int(spec.recipe.split.split("-")[1]), seed=seed)
+        return best_fold(train_folds(spec, folds, profile, seed=seed, output_dir=output_dir, name=name, **kwargs))
+    split = make_split(ds, spec.recipe.split, seed=seed)
+    return train_model(spec, split, profile, seed=seed, output_dir=output_dir, name=name, **kwargs)
+
+
+def summarize(result: TrainResult) -> dict[str, Any]:
+    """The figures of one run worth keeping in a notebook's results record."""
+    keys = ("key", "study", "parameters", "reported_params", "reported", "precision", "batch_size", "epochs_run",
+            "best_epoch", "val_accuracy", "test_accuracy", "test_loss", "train_time_s", "images_per_second", "n_train")
+    rec = dict(result.record, batch_size=result.record["recipe"]["batch_size"])
+    return {k: rec.get(k) for k in keys}

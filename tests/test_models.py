@@ -1,0 +1,95 @@
+"""The registry: the studies' parameter counts, their recipes, and clear errors for bad settings."""
+import numpy as np
+import pytest
+
+from fmnist_helpers import models
+from fmnist_helpers.precision import precision_policy
+
+REPORTED = {spec.key: spec.reported_params for spec in models.MODELS.values() if spec.reported_params}
+
+
+def test_every_study_with_a_parameter_count_is_covered():
+    assert set(REPORTED) == {"wits_cnn", "kh_ann", "kh_cnn", "kh_cnn_reg", "kh_cnn_best", "aueb_mlp2", "aueb_mlp3",
+                             "aueb_cnn1", "aueb_cnn2", "aueb_cnn3"}
+
+
+@pytest.mark.parametrize("key", sorted(REPORTED))
+def test_model_has_the_parameter_count_its_study_reports(key):
+    assert models.build_model(key).count_params() == REPORTED[key]
+
+
+def test_the_study_counts_are_the_published_figures():
+    assert REPORTED["wits_cnn"] == 83_322 and REPORTED["kh_ann"] == 535_818 and REPORTED["kh_cnn_best"] == 1_030_218
+    assert REPORTED["kh_cnn"] == REPORTED["kh_cnn_reg"] == 28_394
+    assert (REPORTED["aueb_mlp2"], REPORTED["aueb_mlp3"], REPORTED["aueb_cnn1"]) == (269_322, 335_114, 241_546)
+
+
+@pytest.mark.parametrize("key", sorted(models.MODELS))
+def test_every_model_maps_an_image_batch_to_ten_scores(key):
+    out = models.build_model(key)(np.zeros((2, 28, 28, 1), dtype="float32"), training=False)
+    assert tuple(out.shape) == (2, 10)
+
+
+def test_output_layer_stays_float32_under_mixed_precision():
+    with precision_policy("mixed_bfloat16"):
+        model = models.build_model("wits_cnn")
+    assert model.layers[0].compute_dtype == "bfloat16"
+    assert model.get_layer("output").compute_dtype == "float32"
+
+
+def test_kh_cnn_feature_maps_follow_the_studys_shape_arithmetic():
+    table = models.layer_table(models.build_model("kh_cnn"))
+    sides = [int(s.strip("()").split(",")[0]) for s, t in zip(table["output shape"], table["type"])
+             if t in ("Conv2D", "MaxPooling2D")]
+    assert sides == [26, 13, 11, 5, 3]
+
+
+def test_recipes_carry_the_studies_settings():
+    assert models.get_spec("kh_ann").recipe.optimizer == "rmsprop"
+    assert models.get_spec("kh_ann").recipe.batch_size == 64
+    assert models.get_spec("uw_mlp").recipe.learning_rate == 1e-4
+    assert models.get_spec("uw_cnn").recipe.epochs == 10
+    assert models.get_spec("bu_cnn").recipe.batch_size == 1000
+    assert models.get_spec("aueb_mlp2").recipe.early_stopping == 10
+
+
+def test_unknown_model_key_lists_the_registry():
+    with pytest.raises(KeyError, match="wits_cnn"):
+        models.get_spec("resnet")
+
+
+def test_with_recipe_changes_one_setting_and_keeps_the_rest():
+    spec = models.with_recipe(models.get_spec("aueb_mlp2"), batch_size=128, optimizer="sgd", learning_rate=0.1)
+    assert (spec.recipe.batch_size, spec.recipe.optimizer, spec.recipe.learning_rate) == (128, "sgd", 0.1)
+    assert spec.recipe.early_stopping == 10
+    assert models.get_spec("aueb_mlp2").recipe.batch_size == 512  # the registry is untouched
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"optimizer": "adagrad"}, "adam"), ({"split": "random"}, "holdout-12000"), ({"batch_size": 0}, "positive"),
+    ({"learning_rate": 5.0}, "learning_rate"), ({"schedule": "step"}, "warmup-cosine"), ({"colour": 1}, "accepted"),
+])
+def test_with_recipe_rejects_bad_settings_and_says_what_is_accepted(change, message):
+    with pytest.raises(ValueError, match=message):
+        models.with_recipe(models.get_spec("wits_cnn"), **change)
+
+
+def test_warmup_cosine_rises_to_the_peak_then_decays():
+    recipe = models.get_spec("pack_cnn").recipe
+    schedule = models.make_optimizer(recipe, steps_per_epoch=10, epochs=10)._learning_rate
+    start, peak, end = (float(schedule(step)) for step in (0, 20, 100))
+    assert start == pytest.approx(recipe.learning_rate * 0.1)
+    assert peak == pytest.approx(recipe.learning_rate)  # after two warm-up epochs
+    assert end < start
+
+
+def test_label_smoothing_and_one_hot_use_the_categorical_loss():
+    assert models.uses_one_hot(models.get_spec("kh_ann").recipe)
+    assert models.uses_one_hot(models.Recipe(label_smoothing=0.1))
+    assert not models.uses_one_hot(models.get_spec("wits_cnn").recipe)
+
+
+def test_bu_model_ends_in_logits_and_its_loss_knows_it():
+    spec = models.get_spec("bu_cnn")
+    assert spec.recipe.from_logits
+    assert models.make_loss(spec.recipe).get_config()["from_logits"] is True

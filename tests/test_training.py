@@ -1,0 +1,160 @@
+"""Training: seeded runs repeat exactly, records and histories are complete, saved runs are reused."""
+import json
+
+import numpy as np
+import pytest
+
+from conftest import synthetic_dataset
+from fmnist_helpers import models, training
+from fmnist_helpers.params import Profile
+from fmnist_helpers.splits import holdout_split, kfold_splits
+
+DS = synthetic_dataset(400, 60)
+SPLIT = holdout_split(DS, 100, seed=0)
+TWO_EPOCHS = Profile("test", "unit tests", train_subset=None, max_epochs=2, embedding_points=0, augment_examples=0)
+SMALL = models.with_recipe(models.get_spec("kh_cnn"), batch_size=50, split="holdout-12000")
+
+
+def _train(tmp_path=None, **kw):
+    kw.setdefault("precision", "float32")
+    kw.setdefault("progress", "none")
+    return training.train_model(kw.pop("spec", SMALL), SPLIT, TWO_EPOCHS, seed=3, output_dir=tmp_path, **kw)
+
+
+def test_a_seeded_deterministic_run_repeats_exactly():
+    a, b = _train(deterministic=True), _train(deterministic=True)
+    assert np.array_equal(a.test_proba, b.test_proba)
+    assert a.history.equals(b.history)
+
+
+def test_a_different_seed_gives_a_different_model():
+    a = _train()
+    b = training.train_model(SMALL, SPLIT, TWO_EPOCHS, seed=4, precision="float32", progress="none")
+    assert not np.array_equal(a.test_proba, b.test_proba)
+
+
+def test_history_is_tidy_with_train_and_validation_rows_per_epoch():
+    hist = _train().history
+    assert list(hist.columns) == ["epoch", "split", "metric", "value"]
+    assert set(hist["split"]) == {"train", "validation"} and set(hist["metric"]) == {"loss", "accuracy"}
+    assert len(hist) == 2 * 2 * 2
+
+
+def test_record_holds_timings_sizes_and_scores():
+    rec = _train().record
+    assert rec["epochs_run"] == 2 and rec["n_train"] == 300 and rec["n_val"] == 100 and rec["n_test"] == 60
+    assert rec["images_per_second"] > 0 and len(rec["epoch_times_s"]) == 2
+    assert 0 <= rec["test_accuracy"] <= 1 and rec["parameters"] == 28_394
+    assert rec["precision"] == "float32" and rec["pipeline"] == "tf.data"
+
+
+def test_profile_caps_the_epochs():
+    assert models.get_spec("kh_cnn").recipe.epochs == 20
+    assert _train().record["epochs_run"] == TWO_EPOCHS.max_epochs
+
+
+def test_profile_subset_cuts_training_but_keeps_the_test_set_whole():
+    small = Profile("tiny", "", train_subset=120, max_epochs=1, embedding_points=0, augment_examples=0)
+    cut = training.profile_split(SPLIT, small, seed=0)
+    assert (len(cut.y_train), len(cut.y_val), len(cut.y_test)) == (120, 100, 60)
+
+
+def test_restore_best_keeps_the_best_validation_epoch():
+    spec = models.with_recipe(SMALL, restore_best=True, epochs=3)
+    rec = training.train_model(spec, SPLIT, Profile("t", "", None, 3, 0, 0), seed=3, precision="float32",
+                               progress="none").record
+    val = {e: v for e, s, m, v in rec["history"] if s == "validation" and m == "accuracy"}
+    assert rec["best_epoch"] == max(val, key=val.get)
+    assert rec["val_accuracy"] == max(val.values())
+
+
+def test_trained_model_is_saved_and_reused_without_training(tmp_path, capsys):
+    first = _train(tmp_path)
+    paths = training.model_paths(tmp_path, "kh_cnn")
+    assert all(p.is_file() for p in paths.values())
+    again = _train(tmp_path, progress="summary")
+    assert again.reused and "reusing the saved run" in capsys.readouterr().out
+    assert np.array_equal(again.test_proba, first.test_proba)
+    assert np.allclose(again.model.predict(np.zeros((1, 28, 28, 1)), verbose=0),
+                       first.model.predict(np.zeros((1, 28, 28, 1)), verbose=0), atol=1e-6)
+
+
+def test_changed_settings_train_again_instead_of_reusing(tmp_path):
+    _train(tmp_path)
+    changed = _train(tmp_path, spec=models.with_recipe(SMALL, learning_rate=0.01))
+    assert not changed.reused
+    saved = json.loads(training.model_paths(tmp_path, "kh_cnn")["record"].read_text())
+    assert saved["recipe"]["learning_rate"] == 0.01
+
+
+def test_a_run_interrupted_before_its_record_is_not_reused(tmp_path):
+    _train(tmp_path)
+    training.model_paths(tmp_path, "kh_cnn")["record"].unlink()  # as if killed while saving
+    assert training.load_trained(tmp_path, "kh_cnn") is None
+    assert not _train(tmp_path).reused
+
+
+def test_numpy_pipeline_trains_the_studies_way():
+    rec = _train(pipeline="numpy").record
+    assert rec["pipeline"] == "numpy" and rec["epochs_run"] == 2
+
+
+def test_augmentation_needs_the_tf_data_pipeline():
+    with pytest.raises(ValueError, match="tf.data"):
+        _train(spec=models.with_recipe(SMALL, augment=True), pipeline="numpy")
+
+
+@pytest.mark.parametrize("kw, message", [({"pipeline": "torch"}, "tf.data"), ({"progress": "loud"}, "summary"),
+                                         ({"precision": "int8"}, "float32")])
+def test_bad_training_options_are_refused_with_the_choices(kw, message):
+    with pytest.raises(ValueError, match=message):
+        _train(**kw)
+
+
+def test_progress_mode_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv(training.PROGRESS_ENV, "summary")
+    assert training.progress_mode("auto") == "summary"
+    monkeypatch.delenv(training.PROGRESS_ENV)
+    assert training.progress_mode("auto") == "epochs"
+
+
+def test_epoch_lines_print_one_line_per_epoch(capsys):
+    _train(progress="epochs")
+    lines = [line for line in capsys.readouterr().out.splitlines() if " epoch " in line]
+    assert len(lines) == 2 and lines[0].startswith("kh_cnn epoch  1/2: loss")
+
+
+def test_predict_proba_turns_logits_into_probabilities():
+    class Logits:
+        def predict(self, x, batch_size, verbose):
+            return np.array([[0.0, 0.0], [np.log(3.0), 0.0]])
+
+    proba = training.predict_proba(Logits(), np.zeros((2, 1)), from_logits=True)
+    assert np.allclose(proba, [[0.5, 0.5], [0.75, 0.25]])
+
+
+def test_cross_entropy_on_a_hand_made_case():
+    proba = np.array([[0.5, 0.5], [0.25, 0.75]])
+    assert training.cross_entropy(proba, np.array([0, 1])) == pytest.approx(-(np.log(0.5) + np.log(0.75)) / 2)
+
+
+def test_tidy_history_drops_the_learning_rate_and_splits_val_keys():
+    hist = training.tidy_history({"loss": [1.0], "val_accuracy": [0.5], "learning_rate": [0.1]})
+    assert hist.values.tolist() == [[1, "train", "loss", 1.0], [1, "validation", "accuracy", 0.5]]
+
+
+def test_folds_train_one_model_each_and_the_best_is_kept(tmp_path):
+    one = Profile("t", "", None, 1, 0, 0)
+    spec = models.with_recipe(SMALL, split="kfold-3")
+    folds = training.train_folds(spec, kfold_splits(DS, 3, seed=0), one, output_dir=tmp_path, precision="float32",
+                                 progress="none")
+    assert [r.name for r in folds] == ["kh_cnn-fold1", "kh_cnn-fold2", "kh_cnn-fold3"]
+    best = training.best_fold(folds)
+    assert best.record["val_accuracy"] == max(r.record["val_accuracy"] for r in folds)
+    assert list(training.fold_summary(folds).index) == [1, 2, 3]
+
+
+def test_train_on_dataset_validates_on_the_test_set_for_kh():
+    spec = models.with_recipe(SMALL, split="test-as-validation")
+    rec = training.train_on_dataset(spec, DS, TWO_EPOCHS, seed=0, precision="float32", progress="none").record
+    assert rec["n_val"] == rec["n_test"] == 60 and rec["n_train"] == 400
