@@ -146,6 +146,15 @@ def fingerprint(settings: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(to_jsonable(settings), sort_keys=True).encode()).hexdigest()[:16]
 
 
+def architecture_signature(model) -> str:
+    """A hash of the model's layers and their settings (layer names left out: Keras numbers them per session)."""
+    layers = []
+    for layer in model.layers:
+        config = {k: v for k, v in layer.get_config().items() if k != "name"}
+        layers.append([type(layer).__name__, config])
+    return hashlib.sha256(json.dumps(to_jsonable(layers), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def model_paths(output_dir: str | os.PathLike, name: str) -> dict[str, Path]:
     """Where a trained model, its record and its test probabilities are saved."""
     if not name or "/" in name or name.startswith("."):
@@ -240,7 +249,9 @@ def train_model(
     if precision == "auto" and chosen == "mixed_bfloat16" and not recipe.cpu_bfloat16:
         chosen = "float32"
     data = profile_split(split, profile, seed)
-    settings = {"key": spec.key, "recipe": recipe.as_dict(), "epochs": epochs, "seed": seed, "precision": chosen,
+    with precision_policy(chosen):
+        net = build_model(spec, num_classes)
+    settings = {"key": spec.key, "architecture": architecture_signature(net), "recipe": recipe.as_dict(), "epochs": epochs, "seed": seed, "precision": chosen,
                 "pipeline": pipeline, "flip": flip, "num_classes": num_classes, "split": data.name,
                 "sizes": data.sizes(), "train_indices": hashlib.sha256(data.train_indices.tobytes()).hexdigest(),
                 "profile": profile.name}

@@ -93,3 +93,10 @@ def test_bu_model_ends_in_logits_and_its_loss_knows_it():
     spec = models.get_spec("bu_cnn")
     assert spec.recipe.from_logits
     assert models.make_loss(spec.recipe).get_config()["from_logits"] is True
+
+
+def test_bu_batch_norm_uses_pytorchs_running_statistics_momentum():
+    import keras
+
+    norms = [layer for layer in models.build_model("bu_cnn").layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == 2 and all(layer.momentum == 0.9 for layer in norms)

@@ -158,3 +158,22 @@ def test_train_on_dataset_validates_on_the_test_set_for_kh():
     spec = models.with_recipe(SMALL, split="test-as-validation")
     rec = training.train_on_dataset(spec, DS, TWO_EPOCHS, seed=0, precision="float32", progress="none").record
     assert rec["n_val"] == rec["n_test"] == 60 and rec["n_train"] == 400
+
+
+def test_architecture_signature_ignores_layer_names_but_not_settings():
+    import keras
+
+    def net(momentum):
+        return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                 keras.layers.BatchNormalization(momentum=momentum), keras.layers.Dense(10)])
+
+    assert training.architecture_signature(net(0.9)) == training.architecture_signature(net(0.9))
+    assert training.architecture_signature(net(0.9)) != training.architecture_signature(net(0.99))
+
+
+def test_a_changed_architecture_is_not_reused(tmp_path):
+    from dataclasses import replace
+
+    _train(tmp_path)
+    with_dropout = replace(SMALL, build=lambda n=10: models._kh_cnn(n, dropout=0.5))
+    assert not _train(tmp_path, spec=with_dropout).reused
