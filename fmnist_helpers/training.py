@@ -37,6 +37,7 @@ PROGRESS_ENV = "FMNIST_PROGRESS"
 PROGRESS_MODES = ("bar", "epochs", "summary", "none")
 PIPELINES = ("tf.data", "numpy")
 RECORD_VERSION = 1
+STEPS_PER_EXECUTION = 32  # training steps per TensorFlow call on the tf.data path (see `train_model`)
 
 
 @dataclass
@@ -230,7 +231,8 @@ def train_model(
     - `epochs`: default the recipe's, capped by `profile.max_epochs`.
     - `precision`: "auto" detects what the hardware gains from (models whose recipe says bfloat16 does not
       pay on a CPU stay float32 there); or "float32", "mixed_bfloat16", "mixed_float16".
-    - `pipeline`: "tf.data" (cached, prefetched) or "numpy" (plain `model.fit` on arrays, the studies' way).
+    - `pipeline`: "tf.data" (cached, prefetched, and `STEPS_PER_EXECUTION` steps per TensorFlow call) or
+      "numpy" (plain `model.fit` on arrays, one step per call: the studies' way).
     - `deterministic`: also make TensorFlow's ops deterministic (slower; affects the whole process).
     - `flip`: horizontal flips in augmentation (right for clothes, wrong for digits).
     - `reuse`: load a saved run with identical settings instead of training again.
@@ -251,8 +253,11 @@ def train_model(
     data = profile_split(split, profile, seed)
     with precision_policy(chosen):
         net = build_model(spec, num_classes)
-    settings = {"key": spec.key, "architecture": architecture_signature(net), "recipe": recipe.as_dict(), "epochs": epochs, "seed": seed, "precision": chosen,
-                "pipeline": pipeline, "flip": flip, "num_classes": num_classes, "split": data.name,
+    steps = int(np.ceil(len(data.y_train) / recipe.batch_size))
+    per_call = min(STEPS_PER_EXECUTION, steps) if pipeline == "tf.data" else 1
+    settings = {"key": spec.key, "architecture": architecture_signature(net), "recipe": recipe.as_dict(),
+                "epochs": epochs, "seed": seed, "precision": chosen, "pipeline": pipeline,
+                "steps_per_execution": per_call, "flip": flip, "num_classes": num_classes, "split": data.name,
                 "sizes": data.sizes(), "train_indices": hashlib.sha256(data.train_indices.tobytes()).hexdigest(),
                 "profile": profile.name}
     key = fingerprint(settings)
@@ -271,10 +276,9 @@ def train_model(
     x_train, x_val, x_test = (to_model_input(a) for a in (data.x_train, data.x_val, data.x_test))
     y_train, y_val = data.y_train, data.y_val
     labels = (lambda y: one_hot(y, num_classes)) if uses_one_hot(recipe) else (lambda y: np.asarray(y))
-    steps = int(np.ceil(len(y_train) / recipe.batch_size))
     with precision_policy(chosen):
         net = build_model(spec, num_classes)
-        compile_model(net, recipe, steps_per_epoch=steps, epochs=epochs)
+        compile_model(net, recipe, steps_per_epoch=steps, epochs=epochs, steps_per_execution=per_call)
     callbacks, timer = _callbacks(spec, epochs, mode, name)
     fit_args = dict(epochs=epochs, callbacks=callbacks, verbose=1 if mode == "bar" else 0)
     t0 = time.perf_counter()

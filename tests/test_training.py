@@ -177,3 +177,18 @@ def test_a_changed_architecture_is_not_reused(tmp_path):
     _train(tmp_path)
     with_dropout = replace(SMALL, build=lambda n=10: models._kh_cnn(n, dropout=0.5))
     assert not _train(tmp_path, spec=with_dropout).reused
+
+
+def test_the_tf_data_path_runs_several_steps_per_call_and_the_numpy_path_one():
+    fast, plain = _train(), _train(pipeline="numpy")
+    assert fast.record["steps_per_execution"] == 6  # 300 images at batch 50: all six steps of an epoch in one call
+    assert fast.model.steps_per_execution == 6
+    assert plain.record["steps_per_execution"] == 1 and plain.model.steps_per_execution == 1
+
+
+def test_several_steps_per_call_train_exactly_the_same_model_as_one(monkeypatch):
+    batched = _train(deterministic=True)
+    monkeypatch.setattr(training, "STEPS_PER_EXECUTION", 1)
+    stepwise = _train(deterministic=True)
+    assert stepwise.record["steps_per_execution"] == 1
+    assert np.allclose(batched.test_proba, stepwise.test_proba, atol=1e-5)
