@@ -1,9 +1,10 @@
-"""Command line of the course pack: `python -m fmnist_helpers run|tidy`.
+"""Command line of the course pack: `python -m fmnist_helpers run|tidy|search`.
 
 Usage:
     python -m fmnist_helpers run --profile quick            # the whole course
     python -m fmnist_helpers run --only 01 -p dataset=mnist  # one notebook, one parameter
     python -m fmnist_helpers tidy --check                    # are the stored notebooks clean?
+    python -m fmnist_helpers search --space wits --strategy hyperband --epochs 9 --batch-size 128
 """
 from __future__ import annotations
 
@@ -74,6 +75,33 @@ def _refresh_checked(path: Path, nb) -> None:
     print(f"{path}: refreshed {n} checked cell(s)")
 
 
+def _search(args: argparse.Namespace) -> int:
+    from .data import load_dataset
+    from .search import SearchPlan, best_trials, run_search, worker_name
+    from .splits import make_split
+    from .tuning import get_space
+
+    try:
+        plan = SearchPlan(args.space, args.strategy, max_trials=args.max_trials, executions_per_trial=args.executions,
+                          epochs=args.epochs, factor=args.factor, batch_size=args.batch_size,
+                          train_size=args.train_size, val_size=args.val_size, seed=args.seed,
+                          precision=args.precision, flip=args.dataset != "mnist")
+        plan.check()
+    except (ValueError, KeyError) as err:
+        print(f"error: {err.args[0]}", file=sys.stderr)
+        return 2
+    ds = load_dataset(args.dataset, data_dir=args.data_dir)
+    split = make_split(ds, get_space(args.space).recipe.split, seed=args.seed)
+    result = run_search(plan, split, args.output_dir, name=args.name, progress="summary")
+    if len(result.trials):
+        print(best_trials(result, 5).to_string())
+        print(f"{len(result.trials)} trials, {result.images_trained:,} training images, {result.wall_s:.0f} s of "
+              f"training; folder {result.directory}")
+    else:
+        print(f"{worker_name()}: no more trials; folder {result.directory}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fmnist_helpers", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -92,6 +120,23 @@ def build_parser() -> argparse.ArgumentParser:
     tidy.add_argument("--check", action="store_true", help="only report problems; exit 1 if any")
     tidy.add_argument("--refresh", action="store_true", help="re-execute (smoke) to refresh checked outputs")
     tidy.set_defaults(func=_tidy)
+    srch = sub.add_parser("search", help="run, resume or join a hyperparameter search (see README: tuning)")
+    srch.add_argument("--space", required=True, help="wits, kh or pack")
+    srch.add_argument("--strategy", required=True, help="random, hyperband or grid")
+    srch.add_argument("--max-trials", type=int, default=20, help="random search: trials (default 20)")
+    srch.add_argument("--executions", type=int, default=1, help="trainings per trial, averaged (default 1)")
+    srch.add_argument("--epochs", type=int, default=10, help="epochs per trial; hyperband: the most (default 10)")
+    srch.add_argument("--factor", type=int, default=3, help="hyperband's reduction factor (default 3)")
+    srch.add_argument("--batch-size", type=int, help="default: the space's recipe")
+    srch.add_argument("--train-size", type=int, help="search on a subset of this many training images")
+    srch.add_argument("--val-size", type=int, help="... and this many validation images")
+    srch.add_argument("--seed", type=int, default=42)
+    srch.add_argument("--precision", default="auto", help="auto, float32, mixed_bfloat16 or mixed_float16")
+    srch.add_argument("--dataset", default="fashion_mnist", choices=["fashion_mnist", "mnist"])
+    srch.add_argument("--data-dir", help="folder with the IDX files (default: $FMNIST_DATA_DIR, then data/)")
+    srch.add_argument("--output-dir", default="build/search", help="searches go to OUTPUT_DIR/searches/")
+    srch.add_argument("--name", help="the search's name (default: SPACE-STRATEGY)")
+    srch.set_defaults(func=_search)
     return parser
 
 

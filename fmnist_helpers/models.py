@@ -216,19 +216,25 @@ def _pack_mlp(num_classes: int = 10):
                             name="pack_mlp")
 
 
-def _pack_cnn(num_classes: int = 10):
+def pack_cnn(num_classes: int = 10, filters: tuple[int, int] = (32, 64), dense: int = 256,
+             head_dropout: float = 0.3, name: str = "pack_cnn"):
+    """The pack's strong CNN; the arguments are what notebook 05's search varies (defaults: the registry's)."""
     keras, L = _layers()
 
-    def block(filters: int, padding: str, rate: float):
-        return [L.Conv2D(filters, 3, padding=padding, activation="relu", kernel_initializer="he_normal"),
-                L.Conv2D(filters, 3, padding=padding, activation="relu", kernel_initializer="he_normal"),
+    def block(width: int, padding: str, rate: float):
+        return [L.Conv2D(width, 3, padding=padding, activation="relu", kernel_initializer="he_normal"),
+                L.Conv2D(width, 3, padding=padding, activation="relu", kernel_initializer="he_normal"),
                 L.MaxPooling2D(2), L.BatchNormalization(), L.Dropout(rate)]
 
     return keras.Sequential([
-        keras.Input((28, 28, 1)), *block(32, "valid", 0.1), *block(64, "same", 0.2),
-        L.Flatten(), L.Dense(256, use_bias=False), L.BatchNormalization(), L.ReLU(), L.Dropout(0.3),
+        keras.Input((28, 28, 1)), *block(filters[0], "valid", 0.1), *block(filters[1], "same", 0.2),
+        L.Flatten(), L.Dense(dense, use_bias=False), L.BatchNormalization(), L.ReLU(), L.Dropout(head_dropout),
         _head(keras, L, num_classes),
-    ], name="pack_cnn")
+    ], name=name)
+
+
+def _pack_cnn(num_classes: int = 10):
+    return pack_cnn(num_classes)
 
 
 _AUEB_MLP_NOTE = ("Maximum epochs are not stated; the pack allows 60 with the study's patience of 10. The split is not "

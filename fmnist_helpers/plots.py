@@ -375,3 +375,55 @@ def accuracy_comparison(table: pd.DataFrame, title: str = "Reported vs reproduce
     ax.legend(title=None, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def search_progress(trials: pd.DataFrame, title: str = "Search progress", reference: float | None = None,
+                    reference_label: str = "study's best") -> Figure:
+    """Each trial's validation accuracy in the order it ran, the best so far as a step line, and a reference."""
+    ordered = trials.sort_values("order")
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.scatter(ordered["order"], ordered["score"], s=22, label="trial")
+    ax.step(ordered["order"], ordered["score"].cummax(), where="post", color="tab:orange", label="best so far")
+    if reference is not None:
+        ax.axhline(reference, color="tab:red", linestyle="--", linewidth=1, label=reference_label)
+    ax.set_xlabel("trial (in the order it ran)")
+    ax.set_ylabel("validation accuracy")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def score_scatter(trials: pd.DataFrame, x: str = "learning_rate", title: str = "Learning rate vs score",
+                  log: bool = True) -> Figure:
+    """Validation accuracy of every trial against one hyperparameter (log axis for rates)."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.scatter(trials[x], trials["score"], s=26)
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel("validation accuracy")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def depth_summary(table: pd.DataFrame, title: str = "Accuracy by number of conv layers",
+                  reported: dict[int, tuple[float, float]] | None = None) -> Figure:
+    """Every configuration's accuracy by depth (dots), the mean +- sd per depth, and a study's mean +- sd."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    sns.stripplot(data=table, x="depth", y="score", ax=ax, alpha=0.6, size=5, color="tab:blue", native_scale=True)
+    stats = table.groupby("depth")["score"].agg(["mean", "std"])
+    ax.errorbar(stats.index - 0.15, stats["mean"], yerr=stats["std"].fillna(0), fmt="o", color="tab:blue",
+                capsize=4, label="this run: mean +- sd")
+    if reported:
+        depths = sorted(reported)
+        ax.errorbar(np.array(depths) + 0.15, [reported[d][0] for d in depths], yerr=[reported[d][1] for d in depths],
+                    fmt="s", color="tab:red", capsize=4, label="study: mean +- sd")
+    ax.set_xticks(sorted(table["depth"].unique()))
+    ax.set_xlabel("conv layers")
+    ax.set_ylabel("validation accuracy")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -142,6 +143,21 @@ class EpochLine(_keras_callback_base()):
               f"({time.perf_counter() - self._t:.1f} s)", flush=True)
 
 
+class _DropRetracingWarnings(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warning. It fires when several freshly built models
+    each trace their own training step, which is what every notebook and search here does on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def quiet_retracing_warnings() -> None:
+    """Keep TensorFlow's retracing warning out of notebooks and logs (other warnings still show)."""
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _DropRetracingWarnings) for f in logger.filters):
+        logger.addFilter(_DropRetracingWarnings())
+
+
 def fingerprint(settings: dict[str, Any]) -> str:
     """A short hash of everything that determines a training run."""
     return hashlib.sha256(json.dumps(to_jsonable(settings), sort_keys=True).encode()).hexdigest()[:16]
@@ -165,8 +181,12 @@ def model_paths(output_dir: str | os.PathLike, name: str) -> dict[str, Path]:
             "proba": folder / f"{name}.test_proba.npy"}
 
 
-def load_trained(output_dir: str | os.PathLike, name: str, expected: str | None = None) -> TrainResult | None:
-    """A saved run by name, or None when there is none (or its fingerprint differs from `expected`)."""
+def load_trained(output_dir: str | os.PathLike, name: str, expected: str | None = None,
+                 spec: ModelSpec | None = None) -> TrainResult | None:
+    """A saved run by name, or None when there is none (or its fingerprint differs from `expected`).
+
+    `spec` is the model's spec when it is not in the registry (e.g. a search winner).
+    """
     import keras
 
     paths = model_paths(output_dir, name)
@@ -176,7 +196,8 @@ def load_trained(output_dir: str | os.PathLike, name: str, expected: str | None 
     if record.get("version") != RECORD_VERSION or (expected is not None and record.get("fingerprint") != expected):
         return None
     model = keras.models.load_model(paths["model"], compile=False)
-    return TrainResult(name, get_spec(record["key"]), model, record, np.load(paths["proba"]), reused=True)
+    spec = spec if spec is not None and spec.key == record["key"] else get_spec(record["key"])
+    return TrainResult(name, spec, model, record, np.load(paths["proba"]), reused=True)
 
 
 def _save(model, record: dict[str, Any], proba: np.ndarray, paths: dict[str, Path]) -> None:
@@ -244,6 +265,7 @@ def train_model(
     recipe = spec.recipe
     name = name or spec.key
     mode = progress_mode(progress)
+    quiet_retracing_warnings()
     if pipeline not in PIPELINES:
         raise ValueError(f"pipeline {pipeline!r} is not accepted; choose one of: {', '.join(PIPELINES)}")
     epochs = min(epochs or recipe.epochs, profile.max_epochs)
@@ -263,7 +285,7 @@ def train_model(
     key = fingerprint(settings)
     out = Path(output_dir) if output_dir is not None else None
     if out is not None and reuse:
-        found = load_trained(out, name, expected=key)
+        found = load_trained(out, name, expected=key, spec=spec)
         if found is not None:
             if mode != "none":
                 print(f"{name}: reusing the saved run ({found.record['epochs_run']} epochs, "

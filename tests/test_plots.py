@@ -17,6 +17,8 @@ HISTORY = pd.DataFrame([(e, s, m, 1.0 / e if m == "loss" else 0.5 + e / 10 - (s 
                         for e in (1, 2, 3) for s in ("train", "validation") for m in ("loss", "accuracy")],
                        columns=["epoch", "split", "metric", "value"])
 PROBA = np.random.default_rng(0).dirichlet(np.ones(10), size=50).astype("float32")
+TRIALS = pd.DataFrame({"order": [1, 2, 3], "score": [0.85, 0.82, 0.88], "learning_rate": [1e-3, 3e-4, 2e-3]})
+DEPTHS = pd.DataFrame({"depth": [1, 1, 2, 2, 3], "score": [0.86, 0.87, 0.9, 0.91, 0.89]})
 CONFUSION = evaluation.confusion_table(DS.y_test, PROBA.argmax(1), NAMES)
 
 
@@ -59,6 +61,9 @@ FIGURES = {
                                                title="grid"),
     "accuracy_comparison": lambda: plots.accuracy_comparison(pd.DataFrame({"study": [0.9, 0.91], "ours": [0.905, 0.92]},
                                                                           index=["m1", "m2"])),
+    "search_progress": lambda: plots.search_progress(TRIALS, reference=0.9163),
+    "score_scatter": lambda: plots.score_scatter(TRIALS),
+    "depth_summary": lambda: plots.depth_summary(DEPTHS, reported={1: (0.8775, 0.0048), 2: (0.902, 0.0055)}),
 }
 
 
@@ -111,3 +116,9 @@ def test_filter_grid_and_feature_maps_need_a_convolution():
 def test_feature_maps_has_one_row_per_convolution():
     fig = plots.feature_maps(models.build_model("kh_cnn"), DS.x_test[0] / 255, per_layer=2)
     assert len(fig.axes) == 3 * 3  # three conv layers x (input + two channels)
+
+
+def test_search_progress_steps_up_with_the_best_score_so_far():
+    fig = plots.search_progress(TRIALS)
+    best = fig.axes[0].lines[0].get_ydata()
+    assert list(best) == [0.85, 0.85, 0.88]

@@ -1,0 +1,293 @@
+"""Search spaces for hyperparameter tuning: the `wits` space, the `kh` depth grid and the pack's own space.
+
+A space is a function `space(hp)` that declares its hyperparameters on a Keras Tuner `HyperParameters` object
+and returns an uncompiled model; `learning_rate(hp)` and the space's `Recipe` say how it is trained.
+`SpaceHyperModel` turns a space into the Keras Tuner hypermodel that the strategies in `search` run.
+
+| space  | model                                   | what is searched                                          |
+|--------|-----------------------------------------|-----------------------------------------------------------|
+| `wits` | the `wits` baseline CNN                 | the study's 11 hyperparameters, exactly as it gives them  |
+| `kh`   | 1-3 conv layers, then a dense layer     | the study's 65 configurations (filters and units rising)  |
+| `kh-sample` | the same                           | 10 of them, spread over the depths (for quick runs)       |
+| `pack` | the pack's strong CNN (`pack_cnn`)      | block widths, dense units, dropout, learning rate         |
+
+Usage:
+    hp = keras_tuner.HyperParameters()
+    model = wits_space(hp)                   # declares the space; the defaults build the study's default model
+    hypermodel = SpaceHyperModel("wits", precision="float32")
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations_with_replacement
+from typing import Any, Callable
+
+from .models import Recipe, compile_model, get_spec
+from .precision import precision_policy
+
+# -- the wits space -----------------------------------------------------------------------------------------
+
+WITS_SPACE: dict[str, dict[str, Any]] = {
+    "conv2d_filters": {"values": [16, 32, 64]},
+    "conv2d_1_filters": {"values": [16, 32, 64]},
+    "dropout": {"min_value": 0.0, "max_value": 0.5, "step": 0.05, "default": 0.25},
+    "conv2d_2_filters": {"values": [32, 64, 128]},
+    "conv2d_2_activation": {"values": ["relu", "sigmoid"], "default": "relu"},
+    "conv2d_3_filters": {"values": [32, 64, 128]},
+    "conv2d_3_activation": {"values": ["relu", "sigmoid"], "default": "relu"},
+    "dropout_1": {"min_value": 0.0, "max_value": 0.5, "step": 0.05, "default": 0.25},
+    "dense_units": {"min_value": 16, "max_value": 128, "step": 16, "default": 64},
+    "dropout_2": {"min_value": 0.0, "max_value": 0.5, "step": 0.05, "default": 0.25},
+    "learning_rate": {"min_value": 1e-4, "max_value": 1e-2, "sampling": "log", "default": 1e-3},
+}
+"""The `wits` study's search space (STUDIES.md): names in the order the model declares them."""
+
+
+def space_table(space: dict[str, dict[str, Any]]):
+    """A readable table of a space: each hyperparameter's values or range, and its default."""
+    import pandas as pd
+
+    rows = {}
+    for name, spec in space.items():
+        if "values" in spec:
+            choices, default = ", ".join(map(str, spec["values"])), spec.get("default", spec["values"][0])
+        else:
+            how = "log-sampled" if spec.get("sampling") == "log" else f"step {spec['step']:g}"
+            choices, default = f"{spec['min_value']:g} to {spec['max_value']:g}, {how}", spec["default"]
+        rows[name] = {"values": choices, "default": default}
+    return pd.DataFrame(rows).T.rename_axis("hyperparameter")
+
+
+def _declare(hp, name: str, spec: dict[str, Any]):
+    if "values" in spec:
+        return hp.Choice(name, spec["values"], default=spec.get("default"))
+    if isinstance(spec["min_value"], int) and isinstance(spec["max_value"], int):
+        return hp.Int(name, **spec)
+    return hp.Float(name, **spec)
+
+
+def wits_space(hp):
+    """The `wits` baseline CNN with every hyperparameter of the study's random search."""
+    import keras
+
+    L = keras.layers
+    v = {name: _declare(hp, name, spec) for name, spec in WITS_SPACE.items()}
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        L.Conv2D(v["conv2d_filters"], 3, activation="relu"), L.Conv2D(v["conv2d_1_filters"], 3, activation="relu"),
+        L.MaxPooling2D(2), L.Dropout(v["dropout"]),
+        L.Conv2D(v["conv2d_2_filters"], 3, activation=v["conv2d_2_activation"]),
+        L.Conv2D(v["conv2d_3_filters"], 3, activation=v["conv2d_3_activation"]),
+        L.MaxPooling2D(2), L.Dropout(v["dropout_1"]),
+        L.Flatten(), L.Dense(v["dense_units"], activation="relu"), L.Dropout(v["dropout_2"]),
+        L.Dense(10, activation="softmax", dtype="float32", name="output"),
+    ], name="wits_tuned")
+
+
+# -- the kh depth grid --------------------------------------------------------------------------------------
+
+KH_WIDTHS = (16, 32, 64, 128)
+
+
+@dataclass(frozen=True)
+class KhConfig:
+    """One `kh` grid point: the filters of each conv layer and the dense units, never decreasing."""
+
+    filters: tuple[int, ...]
+    dense: int
+
+    @property
+    def depth(self) -> int:
+        return len(self.filters)
+
+    @property
+    def label(self) -> str:
+        return f"{'-'.join(map(str, self.filters))}/d{self.dense}"
+
+    @classmethod
+    def parse(cls, label: str) -> "KhConfig":
+        convs, dense = label.split("/d")
+        return cls(tuple(int(f) for f in convs.split("-")), int(dense))
+
+
+def kh_grid(depths: tuple[int, ...] = (1, 2, 3)) -> list[KhConfig]:
+    """The `kh` grid: filters per layer and dense units from {16, 32, 64, 128}, non-decreasing.
+
+    That gives the study's counts: 10 one-layer, 20 two-layer and 35 three-layer configurations.
+    """
+    grid = []
+    for depth in depths:
+        for widths in combinations_with_replacement(KH_WIDTHS, depth + 1):
+            grid.append(KhConfig(tuple(widths[:-1]), widths[-1]))
+    return grid
+
+
+def kh_model(config: KhConfig, dropout: float = 0.5):
+    """A `kh` grid CNN: 3x3 conv layers with 2x2 pooling between them, dropout, a dense layer, softmax.
+
+    64-64 with 128 units is the study's best, `kh_cnn_best` (1,030,218 parameters).
+    """
+    import keras
+
+    L = keras.layers
+    body: list = []
+    for i, filters in enumerate(config.filters):
+        body.append(L.Conv2D(filters, 3, activation="relu"))
+        if i < config.depth - 1:
+            body.append(L.MaxPooling2D(2))
+    return keras.Sequential([keras.Input((28, 28, 1)), *body, L.Flatten(), L.Dropout(dropout),
+                             L.Dense(config.dense, activation="relu"),
+                             L.Dense(10, activation="softmax", dtype="float32", name="output")],
+                            name=f"kh_{config.label.replace('/', '_')}")
+
+
+def kh_space(hp):
+    """The `kh` grid as one categorical hyperparameter, so a grid search visits every configuration once."""
+    return kh_model(KhConfig.parse(hp.Choice("config", [c.label for c in kh_grid()])))
+
+
+KH_SAMPLE = ("16/d16", "32/d64", "64/d128", "16-32/d64", "32-64/d128", "64-64/d128", "16-16-16/d16",
+             "32-32-32/d32", "16-64-64/d64", "32-64-128/d128")
+"""Ten points of the `kh` grid spread over the three depths, the study's best ones among them (for quick runs)."""
+
+
+def kh_sample_space(hp):
+    """A 10-point sample of the `kh` grid (see `KH_SAMPLE`)."""
+    return kh_model(KhConfig.parse(hp.Choice("config", list(KH_SAMPLE))))
+
+
+# -- the pack's space ---------------------------------------------------------------------------------------
+
+PACK_SPACE: dict[str, dict[str, Any]] = {
+    "block1_filters": {"values": [32, 48, 64], "default": 32},
+    "block2_filters": {"values": [64, 96, 128], "default": 64},
+    "dense_units": {"values": [128, 256, 384], "default": 256},
+    "head_dropout": {"min_value": 0.2, "max_value": 0.5, "step": 0.1, "default": 0.3},
+    "learning_rate": {"min_value": 1e-3, "max_value": 6e-3, "sampling": "log", "default": 3e-3},
+}
+"""The pack's space around its strong CNN; the defaults are `pack_cnn` as the registry builds it."""
+
+
+def pack_space(hp):
+    """The pack's strong CNN with its widths, head dropout and learning rate searched."""
+    from .models import pack_cnn
+
+    v = {name: _declare(hp, name, spec) for name, spec in PACK_SPACE.items()}
+    return pack_cnn(filters=(v["block1_filters"], v["block2_filters"]), dense=v["dense_units"],
+                    head_dropout=v["head_dropout"], name="pack_tuned")
+
+
+# -- from a space to a trainable hypermodel -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Space:
+    """A search space with the recipe its models train with (the learning rate comes from the space)."""
+
+    name: str
+    build: Callable[[Any], Any]
+    recipe: Recipe
+    description: str
+
+
+_KH_RECIPE = Recipe("rmsprop", 1e-3, batch_size=64, epochs=20, split="test-as-validation", one_hot=True)
+
+SPACES: dict[str, Space] = {
+    "wits": Space("wits", wits_space, Recipe("adam", 1e-3, batch_size=32, epochs=10, split="holdout-12000"),
+                  "the wits baseline CNN, the study's random-search space"),
+    "kh": Space("kh", kh_space, _KH_RECIPE,
+                "the kh grid: 1-3 conv layers, filters and dense units rising through 16-128"),
+    "kh-sample": Space("kh-sample", kh_sample_space, _KH_RECIPE, "ten points of the kh grid, three or four per depth"),
+    "pack": Space("pack", pack_space, get_spec("pack_cnn").recipe, "the pack's strong CNN, widths and rates"),
+}
+
+
+def get_space(name: str) -> Space:
+    """The named space; a clear error listing the spaces if it is unknown."""
+    if name not in SPACES:
+        raise KeyError(f"unknown search space {name!r}; choose one of: {', '.join(SPACES)}")
+    return SPACES[name]
+
+
+def space_recipe(space: Space, values: dict[str, Any], **changes: Any) -> Recipe:
+    """The space's recipe with the learning rate a trial chose (and any other changes)."""
+    from dataclasses import replace
+
+    lr = values.get("learning_rate", space.recipe.learning_rate)
+    return replace(space.recipe, learning_rate=float(lr), **changes)
+
+
+def build_from_values(space: Space, values: dict[str, Any]):
+    """The uncompiled model of `space` at fixed hyperparameter values (e.g. a search's winner)."""
+    import keras_tuner as kt
+
+    hp = kt.HyperParameters()
+    for name, value in values.items():
+        if not name.startswith("tuner/"):
+            hp.values[name] = value
+    return space.build(hp)
+
+
+def _hypermodel_base():
+    import keras_tuner as kt
+
+    return kt.HyperModel
+
+
+class SpaceHyperModel(_hypermodel_base()):
+    """A Keras Tuner hypermodel for one space: builds, then compiles with the space's recipe.
+
+    `batch_size` and `steps_per_epoch` set how each trial trains (the learning-rate schedule of the pack's
+    recipe is laid out over `epochs`); `precision` is the Keras dtype policy the models are built in.
+    """
+
+    def __init__(self, space: str | Space, precision: str = "float32", steps_per_epoch: int = 100,
+                 epochs: int | None = None, steps_per_execution: int = 1):
+        self.space = space if isinstance(space, Space) else get_space(space)
+        super().__init__(name=self.space.name, tunable=True)
+        self.precision, self.steps_per_epoch, self.epochs = precision, steps_per_epoch, epochs
+        self.steps_per_execution = steps_per_execution
+
+    def build(self, hp):
+        with precision_policy(self.precision):
+            model = self.space.build(hp)
+            recipe = space_recipe(self.space, hp.values)
+            compile_model(model, recipe, steps_per_epoch=self.steps_per_epoch, epochs=self.epochs or recipe.epochs,
+                          steps_per_execution=self.steps_per_execution)
+        return model
+
+
+# -- what the studies reported, and the winners as registry-style models ------------------------------------
+
+WITS_REPORTED = {"best5": (0.9163, 0.9050, 0.9045, 0.9036, 0.9017), "best_learning_rate": 0.00231,
+                 "untuned_val_accuracy": 0.8994, "tuned_val_accuracy": 0.916}
+"""The `wits` study's search results: its best five validation scores, the winner's learning rate, and more."""
+
+KH_REPORTED_DEPTHS = {1: (0.8775, 0.0048), 2: (0.9020, 0.0055), 3: (0.8871, 0.0083)}
+"""The `kh` study's mean and standard deviation of accuracy by number of conv layers."""
+
+
+def depth_table(trials):
+    """The kh grid's trials with the depth, filters and dense units of each configuration as columns."""
+    configs = [KhConfig.parse(label) for label in trials["config"]]
+    table = trials.assign(depth=[c.depth for c in configs], filters=["-".join(map(str, c.filters)) for c in configs],
+                          dense=[c.dense for c in configs])
+    return table[["config", "depth", "filters", "dense", "score", *[c for c in ("epochs", "seconds")
+                                                                    if c in table]]]
+
+
+def winner_spec(space: str | Space, values: dict[str, Any], key: str, title: str | None = None,
+                **recipe_changes: Any):
+    """A model spec (as in the registry) for a search winner, trainable with `training.train_model`.
+
+    Usage:
+        spec = winner_spec("wits", result.best_values, "wits_tuned", epochs=20, early_stopping=3)
+    """
+    from .models import ModelSpec
+
+    space = space if isinstance(space, Space) else get_space(space)
+    chosen = {k: v for k, v in values.items() if not k.startswith("tuner/")}
+    shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in chosen.items())
+    return ModelSpec(key, "pack", "cnn", title or f"{space.name} search winner",
+                     lambda num_classes=10: build_from_values(space, chosen),
+                     space_recipe(space, chosen, **recipe_changes), notes=f"found by search: {shown}")

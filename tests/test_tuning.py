@@ -1,0 +1,107 @@
+"""Search spaces: the wits space is the study's, the kh grid has the study's shape, the pack space is pack_cnn."""
+import keras_tuner as kt
+import pytest
+
+from fmnist_helpers import models, training, tuning
+
+
+def _declared(space) -> dict:
+    hp = kt.HyperParameters()
+    space(hp)
+    return {p.name: p.get_config() for p in hp.space}
+
+
+def test_wits_space_declares_exactly_the_studys_hyperparameters():
+    assert list(_declared(tuning.wits_space)) == list(tuning.WITS_SPACE)
+    assert len(tuning.WITS_SPACE) == 11
+
+
+@pytest.mark.parametrize("name", ["conv2d_filters", "conv2d_1_filters"])
+def test_wits_first_block_filters_choose_from_16_32_64(name):
+    assert _declared(tuning.wits_space)[name]["values"] == [16, 32, 64]
+
+
+@pytest.mark.parametrize("name", ["conv2d_2_filters", "conv2d_3_filters"])
+def test_wits_second_block_filters_choose_from_32_64_128(name):
+    assert _declared(tuning.wits_space)[name]["values"] == [32, 64, 128]
+
+
+@pytest.mark.parametrize("name", ["conv2d_2_activation", "conv2d_3_activation"])
+def test_wits_second_block_activations_are_relu_or_sigmoid_defaulting_to_relu(name):
+    config = _declared(tuning.wits_space)[name]
+    assert config["values"] == ["relu", "sigmoid"] and config["default"] == "relu"
+
+
+@pytest.mark.parametrize("name", ["dropout", "dropout_1", "dropout_2"])
+def test_wits_dropout_rates_span_0_to_half_in_steps_of_005_defaulting_to_025(name):
+    config = _declared(tuning.wits_space)[name]
+    assert (config["min_value"], config["max_value"], config["step"], config["default"]) == (0.0, 0.5, 0.05, 0.25)
+
+
+def test_wits_dense_units_span_16_to_128_in_steps_of_16_defaulting_to_64():
+    config = _declared(tuning.wits_space)["dense_units"]
+    assert (config["min_value"], config["max_value"], config["step"], config["default"]) == (16, 128, 16, 64)
+
+
+def test_wits_learning_rate_is_log_sampled_from_1e4_to_1e2_defaulting_to_1e3():
+    config = _declared(tuning.wits_space)["learning_rate"]
+    assert (config["min_value"], config["max_value"], config["sampling"], config["default"]) == (1e-4, 1e-2, "log", 1e-3)
+
+
+def test_wits_space_at_the_baselines_values_is_the_baseline_cnn():
+    baseline = {"conv2d_filters": 16, "conv2d_1_filters": 16, "conv2d_2_filters": 32, "conv2d_3_filters": 32,
+                "dropout": 0.5, "dropout_1": 0.3, "dropout_2": 0.2, "dense_units": 128}
+    model = tuning.build_from_values(tuning.get_space("wits"), baseline)
+    assert model.count_params() == 83_322
+
+
+def test_kh_grid_has_the_studys_10_20_and_35_configurations_by_depth():
+    grid = tuning.kh_grid()
+    assert [sum(c.depth == d for c in grid) for d in (1, 2, 3)] == [10, 20, 35]
+    assert all(list(c.filters) + [c.dense] == sorted(list(c.filters) + [c.dense]) for c in grid)
+
+
+def test_kh_grid_contains_the_studys_best_configurations():
+    labels = {c.label for c in tuning.kh_grid()}
+    assert {"64-64/d128", "16-64-64/d64"} <= labels
+
+
+def test_kh_best_grid_model_has_the_reported_1030218_parameters():
+    assert tuning.kh_model(tuning.KhConfig((64, 64), 128)).count_params() == 1_030_218
+
+
+def test_kh_config_label_round_trips():
+    config = tuning.KhConfig((16, 32, 32), 64)
+    assert tuning.KhConfig.parse(config.label) == config
+
+
+def test_pack_space_defaults_build_the_registry_pack_cnn():
+    hp = kt.HyperParameters()
+    default = tuning.pack_space(hp)
+    assert training.architecture_signature(default) == training.architecture_signature(models.build_model("pack_cnn"))
+
+
+def test_hypermodel_compiles_with_the_trials_learning_rate():
+    hypermodel = tuning.SpaceHyperModel("wits", steps_per_epoch=10)
+    hp = kt.HyperParameters()
+    hp.values["learning_rate"] = 0.00231
+    model = hypermodel.build(hp)
+    assert model.optimizer.learning_rate.numpy() == pytest.approx(0.00231)
+
+
+def test_an_unknown_space_is_refused_with_the_list():
+    with pytest.raises(KeyError, match="wits, kh, kh-sample, pack"):
+        tuning.get_space("vgg")
+
+
+def test_kh_sample_is_part_of_the_grid_and_covers_every_depth():
+    grid = {c.label for c in tuning.kh_grid()}
+    sample = [tuning.KhConfig.parse(label) for label in tuning.KH_SAMPLE]
+    assert set(tuning.KH_SAMPLE) <= grid
+    assert all(sum(c.depth == d for c in sample) >= 3 for d in (1, 2, 3))
+
+
+def test_space_table_shows_each_range_and_default():
+    table = tuning.space_table(tuning.WITS_SPACE)
+    assert table.loc["learning_rate", "values"] == "0.0001 to 0.01, log-sampled"
+    assert table.loc["conv2d_filters", "default"] == 16 and table.loc["dropout", "values"] == "0 to 0.5, step 0.05"
