@@ -25,7 +25,8 @@ from .params import Profile, check_choice, check_int, get_profile
 from .paths import build_dir
 from .results import ResultsRecord
 
-PACKAGES = ("numpy", "pandas", "matplotlib", "seaborn", "scikit-learn", "tensorflow", "keras", "papermill")
+PACKAGES = ("numpy", "pandas", "matplotlib", "seaborn", "scikit-learn", "tensorflow", "keras", "keras-tuner",
+            "papermill")
 
 
 def package_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:

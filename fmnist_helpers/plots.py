@@ -377,6 +377,17 @@ def accuracy_comparison(table: pd.DataFrame, title: str = "Reported vs reproduce
     return fig
 
 
+def _finish(fig: Figure, ax, xlabel: str, ylabel: str, title: str, legend: str | None = None) -> Figure:
+    """Label the axes, title the chart, place the legend (if asked) and tighten the layout."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if legend:
+        ax.legend(loc=legend)
+    fig.tight_layout()
+    return fig
+
+
 def search_progress(trials: pd.DataFrame, title: str = "Search progress", reference: float | None = None,
                     reference_label: str = "study's best") -> Figure:
     """Each trial's validation accuracy in the order it ran, the best so far as a step line, and a reference."""
@@ -386,12 +397,7 @@ def search_progress(trials: pd.DataFrame, title: str = "Search progress", refere
     ax.step(ordered["order"], ordered["score"].cummax(), where="post", color="tab:orange", label="best so far")
     if reference is not None:
         ax.axhline(reference, color="tab:red", linestyle="--", linewidth=1, label=reference_label)
-    ax.set_xlabel("trial (in the order it ran)")
-    ax.set_ylabel("validation accuracy")
-    ax.set_title(title)
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, "trial (in the order it ran)", "validation accuracy", title, legend="lower right")
 
 
 def score_scatter(trials: pd.DataFrame, x: str = "learning_rate", title: str = "Learning rate vs score",
@@ -401,11 +407,7 @@ def score_scatter(trials: pd.DataFrame, x: str = "learning_rate", title: str = "
     ax.scatter(trials[x], trials["score"], s=26)
     if log:
         ax.set_xscale("log")
-    ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel("validation accuracy")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, x.replace("_", " "), "validation accuracy", title)
 
 
 def depth_summary(table: pd.DataFrame, title: str = "Accuracy by number of conv layers",
@@ -421,9 +423,4 @@ def depth_summary(table: pd.DataFrame, title: str = "Accuracy by number of conv 
         ax.errorbar(np.array(depths) + 0.15, [reported[d][0] for d in depths], yerr=[reported[d][1] for d in depths],
                     fmt="s", color="tab:red", capsize=4, label="study: mean +- sd")
     ax.set_xticks(sorted(table["depth"].unique()))
-    ax.set_xlabel("conv layers")
-    ax.set_ylabel("validation accuracy")
-    ax.set_title(title)
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, "conv layers", "validation accuracy", title, legend="lower right")

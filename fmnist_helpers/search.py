@@ -281,12 +281,12 @@ def run_search(plan: SearchPlan, split: Split, output_dir: str | os.PathLike, na
     spent = time.perf_counter() - start
     log = read_trial_log(folder)
     wall = float(log["seconds"].sum()) if len(log) else spent
+    trials = trial_table(tuner, log)
     summary = json.loads(summary_path.read_text()) if finished else {}
     if not finished and _is_local_or_chief():
-        summary = {"plan": plan.as_dict(), "trials": len(log), "wall_s": round(wall, 2), "n_train": n_train,
-                   "finished_at": time.strftime("%Y-%m-%d %H:%M:%S")}
+        summary = {"plan": plan.as_dict(), "trials": len(trials), "trials_logged_here": len(log),
+                   "wall_s": round(wall, 2), "n_train": n_train, "finished_at": time.strftime("%Y-%m-%d %H:%M:%S")}
         write_json_atomic(summary_path, summary)
-    trials = trial_table(tuner, log)
     return SearchResult(folder.name, plan, folder, tuner, trials, wall, n_train, finished, summary)
 
 

@@ -3,7 +3,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from fmnist_helpers import search
@@ -27,8 +26,7 @@ def _start(role: str, port: int, out: Path) -> subprocess.Popen:
 
 def test_one_chief_and_two_workers_share_a_search_and_the_chief_sees_every_trial(tmp_path):
     port = _free_port()
-    chief = _start("chief", port, tmp_path)
-    time.sleep(3)  # let the chief open its port before the workers ask for trials
+    chief = _start("chief", port, tmp_path)  # workers wait for its port to open (gRPC's wait_for_ready)
     workers = [_start(f"tuner{i}", port, tmp_path) for i in range(2)]
     try:
         for proc in [*workers, chief]:
