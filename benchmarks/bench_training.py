@@ -1,12 +1,14 @@
 """How much faster does the pack's input pipeline train than the studies' way, and is anything lost?
 
-The same registry model is trained on the same 48k/12k split for the same number of epochs, three ways,
+The same registry model is trained on the same 48k/12k split for the same number of epochs, four ways,
 one after the other in this one process:
 
 1. the studies' way: `model.fit` on NumPy arrays, float32, the study's batch size;
 2. the pack's pipeline at the study's batch size: `tf.data` with cache and prefetch, and mixed precision
-   where the hardware gains from it (detected: bfloat16 on CPUs with AVX-512 BF16 or AMX, float16 on GPUs);
-3. the same pipeline with a tuned batch size (the learning rate scaled by the square root of the batch ratio).
+   where the hardware gains from it (detected: bfloat16 on CPUs with AVX-512 BF16 or AMX, float16 on GPUs),
+   running one training step per TensorFlow call;
+3. the same, with `training.STEPS_PER_EXECUTION` steps per call (the notebooks' default);
+4. the same pipeline with a tuned batch size (the learning rate scaled by the square root of the batch ratio).
 
 It prints training images/second for each, the speed-up ratios against (1) and the test accuracies, so
 any accuracy cost shows beside the speed. No assertions: timings on shared machines are noisy, so read
@@ -26,6 +28,7 @@ from fmnist_helpers.models import get_spec, with_recipe
 from fmnist_helpers.params import get_profile
 from fmnist_helpers.precision import choose_precision, describe_hardware
 from fmnist_helpers.splits import holdout_split
+from fmnist_helpers import training
 from fmnist_helpers.training import train_model
 
 
@@ -36,15 +39,21 @@ def run_one(key: str, split, epochs: int, batch: int, seed: int) -> list[dict]:
                         learning_rate=spec.recipe.learning_rate * math.sqrt(batch / study_batch))
     profile = get_profile("full")
     fast = choose_precision("auto")
+    many = training.STEPS_PER_EXECUTION
     ways = [
-        ("studies' way: fit(NumPy), float32", spec, "numpy", "float32"),
-        (f"tf.data + {fast}, batch {study_batch}", spec, "tf.data", fast),
-        (f"tf.data + {fast}, batch {batch}", tuned, "tf.data", fast),
+        ("studies' way: fit(NumPy), float32", spec, "numpy", "float32", 1),
+        (f"tf.data + {fast}, batch {study_batch}, 1 step/call", spec, "tf.data", fast, 1),
+        (f"tf.data + {fast}, batch {study_batch}, {many} steps/call", spec, "tf.data", fast, many),
+        (f"tf.data + {fast}, batch {batch}, {many} steps/call", tuned, "tf.data", fast, many),
     ]
     rows = []
-    for label, s, pipeline, precision in ways:
-        result = train_model(s, split, profile, seed=seed, epochs=epochs, pipeline=pipeline, precision=precision,
-                             progress="none")
+    for label, s, pipeline, precision, per_call in ways:
+        training.STEPS_PER_EXECUTION = per_call
+        try:
+            result = train_model(s, split, profile, seed=seed, epochs=epochs, pipeline=pipeline, precision=precision,
+                                 progress="none")
+        finally:
+            training.STEPS_PER_EXECUTION = many
         rows.append({"model": key, "way": label, "batch": s.recipe.batch_size,
                      "images/s": result.record["images_per_second"], "test accuracy": result.test_accuracy,
                      "train time (s)": result.record["train_time_s"]})
@@ -66,12 +75,12 @@ def main() -> None:
     print(f"hardware: {describe_hardware()}; {os.cpu_count()} CPU cores visible")
     split = holdout_split(load_dataset("fashion_mnist"), 12_000, seed=args.seed)
     print(f"{len(split.y_train):,} training images, {args.epochs} epochs per run, seed {args.seed}\n")
-    header = f"{'model':<10} {'way':<40} {'batch':>5} {'images/s':>9} {'speed-up':>8} {'test acc':>8} {'change':>7}"
+    header = f"{'model':<10} {'way':<50} {'batch':>5} {'images/s':>9} {'speed-up':>8} {'test acc':>8} {'change':>7}"
     print(header)
     print("-" * len(header))
     for key in args.models:
         for row in run_one(key, split, args.epochs, args.batch, args.seed):
-            print(f"{row['model']:<10} {row['way']:<40} {row['batch']:>5} {row['images/s']:>9,.0f} "
+            print(f"{row['model']:<10} {row['way']:<50} {row['batch']:>5} {row['images/s']:>9,.0f} "
                   f"{row['speed-up']:>7.2f}x {row['test accuracy']:>8.4f} {row['accuracy change (points)']:>+7.2f}",
                   flush=True)
 
