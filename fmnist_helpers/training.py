@@ -21,7 +21,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -172,6 +172,15 @@ def architecture_signature(model) -> str:
     return hashlib.sha256(json.dumps(to_jsonable(layers), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def labels_signature(split: Split) -> str:
+    """A hash of the split's train, validation and test labels: it tells MNIST from Fashion-MNIST runs apart
+    even where two splits share their indices (the test set as validation, say)."""
+    h = hashlib.sha256()
+    for labels in (split.y_train, split.y_val, split.y_test):
+        h.update(np.ascontiguousarray(labels, dtype=np.uint8).tobytes())
+    return h.hexdigest()[:16]
+
+
 def model_paths(output_dir: str | os.PathLike, name: str) -> dict[str, Path]:
     """Where a trained model, its record and its test probabilities are saved."""
     if not name or "/" in name or name.startswith("."):
@@ -246,6 +255,7 @@ def train_model(
     progress: str = "auto",
     flip: bool = True,
     num_classes: int = 10,
+    also_reuse: Sequence[str] = (),
 ) -> TrainResult:
     """Train registry model `model` on `split` with its recipe, within the profile's budget; see the module doc.
 
@@ -257,6 +267,8 @@ def train_model(
     - `deterministic`: also make TensorFlow's ops deterministic (slower; affects the whole process).
     - `flip`: horizontal flips in augmentation (right for clothes, wrong for digits).
     - `reuse`: load a saved run with identical settings instead of training again.
+    - `also_reuse`: other names to look under for a saved run with identical settings (e.g. the name an
+      earlier notebook gave the same model); the first match is returned, under its own name.
     """
     import keras
     import tensorflow as tf
@@ -281,14 +293,16 @@ def train_model(
                 "epochs": epochs, "seed": seed, "precision": chosen, "pipeline": pipeline,
                 "steps_per_execution": per_call, "flip": flip, "num_classes": num_classes, "split": data.name,
                 "sizes": data.sizes(), "train_indices": hashlib.sha256(data.train_indices.tobytes()).hexdigest(),
+                "labels": labels_signature(data),
                 "profile": profile.name}
     key = fingerprint(settings)
     out = Path(output_dir) if output_dir is not None else None
     if out is not None and reuse:
-        found = load_trained(out, name, expected=key, spec=spec)
+        found = next((hit for n in dict.fromkeys([name, *also_reuse])
+                      if (hit := load_trained(out, n, expected=key, spec=spec)) is not None), None)
         if found is not None:
             if mode != "none":
-                print(f"{name}: reusing the saved run ({found.record['epochs_run']} epochs, "
+                print(f"{name}: reusing the saved run {found.name!r} ({found.record['epochs_run']} epochs, "
                       f"test accuracy {found.test_accuracy:.4f})")
             return found
 
@@ -415,6 +429,38 @@ def train_on_dataset(
         return best_fold(train_folds(spec, folds, profile, seed=seed, output_dir=output_dir, name=name, **kwargs))
     split = make_split(ds, spec.recipe.split, seed=seed)
     return train_model(spec, split, profile, seed=seed, output_dir=output_dir, name=name, **kwargs)
+
+
+def repeat_name(base: str, dataset: str, seed: int) -> str:
+    """The saved name of one repeat: `<base>-<dataset>-seed<seed>` (e.g. `kh_ann-mnist-seed43`)."""
+    return f"{base}-{dataset}-seed{seed}"
+
+
+def train_repeats(
+    model: str | ModelSpec,
+    ds: Any,
+    profile: Profile,
+    seeds: Sequence[int],
+    output_dir: str | os.PathLike | None = None,
+    name: str | None = None,
+    **kwargs: Any,
+) -> list[TrainResult]:
+    """Train the model once per seed on `ds`, reusing any saved run with the same settings.
+
+    Each repeat is saved as `repeat_name(name, ds.name, seed)`. A run that an earlier notebook saved under the
+    plain name (notebooks 03-05 use the model's key) is reused when its settings match, dataset and seed
+    included, so the course never trains the same model twice.
+
+    Usage:
+        runs = train_repeats("kh_ann", ds, run.profile, seeds=[42, 43, 44], output_dir=run.output_dir)
+    """
+    spec = model if isinstance(model, ModelSpec) else get_spec(model)
+    base = name or spec.key
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    return [train_on_dataset(spec, ds, profile, seed=seed, output_dir=output_dir,
+                             name=repeat_name(base, getattr(ds, "name", "data"), seed), also_reuse=(base,), **kwargs)
+            for seed in seeds]
 
 
 def summarize(result: TrainResult) -> dict[str, Any]:
