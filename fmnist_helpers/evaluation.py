@@ -1,13 +1,18 @@
 """Scores and tables from predictions: confusion matrices, per-class accuracy, the most confused pairs,
-per-epoch tables and the "reported vs reproduced" comparison with the studies.
+per-epoch tables, the "reported vs reproduced" comparison with the studies, and the statistics that compare
+models honestly (mean +- sd over seeds, McNemar's paired test).
 
 Usage:
     table = confusion_table(y_test, result.test_predictions, ds.class_names, normalize=True)
     per_class_accuracy(y_test, result.test_predictions, ds.class_names)
     reproduction_table([result.record for result in results])
+    mcnemar(y_test, ann_pred, cnn_pred).p_value        # paired test of two models on the same images
+    seed_summary(runs, by=["dataset", "model"])         # mean +- sd over repeated seeds
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -106,10 +111,120 @@ def reproduction_table(records: Iterable[dict[str, Any]], reported_key: str | No
         rep = reported.get(key)
         diff = (rec["test_accuracy"] - rep) * 100 if rep is not None else float("nan")
         rows.append({
-            "model": rec["name"], "study": rec["study"],
+            "model": rec["name"], "study": rec["study"], "kind": rec.get("kind"),
             "reported parameters": rec.get("reported_params"), "parameters": rec["parameters"],
             "reported accuracy": rep, "reported figure": key.replace("_", " ") if rep is not None else "",
             "reproduced test accuracy": rec["test_accuracy"], "difference (points)": diff,
             "verdict": verdict(diff, noise), "epochs": rec["epochs_run"], "train time (s)": rec["train_time_s"],
         })
     return pd.DataFrame(rows).set_index("model")
+
+
+# ----------------------------------------------------------------- repeats and paired tests
+
+EXACT_BELOW = 25
+"""McNemar's test is exact (binomial) when fewer than this many images are disagreements, as is usual."""
+
+
+@dataclass(frozen=True)
+class McNemar:
+    """McNemar's test of two classifiers on the same images.
+
+    `only_a` counts images model A gets right and model B wrong; `only_b` the reverse. Images both get right or
+    both get wrong say nothing about which is better and are left out.
+    """
+
+    only_a: int
+    only_b: int
+    statistic: float  # the chi-square statistic (continuity-corrected), or the smaller count when exact
+    p_value: float
+    method: str  # "exact" or "chi-square"
+
+    @property
+    def disagreements(self) -> int:
+        return self.only_a + self.only_b
+
+    def significant(self, alpha: float = 0.05) -> bool:
+        return self.p_value < alpha
+
+
+def _binomial_two_sided(k: int, n: int) -> float:
+    """P(X <= min(k, n-k)) * 2 for X ~ Binomial(n, 1/2), capped at 1: the exact McNemar p-value."""
+    if n == 0:
+        return 1.0
+    low = min(k, n - k)
+    tail = sum(math.comb(n, i) for i in range(low + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def mcnemar(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, exact: bool | None = None) -> McNemar:
+    """McNemar's test of whether models A and B differ in accuracy on the same test images.
+
+    `exact=None` uses the exact binomial test when there are fewer than `EXACT_BELOW` disagreements, else the
+    chi-square test with continuity correction, (|b - c| - 1)^2 / (b + c) on one degree of freedom.
+
+    Usage:
+        test = mcnemar(ds.y_test, ann.test_predictions, cnn.test_predictions)
+        test.only_a, test.only_b, test.p_value
+    """
+    y_true = np.asarray(y_true)
+    pred_a, pred_b = np.asarray(pred_a), np.asarray(pred_b)
+    if not (y_true.shape == pred_a.shape == pred_b.shape) or y_true.ndim != 1:
+        raise ValueError(f"y_true, pred_a and pred_b must be 1-D arrays of one length, got {y_true.shape}, "
+                         f"{pred_a.shape} and {pred_b.shape}")
+    right_a, right_b = pred_a == y_true, pred_b == y_true
+    b, c = int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))
+    n = b + c
+    if exact is None:
+        exact = n < EXACT_BELOW
+    if exact:
+        return McNemar(b, c, float(min(b, c)), _binomial_two_sided(b, n), "exact")
+    stat = (abs(b - c) - 1) ** 2 / n if n else 0.0
+    return McNemar(b, c, float(stat), math.erfc(math.sqrt(stat / 2)), "chi-square")
+
+
+def mcnemar_sentence(test: McNemar, name_a: str, name_b: str, alpha: float = 0.05) -> str:
+    """One plain sentence on whether the difference between two models is beyond noise."""
+    lead = (f"{name_a} alone is right on {test.only_a:,} images, {name_b} alone on {test.only_b:,} "
+            f"(McNemar {test.method}, p = {test.p_value:.2g}): ")
+    if not test.significant(alpha):
+        return lead + f"the difference is within noise at the {alpha:.0%} level."
+    better = name_a if test.only_a > test.only_b else name_b
+    return lead + f"{better} is better beyond noise at the {alpha:.0%} level."
+
+
+def seed_summary(scores: pd.DataFrame, by: Sequence[str], value: str = "test_accuracy") -> pd.DataFrame:
+    """Mean, standard deviation (n - 1) and count of `value` over repeated seeds, for each group of `by`.
+
+    Usage:
+        seed_summary(runs, by=["dataset", "model"])   # columns: mean, sd, n, and "mean +- sd" as text
+    """
+    missing = [c for c in [*by, value] if c not in scores.columns]
+    if missing:
+        raise ValueError(f"scores has no column(s) {', '.join(missing)}; it has: {', '.join(scores.columns)}")
+    table = scores.groupby(list(by), sort=False)[value].agg(mean="mean", sd="std", n="count")
+    table["sd"] = table["sd"].fillna(0.0)  # a single seed has no spread to show
+    table["mean +- sd"] = [f"{m:.2%} +- {s * 100:.2f}" for m, s in zip(table["mean"], table["sd"])]
+    return table
+
+
+def class_fixes(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray,
+                class_names: Sequence[str]) -> pd.DataFrame:
+    """Per true class: accuracy of A and of B, images B fixes (A wrong, B right), images B breaks, and B - A.
+
+    Usage:
+        class_fixes(ds.y_test, ann_pred, cnn_pred, ds.class_names).sort_values("B - A")
+    """
+    y_true, pred_a = _labels(y_true, pred_a, len(class_names))
+    _, pred_b = _labels(y_true, pred_b, len(class_names))
+    right_a, right_b = pred_a == y_true, pred_b == y_true
+    n = len(class_names)
+    table = pd.DataFrame({
+        "A accuracy": per_class_accuracy(y_true, pred_a, class_names).to_numpy(),
+        "B accuracy": per_class_accuracy(y_true, pred_b, class_names).to_numpy(),
+        "B fixes": np.bincount(y_true[~right_a & right_b], minlength=n),
+        "B breaks": np.bincount(y_true[right_a & ~right_b], minlength=n),
+        "both wrong": np.bincount(y_true[~right_a & ~right_b], minlength=n),
+    }, index=pd.Index(class_names, name="class"))
+    table["B - A"] = table["B accuracy"] - table["A accuracy"]
+    return table

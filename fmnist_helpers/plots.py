@@ -424,3 +424,64 @@ def depth_summary(table: pd.DataFrame, title: str = "Accuracy by number of conv 
                     fmt="s", color="tab:red", capsize=4, label="study: mean +- sd")
     ax.set_xticks(sorted(table["depth"].unique()))
     return _finish(fig, ax, "conv layers", "validation accuracy", title, legend="lower right")
+
+
+def pair_gallery(images: np.ndarray, y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray,
+                 class_names: Sequence[str], name_a: str = "ANN", name_b: str = "CNN", n: int = 20, cols: int = 10,
+                 title: str | None = None) -> Figure:
+    """The first `n` images model B gets right and model A wrong, captioned with both predictions."""
+    y_true, pred_a, pred_b = (np.asarray(a) for a in (y_true, pred_a, pred_b))
+    idx = np.flatnonzero((pred_b == y_true) & (pred_a != y_true))[:n]
+    rows = max(1, int(np.ceil(len(idx) / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.45 * cols, 1.75 * rows + 0.5), squeeze=False)
+    for ax, i in zip(axes.flat, idx):
+        _image_axes(ax, images[i], f"{name_a}: {class_names[pred_a[i]]}\n{name_b}: {class_names[pred_b[i]]}",
+                    color=RIGHT)
+    for ax in list(axes.flat)[len(idx):]:
+        ax.axis("off")
+    fig.suptitle(title or f"Test images the {name_b} gets right and the {name_a} gets wrong ({len(idx)} shown)")
+    fig.tight_layout()
+    return fig
+
+
+def transform_gallery(images: np.ndarray, variants: dict[str, dict[float, np.ndarray]],
+                      title: str = "What the shifted test images look like") -> Figure:
+    """One row per transformation, one column per strength, showing the first image at each strength.
+
+    `variants` maps a transformation's name to {strength: transformed images}; `images` are the originals.
+    """
+    cols = max(len(v) for v in variants.values())
+    fig, axes = plt.subplots(len(variants), cols, figsize=(1.3 * cols + 0.8, 1.45 * len(variants) + 0.4),
+                             squeeze=False)
+    for row, (kind, by_strength) in zip(axes, variants.items()):
+        for ax, (strength, x) in zip(row, by_strength.items()):
+            _image_axes(ax, x[0], f"{kind} {strength:g}")
+        for ax in row[len(by_strength):]:
+            ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def robustness_curves(table: pd.DataFrame, units: dict[str, str] | None = None,
+                      title: str = "Accuracy as the test images move away from the training data") -> Figure:
+    """One panel per transformation: accuracy against strength, one line per model (a tidy table with
+    columns transformation, strength, model, accuracy, as `shifts.robustness_table` returns)."""
+    kinds = list(dict.fromkeys(table["transformation"]))
+    fig, axes = plt.subplots(1, len(kinds), figsize=(3.4 * len(kinds), 3.4), squeeze=False, sharey=True)
+    for ax, kind in zip(axes[0], kinds):
+        part = table[table["transformation"] == kind]
+        sns.lineplot(data=part, x="strength", y="accuracy", hue="model", marker="o", ax=ax,
+                     legend=ax is axes[0][-1])
+        ax.axhline(0.1, color="grey", linestyle=":", linewidth=1)
+        ax.set_title(kind)
+        ax.set_xlabel((units or {}).get(kind, "strength"))
+        ax.set_ylabel("test accuracy")
+        ax.set_ylim(0, 1)
+    legend = axes[0][-1].get_legend()
+    if legend is not None:
+        legend.set_title(None)
+        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle(f"{title} (dotted: chance)")
+    fig.tight_layout()
+    return fig

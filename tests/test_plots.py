@@ -20,6 +20,8 @@ PROBA = np.random.default_rng(0).dirichlet(np.ones(10), size=50).astype("float32
 TRIALS = pd.DataFrame({"order": [1, 2, 3], "score": [0.85, 0.82, 0.88], "learning_rate": [1e-3, 3e-4, 2e-3]})
 DEPTHS = pd.DataFrame({"depth": [1, 1, 2, 2, 3], "score": [0.86, 0.87, 0.9, 0.91, 0.89]})
 CONFUSION = evaluation.confusion_table(DS.y_test, PROBA.argmax(1), NAMES)
+ROBUSTNESS = pd.DataFrame([{"transformation": t, "strength": s, "model": m, "accuracy": 0.9 - s / 10}
+                           for t in ("shift", "rotate") for s in (0, 1, 2) for m in ("ANN", "CNN")])
 
 
 def _title(fig: Figure) -> str:
@@ -64,6 +66,11 @@ FIGURES = {
     "search_progress": lambda: plots.search_progress(TRIALS, reference=0.9163),
     "score_scatter": lambda: plots.score_scatter(TRIALS),
     "depth_summary": lambda: plots.depth_summary(DEPTHS, reported={1: (0.8775, 0.0048), 2: (0.902, 0.0055)}),
+    "pair_gallery": lambda: plots.pair_gallery(DS.x_test, DS.y_test, (DS.y_test + 1) % 10, DS.y_test, NAMES, n=6),
+    "transform_gallery": lambda: plots.transform_gallery(
+        DS.x_test[:1] / 255, {"shift": {0: DS.x_test[:1] / 255, 2: DS.x_test[:1] / 255},
+                              "invert": {0: DS.x_test[:1] / 255, 0.5: DS.x_test[:1] / 255, 1: 1 - DS.x_test[:1] / 255}}),
+    "robustness_curves": lambda: plots.robustness_curves(ROBUSTNESS, units={"shift": "pixels"}),
 }
 
 
@@ -122,3 +129,21 @@ def test_search_progress_steps_up_with_the_best_score_so_far():
     fig = plots.search_progress(TRIALS)
     best = fig.axes[0].lines[0].get_ydata()
     assert list(best) == [0.85, 0.85, 0.88]
+
+
+def test_pair_gallery_shows_only_images_the_second_model_fixes():
+    y = DS.y_test[:10]
+    a = y.copy()
+    a[[2, 5]] = (y[[2, 5]] + 1) % 10  # the first model misses images 2 and 5
+    b = y.copy()
+    b[5] = (y[5] + 2) % 10  # the second misses 5 too: only image 2 is a fix
+    fig = plots.pair_gallery(DS.x_test[:10], y, a, b, NAMES, name_a="MLP", name_b="CNN")
+    captions = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert captions == [f"MLP: {NAMES[a[2]]}\nCNN: {NAMES[y[2]]}"]
+    matplotlib.pyplot.close(fig)
+
+
+def test_robustness_curves_has_one_panel_per_transformation():
+    fig = plots.robustness_curves(ROBUSTNESS)
+    assert [ax.get_title() for ax in fig.axes] == ["shift", "rotate"]
+    matplotlib.pyplot.close(fig)

@@ -1,0 +1,89 @@
+"""The ANN-vs-CNN comparison of notebook 06: which models play each role, the `kh` study's reported table,
+and the table with its deltas by model and by dataset.
+
+Usage:
+    roles = comparison_models(run.output_dir)           # {"study": {"ANN": spec, "CNN": spec}, "pack": {...}}
+    table = with_deltas(means.unstack("dataset"))        # adds "CNN - ANN" and "MNIST - Fashion-MNIST"
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+
+from .models import ModelSpec, get_spec
+
+DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+ROLES = ("ANN", "CNN")
+
+KH_REPORTED = pd.DataFrame({"MNIST": {"ANN": 0.9775, "CNN": 0.9889},
+                            "Fashion-MNIST": {"ANN": 0.8803, "CNN": 0.9063}})
+"""The `kh` study's final table: test accuracy of its ANN and its best CNN on each dataset."""
+
+TARGETS = {("fashion_mnist", "CNN"): 0.935, ("fashion_mnist", "ANN"): 0.900,
+           ("mnist", "CNN"): 0.994, ("mnist", "ANN"): 0.984}
+"""What the pack's own models aim for on the test sets."""
+
+
+def with_deltas(table: pd.DataFrame) -> pd.DataFrame:
+    """A roles x datasets accuracy table (rows ANN, CNN; columns MNIST, Fashion-MNIST) with the `kh` study's
+    deltas added: a row "CNN - ANN" (by model) and a column "MNIST - Fashion-MNIST" (by dataset)."""
+    missing = [r for r in ROLES if r not in table.index] + [c for c in KH_REPORTED.columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"the table needs rows {ROLES} and columns {tuple(KH_REPORTED.columns)}; missing: "
+                         f"{', '.join(missing)}")
+    out = table.loc[list(ROLES), list(KH_REPORTED.columns)].astype(float).copy()
+    out.loc["CNN - ANN"] = out.loc["CNN"] - out.loc["ANN"]
+    out["MNIST - Fashion-MNIST"] = out["MNIST"] - out["Fashion-MNIST"]
+    return out
+
+
+def kh_table(summary: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The `kh`-style table of one pair ("study" or "pack") from a seed summary indexed by (source, role, dataset)
+    with a "mean" column: mean test accuracy by role and dataset, with the deltas of `with_deltas`."""
+    if source not in summary.index.get_level_values(0):
+        raise ValueError(f"no runs of the {source!r} pair in the summary; it has: "
+                         f"{', '.join(dict.fromkeys(summary.index.get_level_values(0)))}")
+    mine = summary["mean"][summary.index.get_level_values(0) == source].droplevel(0)
+    means = mine.unstack("dataset").rename(columns=DATASET_TITLES)
+    return with_deltas(means)
+
+
+def tuned_pack_spec(output_dir: str | os.PathLike) -> ModelSpec | None:
+    """The pack CNN that notebook 05 tuned in this output folder, or None if notebook 05 has not finished there."""
+    from .results import load_results
+    from .tuning import winner_spec
+
+    try:
+        figures = load_results(output_dir, "05_tuning")["figures"]
+    except FileNotFoundError:
+        return None
+    values = (figures.get("pack_search") or {}).get("best_values")
+    if not values:
+        return None
+    return winner_spec("pack", values, "pack_tuned", title="pack CNN, tuned")
+
+
+def comparison_models(output_dir: str | os.PathLike) -> dict[str, dict[str, ModelSpec]]:
+    """The two pairs compared: the `kh` study's ANN and best CNN, and the pack's MLP and CNN (tuned when
+    notebook 05 has run in `output_dir`, else the untuned pack CNN of notebook 04)."""
+    tuned = tuned_pack_spec(output_dir)
+    return {"study": {"ANN": get_spec("kh_ann"), "CNN": get_spec("kh_cnn_best")},
+            "pack": {"ANN": get_spec("pack_mlp"), "CNN": tuned or get_spec("pack_cnn")}}
+
+
+def reproduction_rows(summary: pd.DataFrame, roles: dict[str, dict[str, ModelSpec]]) -> list[dict[str, Any]]:
+    """Rows for the course report: the `kh` models' mean accuracy over seeds beside the study's figure,
+    and the pack's models as the pack's best, one row per dataset.
+
+    `summary` is indexed by (source, role, dataset) with a column "mean" (see `evaluation.seed_summary`).
+    """
+    rows = []
+    for (source, role, dataset), mean in summary["mean"].items():
+        spec = roles[source][role]
+        reported = KH_REPORTED.loc[role, DATASET_TITLES[dataset]] if source == "study" else None
+        rows.append({"model": spec.key, "study": spec.study, "kind": spec.kind, "dataset": dataset,
+                     "reported accuracy": reported, "reported figure": "test accuracy" if reported else "",
+                     "reproduced test accuracy": float(mean)})
+    return rows

@@ -1,0 +1,99 @@
+"""The ANN-vs-CNN comparison: the kh deltas, the models each role uses, and reuse of saved runs."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import synthetic_dataset
+from fmnist_helpers import comparison, evaluation, models, training
+from fmnist_helpers.params import Profile
+
+ONE_EPOCH = Profile("test", "unit tests", train_subset=None, max_epochs=1, embedding_points=0, augment_examples=0)
+SMALL = models.with_recipe(models.get_spec("kh_cnn"), batch_size=50, split="test-as-validation")
+
+
+def test_with_deltas_adds_the_by_model_row_and_by_dataset_column():
+    table = comparison.with_deltas(comparison.KH_REPORTED)
+    assert table.loc["CNN - ANN", "MNIST"] == pytest.approx(0.9889 - 0.9775)
+    assert table.loc["ANN", "MNIST - Fashion-MNIST"] == pytest.approx(0.9775 - 0.8803)
+    assert table.loc["CNN - ANN", "MNIST - Fashion-MNIST"] == pytest.approx((0.9889 - 0.9775) - (0.9063 - 0.8803))
+
+
+def test_with_deltas_names_what_is_missing():
+    with pytest.raises(ValueError, match="MNIST"):
+        comparison.with_deltas(comparison.KH_REPORTED.drop(columns="MNIST"))
+
+
+def test_kh_table_takes_the_mean_over_seeds_of_one_pair():
+    runs = pd.DataFrame([{"source": "pack", "role": r, "dataset": d, "test_accuracy": acc + 0.01 * s}
+                         for r, d, acc in [("ANN", "mnist", 0.98), ("CNN", "mnist", 0.99),
+                                           ("ANN", "fashion_mnist", 0.90), ("CNN", "fashion_mnist", 0.93)]
+                         for s in (-1, 1)])
+    table = comparison.kh_table(evaluation.seed_summary(runs, by=["source", "role", "dataset"]), "pack")
+    assert table.loc["CNN", "Fashion-MNIST"] == pytest.approx(0.93)
+    assert table.loc["CNN - ANN", "Fashion-MNIST"] == pytest.approx(0.03)
+    with pytest.raises(ValueError, match="no runs of the 'study' pair"):
+        comparison.kh_table(evaluation.seed_summary(runs, by=["source", "role", "dataset"]), "study")
+
+
+def test_the_pack_cnn_is_the_tuned_one_when_notebook_05_has_run(tmp_path):
+    assert comparison.comparison_models(tmp_path)["pack"]["CNN"].key == "pack_cnn"
+    values = {"block1_filters": 48, "block2_filters": 96, "dense_units": 128, "head_dropout": 0.3, "learning_rate": 0.002}
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "05_tuning.json").write_text(json.dumps(
+        {"figures": {"pack_search": {"best_values": values}}}))
+    tuned = comparison.comparison_models(tmp_path)["pack"]["CNN"]
+    assert tuned.key == "pack_tuned" and tuned.kind == "cnn"
+    assert comparison.comparison_models(tmp_path)["study"]["CNN"].key == "kh_cnn_best"
+
+
+def test_reproduction_rows_put_the_kh_figure_beside_the_mean():
+    summary = pd.DataFrame({"mean": [0.975, 0.93]}, index=pd.MultiIndex.from_tuples(
+        [("study", "ANN", "mnist"), ("pack", "CNN", "fashion_mnist")], names=["source", "role", "dataset"]))
+    roles = {"study": {"ANN": models.get_spec("kh_ann")}, "pack": {"CNN": models.get_spec("pack_cnn")}}
+    study, pack = comparison.reproduction_rows(summary, roles)
+    assert (study["model"], study["dataset"], study["reported accuracy"]) == ("kh_ann", "mnist", 0.9775)
+    assert study["reproduced test accuracy"] == 0.975 and study["kind"] == "mlp"
+    assert pack["study"] == "pack" and pack["reported accuracy"] is None
+
+
+# ----------------------------------------------------------------- reuse, don't retrain
+
+def _repeats(tmp_path, ds, seeds):
+    return training.train_repeats(SMALL, ds, ONE_EPOCH, seeds, output_dir=tmp_path, precision="float32",
+                                  progress="none")
+
+
+def test_repeats_reuse_a_run_saved_under_the_plain_name(tmp_path):
+    ds = synthetic_dataset(400, 60)
+    earlier = training.train_on_dataset(SMALL, ds, ONE_EPOCH, seed=42, output_dir=tmp_path, precision="float32",
+                                        progress="none")
+    first, second = _repeats(tmp_path, ds, [42, 43])
+    assert first.reused and first.name == "kh_cnn" and np.array_equal(first.test_proba, earlier.test_proba)
+    assert not second.reused and second.name == "kh_cnn-synthetic-seed43"
+    assert not training.model_paths(tmp_path, "kh_cnn-synthetic-seed42")["record"].exists()
+
+
+def test_repeats_are_reused_on_a_second_call(tmp_path):
+    ds = synthetic_dataset(400, 60)
+    _repeats(tmp_path, ds, [1, 2])
+    assert all(r.reused for r in _repeats(tmp_path, ds, [1, 2]))
+
+
+def test_a_run_on_other_data_is_not_reused_and_not_overwritten(tmp_path):
+    ds = synthetic_dataset(400, 60)
+    other = synthetic_dataset(400, 60, seed=1)
+    other.y_train[:] = (other.y_train + 1) % 10  # same indices, other labels: another dataset
+    other.y_test[:] = (other.y_test + 1) % 10
+    earlier = training.train_on_dataset(SMALL, ds, ONE_EPOCH, seed=42, output_dir=tmp_path, precision="float32",
+                                        progress="none")
+    (run,) = _repeats(tmp_path, other, [42])
+    assert not run.reused
+    kept = training.load_trained(tmp_path, "kh_cnn")
+    assert kept.record["fingerprint"] == earlier.record["fingerprint"]
+
+
+def test_repeats_need_at_least_one_seed(tmp_path):
+    with pytest.raises(ValueError, match="at least one seed"):
+        _repeats(tmp_path, synthetic_dataset(400, 60), [])
