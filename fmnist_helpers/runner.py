@@ -2,7 +2,8 @@
 write an index page, skipping notebooks already executed with the same parameters and source.
 
 Outputs go to `build/<profile>/`: `NN_name.ipynb` (executed), `NN_name.html`, `results/NN_name.json`
-(written by the notebook itself), `runs.json` (what ran, with which parameters, how long) and `index.html`.
+(written by the notebook itself), `runs.json` (what ran, with which parameters, how long) and the course summary
+report `index.html` with its markdown twin `index.md` (see `report.py`).
 A notebook that fails leaves `NN_name.failed.ipynb` with the error in place and stops the run.
 
 Usage:
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import html
 import json
 import os
 import time
@@ -202,27 +202,7 @@ def _record(out: Path, profile: str, manifest: dict[str, dict], outcomes: list[O
 
 
 def write_index(out: Path, profile: str, outcomes: Sequence[Outcome]) -> Path:
-    """`index.html`: one row per notebook executed in `out` (this run or earlier), with status, time and links."""
-    rows = []
-    for o in outcomes:
-        links = [f'<a href="{html.escape(o.output)}">notebook</a>']
-        if o.html:
-            links.insert(0, f'<a href="{html.escape(o.html)}">HTML</a>')
-        results = Path("results") / f"{o.notebook}.json"
-        if (out / results).is_file():
-            links.append(f'<a href="{html.escape(str(results))}">results</a>')
-        extra = {k: v for k, v in o.params.items() if k not in RESERVED}
-        rows.append(f"<tr><td>{html.escape(o.notebook)}</td><td>{o.status}</td><td>{o.wall_s:.1f}</td>"
-                    f"<td>{html.escape(json.dumps(extra)) if extra else ''}</td><td>{' · '.join(links)}</td></tr>")
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Fashion-MNIST course: {profile} run</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:60em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.3em .7em;text-align:left}}</style></head>
-<body><h1>Fashion-MNIST course: <code>{profile}</code> profile</h1>
-<table><tr><th>notebook</th><th>status</th><th>wall time (s)</th><th>parameters</th><th>open</th></tr>
-{chr(10).join(rows)}
-</table></body></html>
-"""
-    path = out / "index.html"
-    write_text_atomic(path, page)
-    return path
+    """The course summary report, `index.html` and `index.md` (see `report.py`); returns the HTML path."""
+    from .report import write_report  # pandas: loaded only once a notebook has run
+
+    return write_report(out, profile, outcomes, hidden=RESERVED)[0]
