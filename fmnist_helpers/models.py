@@ -149,6 +149,15 @@ def _torch_batch_norm(L):
     return L.BatchNormalization(momentum=0.9, epsilon=1e-5)
 
 
+def _pack_batch_norm(L):
+    """The pack CNN's batch norm: running statistics that move 10% per step, as in PyTorch.
+
+    Keras's default (1%) needs thousands of steps to catch up with the weights; in the `quick` profile (about
+    240 steps) the pack CNN scored 76.6% on Fashion-MNIST with it and 87.8% with this setting (seed 42).
+    """
+    return L.BatchNormalization(momentum=0.9)
+
+
 def _bu_cnn(num_classes: int = 10):
     keras, L = _layers()
     return keras.Sequential([
@@ -224,11 +233,11 @@ def pack_cnn(num_classes: int = 10, filters: tuple[int, int] = (32, 64), dense: 
     def block(width: int, padding: str, rate: float):
         return [L.Conv2D(width, 3, padding=padding, activation="relu", kernel_initializer="he_normal"),
                 L.Conv2D(width, 3, padding=padding, activation="relu", kernel_initializer="he_normal"),
-                L.MaxPooling2D(2), L.BatchNormalization(), L.Dropout(rate)]
+                L.MaxPooling2D(2), _pack_batch_norm(L), L.Dropout(rate)]
 
     return keras.Sequential([
         keras.Input((28, 28, 1)), *block(filters[0], "valid", 0.1), *block(filters[1], "same", 0.2),
-        L.Flatten(), L.Dense(dense, use_bias=False), L.BatchNormalization(), L.ReLU(), L.Dropout(head_dropout),
+        L.Flatten(), L.Dense(dense, use_bias=False), _pack_batch_norm(L), L.ReLU(), L.Dropout(head_dropout),
         _head(keras, L, num_classes),
     ], name=name)
 
@@ -322,7 +331,8 @@ MODELS: dict[str, ModelSpec] = {s.key: s for s in [
               "Two VGG-style blocks (two 3x3 convolutions, then pooling) see larger shapes than one; the second "
               "block pads its input so the last maps stay 6x6; batch norm after each pooling layer steadies "
               "training at a high learning rate and stays cheap in bfloat16 because it normalises the small "
-              "pooled maps; light dropout that grows with depth; flips and 2-pixel shifts as augmentation; AdamW "
+              "pooled maps (its running statistics move 10% per step, PyTorch's default, so that short runs "
+              "evaluate well too); light dropout that grows with depth; flips and 2-pixel shifts as augmentation; AdamW "
               "with two warm-up epochs and cosine decay over 20 epochs, batch 256. Trained on 54,000 images with "
               "a 6,000-image stratified hold-out to pick the best epoch. At test time each image and its mirror "
               "image are both scored and the probabilities averaged (flip test-time augmentation; the record "
