@@ -53,7 +53,7 @@ def kh_table(summary: pd.DataFrame, source: str) -> pd.DataFrame:
 def tuned_pack_spec(output_dir: str | os.PathLike) -> ModelSpec | None:
     """The pack CNN that notebook 05 tuned in this output folder, or None if notebook 05 has not finished there."""
     from .results import load_results
-    from .tuning import winner_spec
+    from .tuning import pack_tuned_spec
 
     try:
         figures = load_results(output_dir, "05_tuning")["figures"]
@@ -62,7 +62,7 @@ def tuned_pack_spec(output_dir: str | os.PathLike) -> ModelSpec | None:
     values = (figures.get("pack_search") or {}).get("best_values")
     if not values:
         return None
-    return winner_spec("pack", values, "pack_tuned", title="pack CNN, tuned")
+    return pack_tuned_spec(values)
 
 
 def comparison_models(output_dir: str | os.PathLike) -> dict[str, dict[str, ModelSpec]]:

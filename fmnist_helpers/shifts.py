@@ -42,9 +42,7 @@ def _check(images: np.ndarray, kind: str, strength: float) -> np.ndarray:
     if kind not in TRANSFORMS:
         raise ValueError(f"transformation {kind!r} is not accepted; choose one of: {', '.join(TRANSFORMS)}")
     images = np.asarray(images)
-    if images.ndim == 4 and images.shape[-1] == 1:
-        pass
-    elif images.ndim != 3:
+    if not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 1)):
         raise ValueError(f"expected images of shape (N, 28, 28) or (N, 28, 28, 1), got {images.shape}")
     if not np.issubdtype(images.dtype, np.floating):
         raise TypeError(f"expected float images in [0, 1], got dtype {images.dtype}; scale uint8 images first "
@@ -103,9 +101,11 @@ def robustness_table(predictors: Mapping[str, Callable[[np.ndarray], np.ndarray]
 def keras_predictor(model, batch_size: int = 1024) -> Callable[[np.ndarray], np.ndarray]:
     """A function from float images (N, 28, 28) in [0, 1] to the Keras model's predicted labels."""
 
+    from .training import predict_proba
+
     def predict(images: np.ndarray) -> np.ndarray:
         x = images if images.ndim == 4 else images[..., np.newaxis]
-        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0)).argmax(axis=1)
+        return predict_proba(model, x, batch_size=batch_size).argmax(axis=1)
 
     return predict
 

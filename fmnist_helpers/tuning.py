@@ -291,3 +291,12 @@ def winner_spec(space: str | Space, values: dict[str, Any], key: str, title: str
     return ModelSpec(key, "pack", "cnn", title or f"{space.name} search winner",
                      lambda num_classes=10: build_from_values(space, chosen),
                      space_recipe(space, chosen, **recipe_changes), notes=f"found by search: {shown}")
+
+
+def pack_tuned_spec(values: dict[str, Any]):
+    """The pack CNN at a `pack` search's winning values, under the one name notebooks 05 and 06 save it by.
+
+    Usage:
+        spec = pack_tuned_spec(result.best_values)     # key "pack_tuned"
+    """
+    return winner_spec("pack", values, "pack_tuned", title="pack CNN, tuned")
