@@ -1,0 +1,134 @@
+"""The instructor and student editions of the notebooks.
+
+The notebooks in git are the instructor edition: each exercise's answer cell holds a solution between
+nbgrader's `### BEGIN SOLUTION` / `### END SOLUTION` markers, and its check cell may hold nbgrader tests
+between `### BEGIN HIDDEN TESTS` / `### END HIDDEN TESTS`. The student edition follows nbgrader's marker rules:
+a line containing `BEGIN SOLUTION` starts a region that ends with the line containing `END SOLUTION`; the region,
+markers included, becomes a stub indented like the `BEGIN` line; a hidden-tests region is removed with its markers;
+a region left open or nested is an error. The code stub is `# YOUR CODE HERE` at the top level of a cell (the
+answer variable above it stays `None`, so the check says "not answered yet") and `# YOUR CODE HERE` plus
+`raise NotImplementedError()` inside a function body (nbgrader's own stub), which the checks also recognise.
+Everything else stays identical, nbgrader's cell metadata included, so `nbgrader generate_assignment` and
+`autograde` can be used on the instructor edition as is.
+
+The helpers that build an exercise's three cells (task, answer, check) live here too.
+
+Usage:
+    write_student_edition(notebooks_dir(), Path("build/student"))   # or: python -m fmnist_helpers student
+    student_source("x = None\\n### BEGIN SOLUTION\\nx = 1\\n### END SOLUTION")  # -> "x = None\\n# YOUR CODE HERE"
+"""
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .atomic import write_text_atomic
+
+BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+CODE_STUB = "# YOUR CODE HERE"
+FUNCTION_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+TEXT_STUB = "YOUR ANSWER HERE"
+
+
+class EditionError(ValueError):
+    """A notebook's solution or hidden-test markers are malformed (open, nested or stray)."""
+
+
+def _regions(source: str, begin: str, end: str, replace, where: str) -> tuple[str, bool]:
+    out, inside, found = [], False, False
+    for n, line in enumerate(source.split("\n"), 1):
+        if begin in line:
+            if inside:
+                raise EditionError(f"{where}: line {n} opens a '{begin}' region inside another one")
+            inside, found = True, True
+            out.extend(replace(line))
+        elif end in line:
+            if not inside:
+                raise EditionError(f"{where}: line {n} closes '{end}' without a '{begin}' above it")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise EditionError(f"{where}: a '{begin}' region is never closed with '{end}'")
+    return "\n".join(out), found
+
+
+def student_source(source: str, cell_type: str = "code", where: str = "cell") -> str:
+    """A cell's source with solutions replaced by stubs and hidden tests removed (nbgrader's rules)."""
+
+    def stub(line: str) -> list[str]:
+        indent = re.match(r"\s*", line).group(0)
+        text = TEXT_STUB if cell_type == "markdown" else FUNCTION_STUB if indent else CODE_STUB
+        return [indent + part for part in text.split("\n")]
+
+    source, _ = _regions(source, BEGIN_SOLUTION, END_SOLUTION, stub, where)
+    if cell_type == "code":
+        source, _ = _regions(source, BEGIN_HIDDEN, END_HIDDEN, lambda line: [], where)
+        source = source.rstrip("\n")
+    return source
+
+
+def has_solution(source: str) -> bool:
+    return BEGIN_SOLUTION in source
+
+
+def student_notebook(nb: Any, name: str = "notebook") -> Any:
+    """A copy of an instructor notebook as the student edition."""
+    student = copy.deepcopy(nb)
+    for i, cell in enumerate(student.cells):
+        if cell.cell_type in ("code", "markdown"):
+            cell.source = student_source(cell.source, cell.cell_type, where=f"{name}, cell {i}")
+    return student
+
+
+def write_student_edition(source_dir: str | Path, out_dir: str | Path) -> list[Path]:
+    """Write the student edition of every numbered notebook of `source_dir` to `out_dir`; returns the paths.
+
+    Every notebook is converted before anything is written, so a malformed marker leaves `out_dir` untouched.
+    """
+    from .notebooks import course_notebooks
+
+    sources = course_notebooks(Path(source_dir))
+    if not sources:
+        raise EditionError(f"no numbered notebooks (NN_name.ipynb) in {source_dir}")
+    converted = {p.name: student_notebook(nbformat.read(p, as_version=4), p.name) for p in sources}
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise EditionError(f"the student edition goes to a folder, but {out} is a file")
+    written = []
+    for name, nb in converted.items():
+        target = out / name
+        write_text_atomic(target, nbformat.writes(nb) + "\n")
+        written.append(target)
+    return written
+
+
+# ----------------------------------------------------------------------------------- authoring exercises
+
+ANSWER_CELL = {"grade": False, "locked": False, "schema_version": 3, "solution": True, "task": False}
+CHECK_CELL = {"grade": True, "locked": True, "points": 1, "schema_version": 3, "solution": False, "task": False}
+
+
+def exercise_heading(exercise: Any) -> str:
+    """The heading of an exercise's task cell: its number, title, type, time budget and difficulty."""
+    from .exercises.core import KINDS
+
+    return (f"### Exercise {exercise.key[1:]} · {exercise.title}\n"
+            f"*{KINDS[exercise.kind].capitalize()} · {exercise.minutes} min · {exercise.difficulty}*")
+
+
+def exercise_cells(exercise: Any, task_markdown: str, answer_code: str, check_code: str) -> list[Any]:
+    """The three cells of one exercise: the task (markdown), the answer (an nbgrader solution cell, with the
+    solution between the markers) and the check (an nbgrader test cell, locked)."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    if not has_solution(answer_code):
+        raise EditionError(f"{exercise.key}: the answer cell needs a '### {BEGIN_SOLUTION}' region")
+    answer = new_code_cell(answer_code, metadata={"nbgrader": dict(ANSWER_CELL, grade_id=f"{exercise.key}-answer")})
+    check = new_code_cell(check_code, metadata={"nbgrader": dict(CHECK_CELL, grade_id=f"{exercise.key}-check")})
+    return [new_markdown_cell(f"{exercise_heading(exercise)}\n\n{task_markdown}"), answer, check]

@@ -1,0 +1,69 @@
+"""Building blocks the notebooks' exercises share: answer-form checks and the classic mistakes
+(percent for a fraction, a sign error, a fraction for points), so each is written once.
+
+Usage:
+    Answer(..., validate=need_number, mistakes=(sign_error("gap"), points_as_fraction()))
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable
+
+import numpy as np
+
+from .core import Mistake, _resolve
+
+
+def is_number(x: Any) -> bool:
+    return isinstance(x, (numbers.Number, np.number)) and not isinstance(x, (bool, np.bool_)) and np.isfinite(x)
+
+
+def need_number(answer: Any, context: dict[str, Any] | None = None) -> str | None:
+    """A message when `answer` is not one finite number (a string, a list, a bool, NaN)."""
+    if isinstance(answer, str):
+        return f"give a number, e.g. `1234` or `0.25`, not the string {answer!r}."
+    if not is_number(answer):
+        return f"give one finite number; got {type(answer).__name__} {answer!r}."
+    return None
+
+
+def need_int_tuple(length: int) -> Callable[[Any, dict[str, Any]], str | None]:
+    """A validator for an answer that is a tuple of `length` whole numbers, e.g. a shape."""
+
+    def validate(answer: Any, context: dict[str, Any] | None = None) -> str | None:
+        if not isinstance(answer, (tuple, list)) or len(answer) != length:
+            return f"give a tuple of {length} whole numbers, e.g. {tuple(range(1, length + 1))}; got {answer!r}."
+        if not all(isinstance(v, (numbers.Integral, np.integer)) for v in answer):
+            return f"every entry must be a whole number; got {answer!r}."
+        return None
+
+    return validate
+
+
+def sign_error(what: str, expected: Any) -> Mistake:
+    """The answer with its sign flipped: subtracted the wrong way round."""
+    return Mistake(f"the sign is reversed: {what}. Subtract in the order the task gives.",
+                   lambda ctx: -_resolve(expected, ctx))
+
+
+def fraction_for_points(expected_points: Any) -> Mistake:
+    """A difference in accuracy points given as a fraction (0.012 for 1.2 points)."""
+    return Mistake("that is a fraction of 1; the task asks for accuracy points (multiply by 100: 0.012 is 1.2 "
+                   "points).", lambda ctx: _resolve(expected_points, ctx) / 100)
+
+
+def percent_for_fraction(expected_fraction: Any) -> Mistake:
+    """An accuracy given in percent (91.3) where a fraction (0.913) is asked for."""
+    return Mistake("that looks like a percentage; give the accuracy as a fraction between 0 and 1 (91.3% is "
+                   "0.913).", lambda ctx: _resolve(expected_fraction, ctx) * 100)
+
+
+def class_name_problem(answer: Any, class_names: tuple[str, ...]) -> str | None:
+    """A message when `answer` is not one of the dataset's class names."""
+    if answer not in class_names:
+        return f"{answer!r} is not a class of this dataset; choose one of: {', '.join(map(repr, class_names))}."
+    return None
+
+
+def seeded_rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
