@@ -1,8 +1,10 @@
-"""Command line of the course pack: `python -m fmnist_helpers run|tidy|search`.
+"""Command line of the course pack: `python -m fmnist_helpers run|student|tidy|search`.
 
 Usage:
     python -m fmnist_helpers run --profile quick            # the whole course
     python -m fmnist_helpers run --only 01 -p dataset=mnist  # one notebook, one parameter
+    python -m fmnist_helpers student                         # the student edition, in build/student/
+    python -m fmnist_helpers run --student --profile smoke   # write it, then run it (build/smoke-student/)
     python -m fmnist_helpers tidy --check                    # are the stored notebooks clean?
     python -m fmnist_helpers search --space wits --strategy hyperband --epochs 9 --batch-size 128
 """
@@ -13,18 +15,25 @@ import sys
 from pathlib import Path
 
 from .params import DEFAULT_PROFILE, PROFILES
+from .paths import build_dir, notebooks_dir
 
 
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from .editions import EditionError
     from .runner import CourseRunError, parse_param, run_course
 
     try:
         params = dict(parse_param(p) for p in args.param)
+        notebook_dir, output_dir = None, args.output_dir
+        if args.student:
+            notebook_dir = _write_student(args.student_dir)
+            output_dir = output_dir or str(build_dir(f"{args.profile}-student"))
         outcomes = run_course(args.profile, only=args.only, params=params, force=args.force,
-                              output_dir=args.output_dir, progress=not args.no_progress, report=tqdm.write)
-    except CourseRunError as err:
+                              output_dir=output_dir, notebook_dir=notebook_dir, progress=not args.no_progress,
+                              report=tqdm.write)
+    except (CourseRunError, EditionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print("\nnotebook                    status     wall time")
@@ -35,15 +44,35 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_student(out_dir: str | None) -> Path:
+    """Write the student edition and say where; returns its folder."""
+    from .editions import write_student_edition
+
+    target = Path(out_dir) if out_dir else build_dir("student")
+    paths = write_student_edition(notebooks_dir(), target)
+    print(f"student edition: {len(paths)} notebooks in {target} (solutions replaced by stubs, hidden tests removed)")
+    return target
+
+
+def _student(args: argparse.Namespace) -> int:
+    from .editions import EditionError
+
+    try:
+        _write_student(args.output_dir)
+    except EditionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _tidy(args: argparse.Namespace) -> int:
     import nbformat
 
-    from .notebooks import course_notebooks, hygiene_problems, tidy_notebook
-    from .paths import notebooks_dir
+    from .notebooks import course_notebooks, exercise_problems, hygiene_problems, tidy_notebook
 
     paths = [Path(p) for p in args.notebooks] or course_notebooks(notebooks_dir())
     if args.check:
-        bad = {p: hygiene_problems(p) for p in paths}
+        bad = {p: hygiene_problems(p) + exercise_problems(p) for p in paths}
         for p, problems in bad.items():
             for line in problems:
                 print(f"{p}: {line}")
@@ -114,7 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="re-run notebooks even if already executed")
     run.add_argument("--output-dir", help="where to write (default: build/<profile>)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--student", action="store_true",
+                     help="run the student edition (written first; output default: build/<profile>-student)")
+    run.add_argument("--student-dir", help="where --student writes the edition (default: build/student)")
     run.set_defaults(func=_run)
+    student = sub.add_parser("student", help="write the student edition: solutions replaced by stubs, "
+                                             "hidden tests removed")
+    student.add_argument("--output-dir", help="where to write it (default: build/student)")
+    student.set_defaults(func=_student)
     tidy = sub.add_parser("tidy", help="strip stored outputs except nbval-checked cells")
     tidy.add_argument("notebooks", nargs="*", help="notebooks to tidy (default: all course notebooks)")
     tidy.add_argument("--check", action="store_true", help="only report problems; exit 1 if any")

@@ -109,3 +109,42 @@ def copy_checked_outputs(executed, source) -> int:
         cell.outputs = match.outputs
         copied += 1
     return copied
+
+
+def exercise_problems(path: Path) -> list[str]:
+    """What breaks the exercise rules in a course notebook, one line each: every exercise its module defines has
+    its task cell (with the generated heading), an nbgrader answer cell with a solution region and a locked check
+    cell that calls its check; the notebook ends with the progress table."""
+    from .editions import exercise_heading, has_solution
+    from .exercises import NOTEBOOKS, lesson
+
+    path = Path(path)
+    if path.stem not in NOTEBOOKS:
+        return [f"no exercise module is registered for {path.stem} (see fmnist_helpers/exercises/__init__.py)"]
+    nb = nbformat.read(path, as_version=4)
+    cells = nb.cells
+    problems = []
+    grade_ids = [c.metadata["nbgrader"].get("grade_id") for c in cells if "nbgrader" in c.get("metadata", {})]
+    if len(grade_ids) != len(set(grade_ids)):
+        problems.append(f"nbgrader grade ids repeat: {sorted(g for g in set(grade_ids) if grade_ids.count(g) > 1)}")
+    for exercise in lesson(path.stem).exercises.values():
+        heading = exercise_heading(exercise)
+        at = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith(heading)]
+        if len(at) != 1:
+            problems.append(f"{exercise.key}: expected one task cell starting with {heading.splitlines()[0]!r} "
+                            f"and its type line, found {len(at)}")
+            continue
+        i = at[0]
+        answer, check = (cells[i + 1], cells[i + 2]) if i + 2 < len(cells) else (None, None)
+        meta = (answer or {}).get("metadata", {}).get("nbgrader", {})
+        if answer is None or answer.cell_type != "code" or not has_solution(answer.source) or not meta.get("solution"):
+            problems.append(f"{exercise.key}: the cell after the task must be an nbgrader solution cell with a "
+                            f"'### BEGIN SOLUTION' region")
+        meta = (check or {}).get("metadata", {}).get("nbgrader", {})
+        if check is None or f"ex.{exercise.key}.check(" not in check.source or not (meta.get("grade")
+                                                                                  and meta.get("locked")):
+            problems.append(f"{exercise.key}: the second cell after the task must be a locked nbgrader test cell "
+                            f"calling ex.{exercise.key}.check(...)")
+    if not cells or "ex.progress()" not in cells[-1].source:
+        problems.append("the last cell should show the progress table, ex.progress()")
+    return problems

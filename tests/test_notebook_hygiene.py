@@ -87,3 +87,27 @@ def test_tidy_strips_everything_but_checked_stdout_and_numbers_checked_cells(tmp
     assert cells[1].outputs == [] and cells[1].execution_count is None and cells[1].metadata == {}
     assert [c.execution_count for c in cells[2:]] == [1, 2]
     assert [[o.text for o in c.outputs] for c in cells[2:]] == [["2\n"], ["3\n"]]
+
+
+def _readme_run_times():
+    """The smoke, quick and full run times of each notebook in the README's notebook table."""
+    import re
+
+    from fmnist_helpers.paths import project_root
+
+    rows = {}
+    for line in (project_root() / "README.md").read_text().splitlines():
+        m = re.match(r"\| `(\d\d_\w+)` \|[^|]*\| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", line)
+        if m:
+            rows[m.group(1)] = tuple(s.strip() for s in m.groups()[1:])
+    return rows
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_opens_with_its_goals_prerequisites_and_the_readme_run_times(path):
+    head = nbformat.read(path, as_version=4).cells[1].source
+    goals = [line for line in head.split("**Before it:**")[0].splitlines() if line.startswith("- ")]
+    assert head.startswith("**After this notebook you can**") and 3 <= len(goals) <= 5
+    assert "**Before it:**" in head
+    smoke, quick, full = _readme_run_times()[path.stem]
+    assert f"smoke {smoke} · quick {quick} · full {full}." in head

@@ -29,8 +29,8 @@ _STYLE = {  # label (never colour alone), border and background colours
     CORRECT: ("✔ Correct", "#1b7837", "#e6f4ea"),
     INCORRECT: ("✘ Not yet", "#b2182b", "#fdecea"),
     NOT_ANSWERED: ("… Not answered yet", "#4d4d4d", "#f2f2f2"),
-    HINT: ("💡 Hint", "#8c510a", "#fdf5e6"),
-    SOLUTION: ("📖 Solution", "#2166ac", "#eaf1fb"),
+    HINT: ("✎ Hint", "#8c510a", "#fdf5e6"),
+    SOLUTION: ("❖ Solution", "#2166ac", "#eaf1fb"),
 }
 
 
@@ -147,7 +147,7 @@ class Exercise:
                            f"the check needs {', '.join(missing)} from your run; run the cells above first.")
         try:
             return self._evaluate(answer, context)
-        except _NotAnswered as err:
+        except NotAnswered as err:
             return Verdict(NOT_ANSWERED, self.label, str(err))
 
     def _evaluate(self, answer: Any, context: dict[str, Any]) -> Verdict:
@@ -158,8 +158,8 @@ class Exercise:
         return self.demo_context() if self.demo_context else {}
 
 
-class _NotAnswered(Exception):
-    pass
+class NotAnswered(Exception):
+    """Raised inside a check when the answer or its context is still empty; the verdict says the message."""
 
 
 def _unanswered(answer: Any) -> bool:
@@ -259,7 +259,7 @@ class Function(Exercise):
             try:
                 output = call_with_time_limit(answer, args, self.time_limit)
             except NotImplementedError:
-                raise _NotAnswered(f"`{self.name}` still raises NotImplementedError: write its body where it "
+                raise NotAnswered(f"`{self.name}` still raises NotImplementedError: write its body where it "
                                    f"says YOUR CODE HERE.") from None
             except TimeoutError:
                 return Verdict(INCORRECT, self.label, f"`{self.name}({self.describe(args)})` took longer than "
@@ -275,7 +275,8 @@ class Function(Exercise):
                     return Verdict(INCORRECT, self.label, f"{mistake.message} (first failing case: "
                                                           f"`{self.name}({self.describe(args)})`)")
             return Verdict(INCORRECT, self.label, f"`{self.name}({self.describe(args)})`: {problem}")
-        return Verdict(CORRECT, self.label, f"`{self.name}` passes all {len(self.cases())} hidden cases.")
+        n = len(self.cases())
+        return Verdict(CORRECT, self.label, f"`{self.name}` passes {'the hidden case' if n == 1 else f'all {n} hidden cases'}.")
 
     def _problem(self, output: Any, args: tuple) -> str | None:
         if self.verify is not None:
@@ -465,6 +466,10 @@ class Progress:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        table = self.frame().to_html(escape=True, border=0)
+        frame = self.frame().reset_index()
+        cell = 'style="text-align:left; padding:2px 10px; white-space:nowrap"'
+        head = "".join(f"<th {cell}>{html.escape(str(c))}</th>" for c in frame.columns)
+        body = "".join("<tr>" + "".join(f"<td {cell}>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                       for row in frame.itertuples(index=False))
         return (f'<div style="font-family:sans-serif"><strong>{html.escape(self.title)}</strong>: '
-                f"{html.escape(self.summary())}{table}</div>")
+                f"{html.escape(self.summary())}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")

@@ -1,0 +1,234 @@
+"""The exercises: every exercise's solution passes, its recognised mistakes get their own message, a random
+wrong answer fails; and the checking machinery (verdicts, time limits, hints, solutions, progress)."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from fmnist_helpers import exercises
+from fmnist_helpers.exercises.core import (CORRECT, INCORRECT, KINDS, NOT_ANSWERED, Answer, Function, Mistake,
+                                           Prediction, Verdict, _resolve, call_with_time_limit)
+
+ALL = [(stem, e) for stem in exercises.NOTEBOOKS for e in exercises.lesson(stem).exercises.values()]
+IDS = [f"{stem[:2]}-{e.key}" for stem, e in ALL]
+MISTAKES = [(stem, e, m) for stem, e in ALL for m in e.mistakes]
+MISTAKE_IDS = [f"{stem[:2]}-{e.key}-mistake{e.mistakes.index(m) + 1}" for stem, e, m in MISTAKES]
+
+
+def _answer(exercise, value, ctx):
+    """A value as the answer: functions pass as themselves, values may be functions of the context."""
+    return value if isinstance(exercise, Function) else _resolve(value, ctx)
+
+
+# --------------------------------------------------------------------------- every exercise of the course
+
+def test_the_course_has_at_least_30_exercises_and_4_per_notebook():
+    table = exercises.catalogue()
+    assert len(table) >= 30
+    assert table.groupby("notebook").size().min() >= 4
+    assert set(table["notebook"]) == set(exercises.NOTEBOOKS)
+
+
+def test_every_type_of_exercise_appears_in_the_course():
+    assert set(exercises.catalogue()["type"]) == set(KINDS.values())
+
+
+@pytest.mark.parametrize("stem, exercise", ALL, ids=IDS)
+def test_the_solution_passes(stem, exercise):
+    ctx = exercise.demo()
+    verdict = exercise.evaluate(_answer(exercise, exercise.solution_example, ctx), **ctx)
+    assert verdict.status == CORRECT, verdict
+
+
+@pytest.mark.parametrize("stem, exercise, mistake", MISTAKES, ids=MISTAKE_IDS)
+def test_a_recognised_mistake_gets_its_own_message(stem, exercise, mistake):
+    ctx = exercise.demo()
+    verdict = exercise.evaluate(_answer(exercise, mistake.example, ctx), **ctx)
+    assert verdict.status == INCORRECT and mistake.message in verdict.message, verdict
+
+
+@pytest.mark.parametrize("stem, exercise", ALL, ids=IDS)
+def test_a_random_wrong_answer_fails(stem, exercise):
+    rng = np.random.default_rng(abs(hash(exercise.title)) % 2**32)
+    ctx = exercise.demo()
+    if isinstance(exercise, Function):
+        wrong = lambda *args, **kwargs: rng.random(3)  # noqa: E731
+    elif isinstance(exercise, Prediction):
+        wrong = "zzz-not-an-answer"
+    else:
+        wrong = float(rng.uniform(-1e6, 1e6))
+    assert exercise.evaluate(wrong, **ctx).status == INCORRECT
+
+
+@pytest.mark.parametrize("stem, exercise", ALL, ids=IDS)
+def test_an_empty_answer_is_not_answered_yet(stem, exercise):
+    ctx = exercise.demo()
+    assert exercise.evaluate(None, **ctx).status == NOT_ANSWERED
+    if isinstance(exercise, Function):
+        def stub(*args, **kwargs):
+            raise NotImplementedError()
+        assert exercise.evaluate(stub, **ctx).status == NOT_ANSWERED
+
+
+@pytest.mark.parametrize("stem, exercise", [(s, e) for s, e in ALL if e.context],
+                         ids=[i for i, (s, e) in zip(IDS, ALL) if e.context])
+def test_a_check_without_its_context_asks_to_run_the_cells_above(stem, exercise):
+    ctx = exercise.demo()
+    verdict = exercise.evaluate(_answer(exercise, exercise.solution_example, ctx))
+    assert verdict.status == NOT_ANSWERED and "run the cells above" in verdict.message
+
+
+@pytest.mark.parametrize("stem, exercise", ALL, ids=IDS)
+def test_every_exercise_states_its_cost_two_hints_and_a_solution(stem, exercise):
+    assert exercise.minutes > 0 and exercise.difficulty in ("easy", "medium", "hard")
+    assert len(exercise.hints) == 2 and all(h.strip() for h in exercise.hints)
+    assert exercise.solution_code.strip() and len(exercise.mistakes) >= 2
+
+
+# --------------------------------------------------------------------------------------- the machinery
+
+def _number_exercise(**kw):
+    base = dict(key="q1", title="Demo", kind="compute", minutes=1, difficulty="easy", task="t", hints=("a", "b"),
+                solution_code="x = 4", expected=4,
+                mistakes=(Mistake("off by one", 5), Mistake("negated", -4)))
+    return Answer(**{**base, **kw})
+
+
+def _function_exercise(**kw):
+    base = dict(key="q1", title="Square", kind="code", minutes=1, difficulty="easy", task="t", hints=("a", "b"),
+                solution_code="def f(x): return x * x", name="f", cases=lambda: [(2,), (3,)],
+                reference=lambda x: x * x, time_limit=0.5,
+                mistakes=(Mistake("doubled, not squared", lambda x: 2 * x), Mistake("cubed", lambda x: x ** 3)))
+    return Function(**{**base, **kw})
+
+
+def test_an_exercise_must_recognise_two_mistakes():
+    with pytest.raises(ValueError, match="at least two common wrong answers"):
+        _number_exercise(mistakes=(Mistake("only one", 5),))
+
+
+def test_a_mistake_equal_to_the_right_answer_is_not_reported():
+    exercise = _number_exercise(mistakes=(Mistake("same as right", 4), Mistake("negated", -4)))
+    assert exercise.evaluate(4).correct
+
+
+def test_an_unknown_wrong_answer_points_to_the_hint():
+    verdict = _number_exercise().evaluate(17)
+    assert verdict.status == INCORRECT and "ex.q1.hint()" in verdict.message
+
+
+def test_a_check_of_code_reports_the_first_failing_case():
+    verdict = _function_exercise().evaluate(lambda x: x * x if x == 2 else 0)
+    assert verdict.status == INCORRECT and "f(3)" in verdict.message and "expected 9, got 0" in verdict.message
+
+
+def test_a_known_wrong_function_gets_its_message_and_the_failing_case():
+    verdict = _function_exercise().evaluate(lambda x: x ** 3)
+    assert "cubed" in verdict.message and "f(2)" in verdict.message
+
+
+def test_a_function_that_raises_is_a_verdict_not_a_crash():
+    verdict = _function_exercise().evaluate(lambda x: 1 / 0)
+    assert verdict.status == INCORRECT and "ZeroDivisionError" in verdict.message
+
+
+def test_a_slow_function_is_stopped_at_the_time_limit():
+    started = time.perf_counter()
+    verdict = _function_exercise().evaluate(lambda x: time.sleep(5))
+    assert verdict.status == INCORRECT and "took longer than 0.5 s" in verdict.message
+    assert time.perf_counter() - started < 4
+
+
+def test_the_time_limit_also_holds_outside_the_main_thread():
+    box = {}
+    worker = threading.Thread(target=lambda: box.update(
+        error=pytest.raises(TimeoutError, call_with_time_limit, time.sleep, (3,), 0.2)))
+    worker.start()
+    worker.join(5)
+    assert box["error"].type is TimeoutError
+
+
+def test_passing_a_result_instead_of_the_function_says_so():
+    verdict = _function_exercise().evaluate(4)
+    assert verdict.status == INCORRECT and "pass the function itself" in verdict.message
+
+
+def test_a_verdict_is_a_coloured_line_in_html_and_labelled_text_elsewhere():
+    verdict = Verdict(INCORRECT, "Exercise 1 (Demo)", "the sign is `reversed`")
+    page = verdict._repr_html_()
+    assert "border-left" in page and "Not yet" in page and "<code>reversed</code>" in page
+    assert str(verdict).startswith("✘ Not yet · Exercise 1 (Demo): the sign is")
+
+
+def test_html_in_an_answer_is_escaped():
+    verdict = _number_exercise().evaluate("<script>")
+    assert "<script>" not in verdict._repr_html_()
+
+
+def test_check_prints_the_verdict_outside_a_notebook(capsys):
+    lesson = exercises.Lesson("demo", "Demo", [_number_exercise()])
+    lesson.q1.check(5)
+    assert "off by one" in capsys.readouterr().out
+    assert lesson.state["q1"].status == INCORRECT
+
+
+def test_hints_come_one_level_at_a_time_and_stop_at_the_last(capsys):
+    lesson = exercises.Lesson("demo", "Demo", [_number_exercise()])
+    lesson.q1.hint()
+    lesson.q1.hint()
+    lesson.q1.hint()
+    lines = capsys.readouterr().out.splitlines()
+    assert ["(1 of 2) a" in lines[0], "(2 of 2) b" in lines[1], "(2 of 2) b" in lines[2]] == [True] * 3
+    lesson.q1.hint(5)
+    assert "there are hints 1 to 2" in capsys.readouterr().out
+
+
+def test_progress_counts_correct_answers_hints_and_seen_solutions(capsys):
+    lesson = exercises.Lesson("demo", "Demo", [_number_exercise(), _number_exercise(key="q2")])
+    lesson.q1.check(4)
+    lesson.q2.hint()
+    lesson.q2.solution()
+    table = lesson.progress()
+    assert table.done == 1 and "1 of 2 exercises correct" in str(table)
+    frame = table.frame()
+    assert frame.loc["q1", "status"] == "✔ correct" and frame.loc["q2", "status"] == "– not answered"
+    assert frame.loc["q2", "hints used"] == 1 and frame.loc["q2", "solution seen"] == "yes"
+    assert "<table" in table._repr_html_()
+
+
+def test_a_lesson_names_its_exercises_when_asked_for_a_missing_one():
+    lesson = exercises.Lesson("demo", "Demo", [_number_exercise()])
+    with pytest.raises(AttributeError, match="demo has exercises q1; there is no 'q7'"):
+        lesson.q7
+
+
+def test_exercises_are_numbered_in_order():
+    with pytest.raises(ValueError, match="numbered q1, q2"):
+        exercises.Lesson("demo", "Demo", [_number_exercise(key="q2")])
+
+
+def test_for_notebook_accepts_a_number_a_stem_or_a_name_and_keeps_progress():
+    first = exercises.for_notebook("01", fresh=True)
+    assert exercises.for_notebook("01_exploration") is first is exercises.for_notebook("exploration")
+    assert exercises.for_notebook("01", fresh=True) is not first
+
+
+def test_for_notebook_lists_the_notebooks_for_an_unknown_name():
+    with pytest.raises(KeyError, match="choose one of: 01_exploration, 02_preprocessing"):
+        exercises.for_notebook("07_transformers")
+
+
+def test_the_course_progress_table_gathers_every_open_lesson():
+    exercises.for_notebook("01", fresh=True)
+    rows = exercises.progress().rows
+    assert any(r["exercise"] == "01 q1" for r in rows)
+
+
+def test_the_readme_lists_every_exercise_with_its_type_and_time_budget():
+    from fmnist_helpers.paths import project_root
+
+    readme = (project_root() / "README.md").read_text()
+    for row in exercises.catalogue().itertuples():
+        line = f"| {row.notebook[:2]} | {row.exercise} | {row.title} | {row.type} | {row.minutes} | {row.difficulty} |"
+        assert line in readme, line
