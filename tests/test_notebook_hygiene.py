@@ -111,3 +111,13 @@ def test_notebook_opens_with_its_goals_prerequisites_and_the_readme_run_times(pa
     assert "**Before it:**" in head
     smoke, quick, full = _readme_run_times()[path.stem]
     assert f"smoke {smoke} · quick {quick} · full {full}." in head
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_opening_states_its_number_of_exercises_and_their_minutes(path):
+    from fmnist_helpers import exercises
+
+    lesson = exercises.lesson(path.stem)
+    minutes = sum(e.minutes for e in lesson.exercises.values())
+    head = nbformat.read(path, as_version=4).cells[1].source
+    assert f"**Exercises:** {len(lesson)} at the end, about {minutes} minutes." in head
