@@ -9,9 +9,13 @@ Each folder may hold the four files itself or in a sub-folder named after the da
 the official files are downloaded into folder 3 (unless `download=False`).
 
 Every file is checked against the SHA-256 of its *decompressed* content, so any faithful copy
-works whatever its gzip wrapper. The verified arrays are cached as `.npy` files under
-`<default data folder>/.cache/<dataset>/`, keyed on each source file's path, size and modification
-time, so later loads skip decompression and hashing (milliseconds instead of about a second).
+works whatever its gzip wrapper; decompression stops as soon as a file expands past the size its
+shape allows, so a damaged or hostile file cannot fill the memory. The verified arrays are cached
+as `.npy` files under `<default data folder>/.cache/<dataset>/`, keyed on each source file's path,
+size and modification time. A cached array is trusted only when the official SHA-256 of its IDX
+encoding matches again, so later loads skip decompression but not verification (tens of
+milliseconds instead of about a second); a cache that fails is rebuilt from the source, with a
+one-line message saying why.
 
 Usage:
     ds = load_dataset("fashion_mnist")
@@ -22,10 +26,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import os
+import struct
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -47,6 +54,16 @@ class FileSpec:
     magic: int
     shape: tuple[int, ...]
     sha256: str
+
+    @property
+    def header(self) -> bytes:
+        """The file's IDX header: its magic number, then one 32-bit size per dimension."""
+        return struct.pack(f">I{len(self.shape)}I", self.magic, *self.shape)
+
+    @property
+    def size(self) -> int:
+        """The decompressed file's size in bytes: header plus one byte per value."""
+        return len(self.header) + math.prod(self.shape)
 
 
 @dataclass(frozen=True)
@@ -192,17 +209,44 @@ def _not_found_message(spec: DatasetSpec, data_dir, reason: str) -> str:
 
 GZIP_MAGIC = b"\x1f\x8b"
 KEEP_ADVICE = "Replace it with the official file (it was left untouched)."
+CHUNK = 1 << 20  # bytes decompressed and hashed per step
 
 
-def _read_decompressed(path: Path) -> bytes:
-    """The file's bytes, gunzipped when they start with the gzip magic (whatever the file's name)."""
+def _read_bounded(fh: BinaryIO, path: Path, limit: int, verb: str) -> tuple[bytearray, str]:
+    """Read at most `limit` bytes from `fh`, hashing as they come; one byte more is an error."""
+    buffer = bytearray(limit + 1)
+    view = memoryview(buffer)
+    hasher = hashlib.sha256()
+    total = 0
+    while total <= limit:
+        n = fh.readinto(view[total:min(total + CHUNK, limit + 1)])
+        if not n:
+            break
+        hasher.update(view[total:total + n])
+        total += n
+    view.release()
+    if total > limit:
+        raise DataFileError(
+            f"{path}: {verb} more than the expected {limit:,} bytes (IDX header plus data for its "
+            f"shape); stopped reading there: the file is not the official one (or is a decompression bomb)."
+        )
+    del buffer[total:]
+    return buffer, hasher.hexdigest()
+
+
+def _read_decompressed(path: Path, limit: int) -> tuple[bytearray, str]:
+    """(bytes, SHA-256) of the file, gunzipped when it starts with the gzip magic (whatever its name).
+
+    At most `limit` bytes are decompressed: a file that expands further raises DataFileError at once.
+    """
     try:
         with open(path, "rb") as fh:
             gzipped = fh.read(2) == GZIP_MAGIC
-        if gzipped:
-            with gzip.open(path, "rb") as fh:
-                return fh.read()
-        return path.read_bytes()
+            fh.seek(0)
+            if not gzipped:
+                return _read_bounded(fh, path, limit, "holds")
+        with gzip.open(path, "rb") as fh:
+            return _read_bounded(fh, path, limit, "decompresses to")
     except (OSError, EOFError, zlib.error) as err:
         raise DataFileError(f"{path}: cannot be decompressed ({err}); the file is truncated or corrupted.") from err
 
@@ -216,9 +260,8 @@ def _identify(digest: str) -> str | None:
 
 
 def read_verified(path: Path, spec: FileSpec, title: str = "") -> tuple[np.ndarray, str]:
-    """Decompress, check the SHA-256 and the IDX header of one file; return (array, sha256)."""
-    raw = _read_decompressed(path)
-    digest = hashlib.sha256(raw).hexdigest()
+    """Decompress (at most `spec.size` bytes), check the SHA-256 and the IDX header; return (array, sha256)."""
+    raw, digest = _read_decompressed(path, spec.size)
     if digest != spec.sha256:
         other = _identify(digest)
         what = f"it is {other}" if other else "it is corrupted, truncated or not the official file"
@@ -251,23 +294,43 @@ def _source_stamp(source: Path) -> dict:
     return {"source": str(source.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def _load_cached(source: Path, spec: FileSpec, dataset_key: str) -> np.ndarray | None:
+def encoded_sha256(array: np.ndarray, spec: FileSpec) -> str:
+    """The SHA-256 of `array` written as the IDX file `spec` describes (comparable to `spec.sha256`)."""
+    hasher = hashlib.sha256(spec.header)
+    hasher.update(np.ascontiguousarray(array).data)
+    return hasher.hexdigest()
+
+
+def _load_cached(source: Path, spec: FileSpec, dataset_key: str) -> tuple[np.ndarray | None, str]:
+    """(the cached array, "") when it verifies; else (None, why it cannot be used, "" when there is no cache)."""
     array_path, meta_path = cache_paths(source, dataset_key)
+    if not meta_path.exists():
+        return None, ""  # no cache yet (or its writing was interrupted before the metadata)
     try:
         meta = json.loads(meta_path.read_text())
-        if meta.get("stamp") != _source_stamp(source) or meta.get("sha256") != spec.sha256:
-            return None
-        array = np.load(array_path, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        return None  # no cache yet, or a damaged one: decode the source again
-    if array.dtype != np.uint8 or array.shape != spec.shape:
-        return None
-    return array
+        stamp, now = meta.get("stamp") or {}, _source_stamp(source)
+        if stamp.get("source") != now["source"]:
+            return None, f"it was made from {stamp.get('source')}"
+        if stamp != now:
+            return None, "the source file changed since (size or modification time)"
+        if meta.get("sha256") != spec.sha256:
+            return None, "it was made for another official file"
+        mapped = np.load(array_path, mmap_mode="r", allow_pickle=False)  # header checked before any data is read
+        if mapped.dtype != np.uint8 or mapped.shape != spec.shape:
+            return None, f"it holds {mapped.dtype} {mapped.shape}, expected uint8 {spec.shape}"
+        array = np.array(mapped)
+        del mapped
+    except (OSError, ValueError, EOFError, AttributeError) as err:
+        return None, f"it cannot be read ({err})"
+    if encoded_sha256(array, spec) != spec.sha256:
+        return None, "its content no longer matches the official SHA-256 (edited or corrupted)"
+    return array, ""
 
 
 def _store_cache(source: Path, spec: FileSpec, dataset_key: str, array: np.ndarray) -> None:
     array_path, meta_path = cache_paths(source, dataset_key)
     try:
+        meta_path.unlink(missing_ok=True)  # the metadata vouches for the array: never beside a half-replaced one
         atomic_write(array_path, lambda fh: np.save(fh, array, allow_pickle=False))
         meta = {"stamp": _source_stamp(source), "sha256": spec.sha256}
         write_json_atomic(meta_path, meta)
@@ -276,10 +339,12 @@ def _store_cache(source: Path, spec: FileSpec, dataset_key: str, array: np.ndarr
 
 
 def load_file(source: Path, spec: FileSpec, dataset_key: str, title: str = "") -> np.ndarray:
-    """One verified array, from the cache when the source file is unchanged since it was verified."""
-    cached = _load_cached(source, spec, dataset_key)
+    """One verified array: from the cache when it still matches the official SHA-256, else from the source."""
+    cached, why = _load_cached(source, spec, dataset_key)
     if cached is not None:
         return cached
+    if why:
+        print(f"{cache_paths(source, dataset_key)[0]}: not used, {why}; rebuilding it from {source}.")
     try:
         array, _ = read_verified(source, spec, title)
     except DataFileError as err:

@@ -9,11 +9,14 @@ Usage:
 """
 from __future__ import annotations
 
+import math
 import struct
 
 import numpy as np
 
 UBYTE = 0x08
+MAX_DIMS = 32  # numpy 1.x's limit (numpy 2 allows 64); the dataset files have 1 or 3
+MAX_VALUES = int(np.iinfo(np.intp).max)  # numpy refuses shapes whose non-zero sizes multiply past this
 
 
 class IDXFormatError(ValueError):
@@ -44,7 +47,8 @@ def parse_idx(
     shape = struct.unpack(f">{ndim}I", raw[4:header_len])
     if expected_shape is not None and tuple(shape) != tuple(expected_shape):
         raise IDXFormatError(f"{name}: dimensions {tuple(shape)}, expected {tuple(expected_shape)}")
-    count = int(np.prod(shape, dtype=np.int64))
+    _check_representable(shape, name)
+    count = math.prod(shape)  # Python integers: exact, whatever the header says
     body = len(raw) - header_len
     if body != count:
         problem = "truncated" if body < count else "has trailing bytes"
@@ -52,6 +56,17 @@ def parse_idx(
             f"{name}: {problem}: header promises {count:,} data bytes for shape {tuple(shape)}, found {body:,}"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(shape).copy()
+
+
+def _check_representable(shape: tuple[int, ...], name: str) -> None:
+    """Raise IDXFormatError for a shape numpy cannot hold (too many dimensions, or sizes that overflow)."""
+    if len(shape) > MAX_DIMS:
+        raise IDXFormatError(f"{name}: header declares {len(shape)} dimensions; accepted: 1 to {MAX_DIMS}")
+    if math.prod(d for d in shape if d) > MAX_VALUES:
+        raise IDXFormatError(
+            f"{name}: dimensions {tuple(shape)} multiply past {MAX_VALUES:,} values; "
+            f"accepted: sizes whose product fits in a numpy array"
+        )
 
 
 def encode_idx(array: np.ndarray) -> bytes:

@@ -3,8 +3,13 @@
 One call trains, times, evaluates on the test set once and saves:
 - `<output_dir>/models/<name>.keras`: the trained model;
 - `<name>.test_proba.npy`: its class probabilities on the test set (for later notebooks' statistics);
-- `<name>.json`: the record (settings, split sizes, history, timings, scores). Written last, so it marks a
-  finished run; a later call with the same settings loads all three instead of training again.
+- `<name>.json`: the record (settings, split sizes, history, timings, scores, and the size and SHA-256 of the
+  other two files). Written last, so it marks a finished run; a later call with the same settings loads all three
+  instead of training again, once they verify (see `store`). A run that does not verify is trained again, with
+  one line saying why.
+
+The settings' fingerprint covers the model's architecture and recipe, the split, the seed, the profile and the
+content (SHA-256) of every training, validation and test image and label, so a run is never reused for other data.
 
 Usage:
     split = splits.make_split(ds, "holdout-12000", seed=42)
@@ -19,14 +24,15 @@ import json
 import logging
 import os
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_write, write_json_atomic
+from . import store
 from .models import ModelSpec, build_model, compile_model, get_spec, uses_one_hot
 from .params import Profile
 from .precision import choose_precision, precision_policy
@@ -37,7 +43,7 @@ from .splits import Split, subsample
 PROGRESS_ENV = "FMNIST_PROGRESS"
 PROGRESS_MODES = ("bar", "epochs", "summary", "none")
 PIPELINES = ("tf.data", "numpy")
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: the record holds its files' SHA-256 and the data's content hashes
 STEPS_PER_EXECUTION = 32  # training steps per TensorFlow call on the tf.data path (see `train_model`)
 
 
@@ -172,13 +178,23 @@ def architecture_signature(model) -> str:
     return hashlib.sha256(json.dumps(to_jsonable(layers), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def labels_signature(split: Split) -> str:
-    """A hash of the split's train, validation and test labels: it tells MNIST from Fashion-MNIST runs apart
-    even where two splits share their indices (the test set as validation, say)."""
-    h = hashlib.sha256()
-    for labels in (split.y_train, split.y_val, split.y_test):
-        h.update(np.ascontiguousarray(labels, dtype=np.uint8).tobytes())
-    return h.hexdigest()[:16]
+_DATA_SIGNATURES: dict[int, dict[str, str]] = {}
+SPLIT_ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+
+
+def data_signature(split: Split) -> dict[str, str]:
+    """The SHA-256 of the content of the split's six arrays (train, validation and test images and labels).
+
+    It tells any two datasets apart (MNIST from Fashion-MNIST, inverted images from plain ones) even where
+    labels and indices agree. Computed once per Split object (some 30 ms for the full data set on one CPU
+    core); a split's arrays are taken as fixed once it has been used for training.
+    """
+    found = _DATA_SIGNATURES.get(id(split))
+    if found is None:
+        found = {role: store.array_sha256(getattr(split, role)) for role in SPLIT_ARRAYS}
+        _DATA_SIGNATURES[id(split)] = found
+        weakref.finalize(split, _DATA_SIGNATURES.pop, id(split), None)
+    return found
 
 
 def model_paths(output_dir: str | os.PathLike, name: str) -> dict[str, Path]:
@@ -190,32 +206,84 @@ def model_paths(output_dir: str | os.PathLike, name: str) -> dict[str, Path]:
             "proba": folder / f"{name}.test_proba.npy"}
 
 
-def load_trained(output_dir: str | os.PathLike, name: str, expected: str | None = None,
+def _record_field(record: dict[str, Any], field: str, path: Path) -> Any:
+    if field not in record:
+        raise store.UnusableRun(f"{path} lacks the field {field!r}")
+    return record[field]
+
+
+def verified_run(output_dir: str | os.PathLike, name: str, expected: str | None = None,
                  spec: ModelSpec | None = None) -> TrainResult | None:
-    """A saved run by name, or None when there is none (or its fingerprint differs from `expected`).
+    """The saved run `name` once every check passes; None when nothing is saved under that name.
+
+    Raises `store.OtherSettings` when its fingerprint differs from `expected`, and `store.UnusableRun` (one line
+    naming the file) when any file is missing, unreadable, of the wrong shape, or does not match the record.
+    """
+    paths = model_paths(output_dir, name)
+    if not any(p.exists() for p in paths.values()):
+        return None
+    record = store.read_record(paths["record"])
+    version = record.get("version")
+    if version != RECORD_VERSION:
+        raise store.OtherSettings(f"{paths['record']} has record version {version!r}; this code reads "
+                                  f"{RECORD_VERSION} (written by an older version)")
+    if expected is not None and record.get("fingerprint") != expected:
+        raise store.OtherSettings(f"{paths['record']} was made with other settings or data "
+                                  f"(fingerprint {record.get('fingerprint')}, now {expected})")
+    store.check_files(record, paths)
+    n_test, classes = (_record_field(record, f, paths["record"]) for f in ("n_test", "num_classes"))
+    proba = store.load_proba(paths["proba"], (n_test, classes))
+    key = _record_field(record, "key", paths["record"])
+    if spec is None or spec.key != key:
+        try:
+            spec = get_spec(key)
+        except (KeyError, ValueError):
+            raise store.UnusableRun(f"{paths['record']} names model {key!r}, which is not in the registry "
+                                    "(pass its spec)") from None
+    model = store.load_model_file(paths["model"])
+    architecture, parameters = architecture_signature(model), int(model.count_params())
+    if architecture != record.get("architecture") or parameters != record.get("parameters"):
+        raise store.UnusableRun(f"{paths['model']} holds another architecture ({parameters:,} parameters, "
+                                f"signature {architecture}) than its record ({record.get('parameters')!r} "
+                                f"parameters, signature {record.get('architecture')})")
+    return TrainResult(name, spec, model, record, proba, reused=True)
+
+
+def load_trained(output_dir: str | os.PathLike, name: str, expected: str | None = None,
+                 spec: ModelSpec | None = None, say: Callable[[str], Any] | None = print) -> TrainResult | None:
+    """A saved run by name once it verifies, or None: when there is none, when its fingerprint differs from
+    `expected`, or when any check fails (then `say` gets one line naming the file and the reason).
 
     `spec` is the model's spec when it is not in the registry (e.g. a search winner).
     """
-    import keras
-
-    paths = model_paths(output_dir, name)
-    if not all(p.is_file() for p in paths.values()):
+    try:
+        return verified_run(output_dir, name, expected, spec)
+    except store.UnusableRun as why:
+        if say is not None:
+            say(f"{name}: the saved run is not used: {why}")
         return None
-    record = json.loads(paths["record"].read_text(encoding="utf-8"))
-    if record.get("version") != RECORD_VERSION or (expected is not None and record.get("fingerprint") != expected):
-        return None
-    model = keras.models.load_model(paths["model"], compile=False)
-    spec = spec if spec is not None and spec.key == record["key"] else get_spec(record["key"])
-    return TrainResult(name, spec, model, record, np.load(paths["proba"]), reused=True)
 
 
-def _save(model, record: dict[str, Any], proba: np.ndarray, paths: dict[str, Path]) -> None:
-    paths["model"].parent.mkdir(parents=True, exist_ok=True)
-    tmp_model = paths["model"].with_name(f".{paths['model'].stem}.tmp.keras")
-    model.save(tmp_model)
-    os.replace(tmp_model, paths["model"])
-    atomic_write(paths["proba"], lambda fh: np.save(fh, proba))
-    write_json_atomic(paths["record"], record)  # last: the record marks the run as complete
+def find_saved(output_dir: Path, names: Sequence[str], expected: str, spec: ModelSpec,
+               say: Callable[[str], Any]) -> TrainResult | None:
+    """The first of `names` whose saved run verifies with fingerprint `expected`, or None.
+
+    A damaged run is reported whichever name it is under; other settings only under the first name (the others
+    are just places to look).
+    """
+    for i, name in enumerate(dict.fromkeys(names)):
+        try:
+            found = verified_run(output_dir, name, expected, spec)
+        except store.OtherSettings as why:
+            if i == 0:
+                say(f"{name}: the saved run is not used: {why}")
+            continue
+        except store.UnusableRun as why:
+            say(f"{name}: the saved run is not used: {why}")
+            continue
+        if found is not None:
+            return found
+    return None
 
 
 def predict_proba(model, x: np.ndarray, from_logits: bool = False, batch_size: int = 1024) -> np.ndarray:
@@ -266,7 +334,9 @@ def train_model(
       "numpy" (plain `model.fit` on arrays, one step per call: the studies' way).
     - `deterministic`: also make TensorFlow's ops deterministic (slower; affects the whole process).
     - `flip`: horizontal flips in augmentation (right for clothes, wrong for digits).
-    - `reuse`: load a saved run with identical settings instead of training again.
+    - `reuse`: load a saved run with identical settings and data instead of training again, once its files
+      verify; a run that does not is trained again, with one line saying why (printed, or logged when
+      `progress` is "none").
     - `also_reuse`: other names to look under for a saved run with identical settings (e.g. the name an
       earlier notebook gave the same model); the first match is returned, under its own name.
     """
@@ -292,14 +362,12 @@ def train_model(
     settings = {"key": spec.key, "architecture": architecture_signature(net), "recipe": recipe.as_dict(),
                 "epochs": epochs, "seed": seed, "precision": chosen, "pipeline": pipeline,
                 "steps_per_execution": per_call, "flip": flip, "num_classes": num_classes, "split": data.name,
-                "sizes": data.sizes(), "train_indices": hashlib.sha256(data.train_indices.tobytes()).hexdigest(),
-                "labels": labels_signature(data),
-                "profile": profile.name}
+                "sizes": data.sizes(), "data": data_signature(data), "profile": profile.name}
     key = fingerprint(settings)
     out = Path(output_dir) if output_dir is not None else None
+    say = print if mode != "none" else logging.getLogger(__name__).warning
     if out is not None and reuse:
-        found = next((hit for n in dict.fromkeys([name, *also_reuse])
-                      if (hit := load_trained(out, n, expected=key, spec=spec)) is not None), None)
+        found = find_saved(out, [name, *also_reuse], key, spec, say)
         if found is not None:
             if mode != "none":
                 print(f"{name}: reusing the saved run {found.name!r} ({found.record['epochs_run']} epochs, "
@@ -344,7 +412,7 @@ def train_model(
               f"images/s, {chosen}); validation accuracy {record['val_accuracy']:.4f} (epoch {record['best_epoch']}), "
               f"test accuracy {record['test_accuracy']:.4f}", flush=True)
     if out is not None:
-        _save(net, record, proba, model_paths(out, name))
+        record = store.save_run(model_paths(out, name), net, proba, record)
     return TrainResult(name, spec, net, record, proba, reused=False)
 
 
