@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .params import DEFAULT_PROFILE, PROFILES
 from .paths import build_dir, notebooks_dir
+from .precision import PRECISIONS
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -65,26 +66,55 @@ def _student(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tidy(args: argparse.Namespace) -> int:
+def _read_notebook(path: Path):
+    """The notebook at `path`, or a ValueError whose one line names the file and what is wrong with it."""
     import nbformat
 
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as err:  # nbformat raises many kinds (JSON, schema, encoding, OS): each means "unreadable"
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"{path}: cannot be read as a notebook ({reason})") from err
+
+
+def _write_notebook(nb, path: Path) -> None:
+    """Write `nb` to `path` atomically: a reader, or a kill mid-write, sees the old file or the new one."""
+    import nbformat
+
+    from .atomic import write_text_atomic
+
+    text = nbformat.writes(nb)
+    write_text_atomic(path, text if text.endswith("\n") else text + "\n")
+
+
+def _tidy(args: argparse.Namespace) -> int:
     from .notebooks import course_notebooks, exercise_problems, hygiene_problems, tidy_notebook
 
     paths = [Path(p) for p in args.notebooks] or course_notebooks(notebooks_dir())
-    if args.check:
-        bad = {p: hygiene_problems(p) + exercise_problems(p) for p in paths}
-        for p, problems in bad.items():
-            for line in problems:
-                print(f"{p}: {line}")
-        return 1 if any(bad.values()) else 0
+    failed = False
     for p in paths:
-        nb = nbformat.read(p, as_version=4)
+        try:
+            nb = _read_notebook(p)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            failed = True
+            continue
+        if args.check:
+            for line in hygiene_problems(p) + exercise_problems(p):
+                print(f"{p}: {line}")
+                failed = True
+            continue
         if args.refresh:
             _refresh_checked(p, nb)
         tidy_notebook(nb)
-        nbformat.write(nb, p)
+        try:
+            _write_notebook(nb, p)
+        except OSError as err:
+            print(f"error: {p}: could not be written ({err}); the file is unchanged", file=sys.stderr)
+            failed = True
+            continue
         print(f"tidied {p}")
-    return 0
+    return 1 if failed else 0
 
 
 def _refresh_checked(path: Path, nb) -> None:
@@ -111,6 +141,8 @@ def _search(args: argparse.Namespace) -> int:
     from .tuning import get_space
 
     try:
+        if args.precision not in PRECISIONS:
+            raise ValueError(f"precision {args.precision!r} is not accepted; choose one of: {', '.join(PRECISIONS)}")
         plan = SearchPlan(args.space, args.strategy, max_trials=args.max_trials, executions_per_trial=args.executions,
                           epochs=args.epochs, factor=args.factor, batch_size=args.batch_size,
                           train_size=args.train_size, val_size=args.val_size, seed=args.seed,
@@ -167,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     srch.add_argument("--train-size", type=int, help="search on a subset of this many training images")
     srch.add_argument("--val-size", type=int, help="... and this many validation images")
     srch.add_argument("--seed", type=int, default=42)
-    srch.add_argument("--precision", default="auto", help="auto, float32, mixed_bfloat16 or mixed_float16")
+    srch.add_argument("--precision", default="auto", help=f"one of: {', '.join(PRECISIONS)} (default: auto)")
     srch.add_argument("--dataset", default="fashion_mnist", choices=["fashion_mnist", "mnist"])
     srch.add_argument("--data-dir", help="folder with the IDX files (default: $FMNIST_DATA_DIR, then data/)")
     srch.add_argument("--output-dir", default="build/search", help="searches go to OUTPUT_DIR/searches/")

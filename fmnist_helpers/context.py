@@ -1,6 +1,11 @@
 """What the setup cell of every notebook does: check the parameters, fix the seeds, record versions
 and open the notebook's results record.
 
+Every parameter is checked before the record is opened, so a rejected run leaves the previous run's
+results as they were: a notebook checks its own parameters (`params.resolve_int`, ...) first, then
+passes them to `start_notebook`, which checks the common ones. Under papermill, a parameter the
+notebook does not declare (a typo such as `val_sise`) stops it too; papermill itself only warns.
+
 Usage:
     run = start_notebook("01_exploration", profile=profile, dataset=dataset, seed=seed)
     ds = run.load()                  # the chosen dataset, verified
@@ -9,6 +14,7 @@ Usage:
 """
 from __future__ import annotations
 
+import ast
 import os
 import platform
 import random
@@ -16,15 +22,17 @@ import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from .data import DATASETS, Dataset, load_dataset
-from .params import Profile, check_choice, check_int, get_profile
+from .params import ParameterError, Profile, check_choice, check_int, get_profile
 from .paths import build_dir
 from .results import ResultsRecord
 
+COMMON_PARAMETERS = ("profile", "dataset", "seed", "data_dir", "output_dir")
+INJECTED_HEADER = "# Parameters"  # the first line of the cell papermill injects after the parameters cell
 PACKAGES = ("numpy", "pandas", "matplotlib", "seaborn", "scikit-learn", "tensorflow", "keras", "keras-tuner",
             "papermill")
 
@@ -78,6 +86,61 @@ class NotebookRun:
         self.results.finish()
 
 
+def check_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
+    """`data_dir` as a Path if it is an existing folder; None stays None (the default places are searched)."""
+    if data_dir is None:
+        return None
+    accepted = "an existing folder with the IDX files, or None for $FMNIST_DATA_DIR, then data/"
+    if not isinstance(data_dir, (str, os.PathLike)) or not str(data_dir):
+        raise ParameterError(f"parameter data_dir={data_dir!r} is not accepted; give {accepted}")
+    path = Path(data_dir)
+    if not path.is_dir():
+        problem = "is a file, not a folder" if path.exists() else "does not exist"
+        raise ParameterError(f"parameter data_dir={str(data_dir)!r} is not accepted: {path.resolve()} {problem}; "
+                             f"give {accepted}")
+    return path
+
+
+def kernel_inputs() -> list[str]:
+    """The sources of the cells this IPython kernel has run so far (empty outside IPython)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return []
+    shell = get_ipython()
+    if shell is None:
+        return []
+    return [source for source in shell.user_ns.get("In", []) if isinstance(source, str)]
+
+
+def injected_names(inputs: Sequence[str]) -> list[str]:
+    """The names assigned by the last of `inputs` that is papermill's injected cell (first line `# Parameters`)."""
+    for source in reversed(inputs):
+        lines = source.strip().splitlines()
+        if lines and lines[0].strip() == INJECTED_HEADER:
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                return []
+            return [target.id for node in tree.body if isinstance(node, ast.Assign)
+                    for target in node.targets if isinstance(target, ast.Name)]
+    return []
+
+
+def check_injected_parameters(declared: Iterable[str], inputs: Sequence[str] | None = None) -> None:
+    """Raise a ParameterError naming each parameter papermill injected that the notebook does not declare.
+
+    `inputs` defaults to the cells this kernel has run; outside IPython, or without an injected cell, nothing
+    is checked.
+    """
+    declared = list(declared)
+    names = injected_names(kernel_inputs() if inputs is None else inputs)
+    unknown = [name for name in names if name not in declared]
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}: this notebook does not declare "
+                             f"{'it' if len(unknown) == 1 else 'them'}; accepted: {', '.join(declared)}")
+
+
 def start_notebook(
     notebook: str,
     profile: str | None = None,
@@ -87,20 +150,27 @@ def start_notebook(
     output_dir: str | os.PathLike | None = None,
     **extra: Any,
 ) -> NotebookRun:
-    """Validate the parameters, seed everything, set the plot style and start the results record."""
+    """Validate the parameters, seed everything, set the plot style and start the results record.
+
+    `extra` holds the notebook's own parameters, already checked by the notebook: they are recorded, and
+    with the common ones they are the names papermill may inject. Nothing is written before every check
+    has passed.
+    """
     prof = get_profile(profile)
     check_choice("dataset", dataset, list(DATASETS))
     check_int("seed", seed, 0, 2**31 - 1)
+    data_path = check_data_dir(data_dir)
+    check_injected_parameters([*COMMON_PARAMETERS, *extra])
     out = Path(output_dir) if output_dir else build_dir(prof.name)
     set_seeds(seed)
     from .plots import use_style
 
     use_style()
     params = {"profile": prof.name, "dataset": dataset, "seed": seed,
-              "data_dir": str(data_dir) if data_dir else None, **extra}
+              "data_dir": str(data_dir) if data_dir is not None else None, **extra}
     env = package_versions()
     env["machine"] = platform.machine()
     env["processor"] = platform.processor() or platform.machine()
     env["cpu_count"] = os.cpu_count()
     record = ResultsRecord.start(out, notebook, params=params, environment=env)
-    return NotebookRun(notebook, prof, dataset, seed, Path(data_dir) if data_dir else None, out, record, extra)
+    return NotebookRun(notebook, prof, dataset, seed, data_path, out, record, extra)

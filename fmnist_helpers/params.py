@@ -7,11 +7,14 @@ A profile sets how much work a notebook does:
 
 Papermill only warns about a bad parameter; these checks stop the notebook with an error that says
 what was wrong and what is accepted. The default profile comes from `$FMNIST_PROFILE` (nbval cannot
-inject parameters, so CI sets it there), else `quick`.
+inject parameters, so CI sets it there), else `quick`. A parameter whose default depends on the profile
+is None in the notebook, and only None means "the default": 0, "" or False are values, and checked.
 
 Usage:
     profile = get_profile(None)           # $FMNIST_PROFILE or "quick"
     check_int("seed", 42, 0, 2**31 - 1)
+    n_seeds = resolve_int("n_seeds", None, 1, 20, default=2)                         # 2
+    grid_size = resolve_choice("grid_size", None, ["full", "slice"], default="slice")  # "slice"
 """
 from __future__ import annotations
 
@@ -74,6 +77,16 @@ def check_float(name: str, value: Any, low: float, high: float) -> float:
         raise ParameterError(f"parameter {name}={value!r} is not accepted; it must be a number "
                              f"from {low} to {high}")
     return float(value)
+
+
+def resolve_int(name: str, value: Any, low: int, high: int, default: int) -> int:
+    """`default` when `value` is None, else `value` if it is an integer in [low, high] (else a ParameterError)."""
+    return check_int(name, default if value is None else value, low, high)
+
+
+def resolve_choice(name: str, value: Any, accepted: Sequence[Any], default: Any) -> Any:
+    """`default` when `value` is None, else `value` if it is one of `accepted` (else a ParameterError)."""
+    return check_choice(name, default if value is None else value, accepted)
 
 
 def get_profile(name: str | None = None) -> Profile:

@@ -6,8 +6,17 @@ Outputs go to `build/<profile>/`: `NN_name.ipynb` (executed), `NN_name.html`, `r
 report `index.html` with its markdown twin `index.md` (see `report.py`).
 A notebook that fails leaves `NN_name.failed.ipynb` with the error in place and stops the run.
 
+A notebook is skipped on a later run only when `runs.json` says it ran with the same parameters and source, its
+outputs are there and its results record says `complete: true` with the same profile, dataset and parameters;
+otherwise it runs again and the runner says why in one line. `runs.json` marks a notebook "running" (with the PID
+and start time) before it starts, so a run that is killed leaves "running", never "ran".
+One runner at a time per output folder: the run holds `<out>/.runner.lock` (with its PID) from start to end,
+and a second runner on the same folder stops at once naming the holder (POSIX only; elsewhere nothing is locked).
+
 Usage:
     outcomes = run_course("quick", only=["01"], params={"dataset": "mnist"})
+    with lock_output_dir(Path("build/quick")):   # what run_course holds while it runs
+        ...
 """
 from __future__ import annotations
 
@@ -16,16 +25,21 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from .atomic import write_json_atomic, write_text_atomic
 from .notebooks import course_notebooks
 from .params import PROFILES
 from .paths import build_dir, notebooks_dir
+from .results import load_results, results_path, to_jsonable
 
 RESERVED = {"profile", "output_dir"}  # set by the runner itself
+LOCK_NAME = ".runner.lock"
+MANIFEST_NAME = "runs.json"
 
 
 class CourseRunError(RuntimeError):
@@ -37,13 +51,15 @@ class Outcome:
     """What happened to one notebook in a run."""
 
     notebook: str
-    status: str  # "ran", "skipped" or "failed"
+    status: str  # "running" (until it ends), "ran", "skipped" or "failed"
     wall_s: float
     params: dict[str, Any]
     key: str
     output: str
     html: str | None = None
     error: str | None = None
+    pid: int | None = None  # the runner process that executed it
+    started: str | None = None  # when it started (UTC, ISO 8601)
 
 
 def parse_param(item: str) -> tuple[str, Any]:
@@ -82,11 +98,180 @@ def declared_parameters(notebook: Path) -> dict[str, Any]:
     return declared
 
 
+def check_output_dir(out: Path) -> None:
+    """Refuse an output folder that is a file, or that lies under one."""
+    for place in (out, *out.parents):
+        if place.exists() and not place.is_dir():
+            where = "is a file" if place == out else f"lies under {place}, which is a file"
+            raise CourseRunError(f"{out} {where}; --output-dir must be a folder")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# ----------------------------------------------------------------- one writer per output folder
+
+def _lock_holder(path: Path) -> str:
+    """`PID n` as the lock file says, or a note that the holder has not written its PID yet."""
+    try:
+        pid = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        pid = ""
+    return f"PID {pid}" if pid.isdigit() else "a process that has not written its PID yet"
+
+
+@contextmanager
+def lock_output_dir(out: str | os.PathLike, wait: bool = False,
+                    report: Callable[[str], None] = print) -> Iterator[Path]:
+    """Hold the exclusive lock of output folder `out` (`<out>/.runner.lock`, holding this PID) while inside.
+
+    Another holder makes it stop at once with a CourseRunError naming that holder's PID and the folder, or,
+    with `wait=True`, wait until the holder ends. The lock dies with its process (a killed run leaves none).
+    POSIX only (`fcntl.flock`): where there is no fcntl (Windows) nothing is locked and `report` says so.
+    """
+    out = Path(out)
+    path = out / LOCK_NAME
+    try:
+        import fcntl
+    except ImportError:
+        report(f"note: {out} is not locked against a second runner: folder locking needs fcntl (POSIX only)")
+        yield path
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise CourseRunError(f"cannot open the lock file {path}: {err.strerror}; --output-dir must be a "
+                             f"writable folder") from err
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(path)
+            if not wait:
+                raise CourseRunError(f"{out} is in use by another course run ({holder}, lock file {path}); "
+                                     f"wait for it to end or choose another --output-dir") from None
+            report(f"waiting for the course run with {holder} to release {out}")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield path
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+# ----------------------------------------------------------------- the manifest, runs.json
+
+def load_manifest(out: Path, report: Callable[[str], None] | None = None) -> dict[str, dict]:
+    """`runs.json` as {notebook: entry}; a missing or damaged one is empty, so its notebooks run again."""
+    path = Path(out) / MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        problem = f"is unreadable ({type(err).__name__})"
+    else:
+        if isinstance(data, dict) and all(isinstance(v, dict) for v in data.values()):
+            return data
+        problem = "is not a JSON object of notebook entries"
+    if report:
+        report(f"{path} {problem}; every notebook runs again")
+    return {}
+
+
+def _update_manifest(out: Path, outcome: Outcome) -> dict[str, dict]:
+    """Re-read `runs.json`, replace one notebook's entry and write it back atomically; returns the manifest."""
+    manifest = load_manifest(out)
+    manifest[outcome.notebook] = asdict(outcome)
+    write_json_atomic(out / MANIFEST_NAME, manifest)
+    return manifest
+
+
+def _outcome_from_entry(entry: dict[str, Any]) -> Outcome | None:
+    """A manifest entry as an Outcome (unknown fields dropped), or None when it lacks a required field."""
+    names = {f.name for f in fields(Outcome)}
+    try:
+        return Outcome(**{k: v for k, v in entry.items() if k in names})
+    except TypeError:
+        return None
+
+
+# ----------------------------------------------------------------- may an earlier run be reused?
+
 def _run_key(notebook: Path, params: dict[str, Any]) -> str:
     h = hashlib.sha256(notebook.read_bytes())
     h.update(json.dumps(params, sort_keys=True, default=str).encode())
     return h.hexdigest()[:16]
 
+
+def expected_record_params(nb_params: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a notebook's results record must show for this run: profile, dataset (the one passed, else
+    the notebook's default when it is a literal) and every other parameter the runner passes, except output_dir
+    and those passed as None (None asks the notebook for its default, which it records resolved)."""
+    expected = {k: v for k, v in nb_params.items() if k != "output_dir" and v is not None}
+    if "dataset" in declared and "dataset" not in expected:
+        try:
+            expected["dataset"] = ast.literal_eval(str(declared["dataset"].get("default")))
+        except (ValueError, SyntaxError, AttributeError):
+            pass  # a computed default: the record's dataset is not checked
+    return expected
+
+
+def _same_value(wanted: Any, recorded: Any) -> bool:
+    """Whether a run's parameter equals the record's copy, which went through JSON (tuples became lists)."""
+    try:
+        wanted = to_jsonable(wanted)
+    except TypeError:
+        wanted = str(wanted)
+    return wanted == recorded and isinstance(wanted, bool) == isinstance(recorded, bool)
+
+
+def record_problem(out: Path, notebook: str, expected: dict[str, Any]) -> str | None:
+    """Why a notebook's results record does not show a complete run with `expected` params (None when it does)."""
+    path = results_path(out, notebook)
+    try:
+        record = load_results(out, notebook)
+    except FileNotFoundError:
+        return f"it has no results record ({path})"
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        return f"its results record {path} is unreadable ({type(err).__name__})"
+    if not isinstance(record, dict):
+        return f"its results record {path} is not a JSON object"
+    if record.get("complete") is not True:
+        return f"its results record {path} says complete: false (the notebook stopped before its end)"
+    recorded = record.get("params") if isinstance(record.get("params"), dict) else {}
+    for name, wanted in expected.items():
+        if name not in recorded:
+            return f"its results record {path} does not record parameter {name}"
+        if not _same_value(wanted, recorded[name]):
+            return f"its results record {path} has {name}={recorded[name]!r}, this run {name}={wanted!r}"
+    return None
+
+
+def reuse_problem(out: Path, notebook: Path, previous: dict[str, Any], key: str,
+                  expected: dict[str, Any]) -> str | None:
+    """Why `notebook`'s earlier run in `out` cannot stand for this one (None when it can be skipped)."""
+    if not previous:
+        return "it has not run in this folder yet"
+    status = previous.get("status")
+    if status == "running":
+        return (f"an earlier run (PID {previous.get('pid', '?')}, started {previous.get('started') or '?'}) "
+                f"was interrupted while executing it")
+    if status not in ("ran", "skipped"):
+        return f"its last run ended with status {status!r}"
+    if previous.get("key") != key:
+        return "its parameters or its source changed since the last run"
+    missing = [name for name in (notebook.name, f"{notebook.stem}.html") if not (out / name).is_file()]
+    if missing:
+        return f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing from {out}"
+    return record_problem(out, notebook.stem, expected)
+
+
+# ----------------------------------------------------------------- execution
 
 def _export_html(executed: Path, target: Path) -> None:
     import nbformat
@@ -119,14 +304,33 @@ def _execute(notebook: Path, target: Path, params: dict[str, Any]) -> None:
     os.replace(partial, target)
 
 
-def load_manifest(out: Path) -> dict[str, dict]:
-    path = out / "runs.json"
-    if not path.is_file():
-        return {}
+def _run_one(out: Path, nb: Path, nb_params: dict[str, Any], key: str, expected: dict[str, Any],
+             report: Callable[[str], None]) -> Outcome:
+    """Execute one notebook, marked "running" in `runs.json` until it ends; "ran" only once its record verifies.
+
+    A failure is noted as "failed" in `runs.json` and raised again; an interrupt or a kill leaves "running".
+    """
+    target, page = out / nb.name, out / f"{nb.stem}.html"
+    started = _now()
+    _update_manifest(out, Outcome(nb.stem, "running", 0.0, nb_params, key, target.name, pid=os.getpid(),
+                                  started=started))
+    t0 = time.perf_counter()
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return {}  # a damaged manifest only means notebooks run again
+        _execute(nb, target, nb_params)
+        problem = record_problem(out, nb.stem, expected)
+        if problem:
+            raise CourseRunError(f"{nb.name} ran to its end but {problem}.\nThe executed notebook is {target}")
+        _export_html(target, page)
+    except Exception as err:
+        output = f"{nb.stem}.failed.ipynb" if (out / f"{nb.stem}.failed.ipynb").is_file() else target.name
+        failure = Outcome(nb.stem, "failed", round(time.perf_counter() - t0, 2), nb_params, key, output,
+                          error=str(err) or type(err).__name__, pid=os.getpid(), started=started)
+        _update_manifest(out, failure)
+        raise
+    wall = time.perf_counter() - t0
+    report(f"{nb.stem}: executed in {wall:.1f} s -> {target}")
+    return Outcome(nb.stem, "ran", round(wall, 2), nb_params, key, target.name, page.name, pid=os.getpid(),
+                   started=started)
 
 
 def run_course(
@@ -138,10 +342,16 @@ def run_course(
     notebook_dir: str | os.PathLike | None = None,
     report: Callable[[str], None] = print,
     progress: bool = True,
+    wait: bool = False,
 ) -> list[Outcome]:
-    """Execute the selected notebooks in order; see the module docstring for what is written."""
+    """Execute the selected notebooks in order; see the module docstring for what is written.
+
+    `wait=True` waits for another runner using the same output folder to end instead of stopping at once.
+    """
     if profile not in PROFILES:
         raise CourseRunError(f"profile {profile!r} is not accepted; choose one of: {', '.join(PROFILES)}")
+    out = Path(output_dir) if output_dir else build_dir(profile)
+    check_output_dir(out)
     params = dict(params or {})
     clash = RESERVED & set(params)
     if clash:
@@ -156,49 +366,64 @@ def run_course(
         accepted = sorted(set().union(*declared.values()) - RESERVED)
         raise CourseRunError(f"unknown parameter(s) {', '.join(sorted(unknown))}: no selected notebook declares them; "
                              f"accepted: {', '.join(accepted)}")
-    out = Path(output_dir) if output_dir else build_dir(profile)
-    out.mkdir(parents=True, exist_ok=True)
-    manifest = load_manifest(out)
-    outcomes: list[Outcome] = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CourseRunError(f"cannot create the output folder {out}: {err.strerror}; "
+                             f"--output-dir must be a writable folder") from err
+    with lock_output_dir(out, wait=wait, report=report):
+        return _run_selected(out, profile, selected, declared, params, force, report, progress)
 
+
+def _run_selected(out: Path, profile: str, selected: list[Path], declared: dict[Path, dict[str, Any]],
+                  params: dict[str, Any], force: bool, report: Callable[[str], None],
+                  progress: bool) -> list[Outcome]:
+    """The loop of `run_course`, run while holding the output folder's lock."""
     from tqdm import tqdm
 
+    manifest = load_manifest(out, report)
+    outcomes: list[Outcome] = []
     bar = tqdm(selected, desc=f"course ({profile})", unit="notebook", disable=not progress)
     for nb in bar:
         bar.set_postfix_str(nb.stem)
         nb_params = {"profile": profile, "output_dir": str(out.resolve()),
                      **{k: v for k, v in params.items() if k in declared[nb]}}
         key = _run_key(nb, nb_params)
-        target, page = out / nb.name, out / f"{nb.stem}.html"
+        expected = expected_record_params(nb_params, declared[nb])
         previous = manifest.get(nb.stem, {})
-        if (not force and previous.get("key") == key and previous.get("status") in ("ran", "skipped")
-                and target.is_file() and page.is_file()):
-            outcome = Outcome(nb.stem, "skipped", previous.get("wall_s", 0.0), nb_params, key, target.name, page.name)
+        problem = None if force else reuse_problem(out, nb, previous, key, expected)
+        if not force and problem is None:
+            then = previous.get("wall_s")
+            then = float(then) if isinstance(then, (int, float)) else 0.0
+            outcome = Outcome(nb.stem, "skipped", then, nb_params, key, nb.name,
+                              f"{nb.stem}.html", pid=previous.get("pid"), started=previous.get("started"))
             report(f"{nb.stem}: already executed with these parameters ({outcome.wall_s:.1f} s then); skipped")
         else:
-            t0 = time.perf_counter()
+            if problem and previous:
+                report(f"{nb.stem}: running it again: {problem}")
             try:
-                _execute(nb, target, nb_params)
-            except CourseRunError as err:
-                failure = Outcome(nb.stem, "failed", round(time.perf_counter() - t0, 2), nb_params, key,
-                                  f"{nb.stem}.failed.ipynb", error=str(err))
-                _record(out, profile, manifest, outcomes, failure)
+                outcome = _run_one(out, nb, nb_params, key, expected, report)
+            except Exception:
+                write_index(out, profile, _index_outcomes(load_manifest(out)))
                 raise
-            wall = time.perf_counter() - t0
-            _export_html(target, page)
-            outcome = Outcome(nb.stem, "ran", round(wall, 2), nb_params, key, target.name, page.name)
-            report(f"{nb.stem}: executed in {wall:.1f} s -> {target}")
-        _record(out, profile, manifest, outcomes, outcome)
+        manifest = _update_manifest(out, outcome)
+        outcomes.append(outcome)
+        write_index(out, profile, _index_outcomes(manifest))
     bar.close()
     return outcomes
 
 
-def _record(out: Path, profile: str, manifest: dict[str, dict], outcomes: list[Outcome], outcome: Outcome) -> None:
-    """Note one notebook's outcome in `runs.json` and refresh the index, so an interrupted run can resume."""
-    manifest[outcome.notebook] = asdict(outcome)
-    write_json_atomic(out / "runs.json", manifest)
-    outcomes.append(outcome)
-    write_index(out, profile, [Outcome(**manifest[name]) for name in sorted(manifest)])
+def _index_outcomes(manifest: dict[str, dict]) -> list[Outcome]:
+    """The manifest's entries for the report, by name; a "running" entry of another (dead) run reads "interrupted"."""
+    outcomes = []
+    for name in sorted(manifest):
+        outcome = _outcome_from_entry(manifest[name])
+        if outcome is None:
+            continue
+        if outcome.status == "running" and outcome.pid != os.getpid():
+            outcome.status = "interrupted"
+        outcomes.append(outcome)
+    return outcomes
 
 
 def write_index(out: Path, profile: str, outcomes: Sequence[Outcome]) -> Path:

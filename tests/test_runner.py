@@ -8,7 +8,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from fmnist_helpers.cli import main
 from fmnist_helpers.pytest_plugin import record_notebook_time
 from fmnist_helpers.results import load_results
-from fmnist_helpers.runner import CourseRunError, parse_param, run_course, select_notebooks
+from fmnist_helpers.runner import (CourseRunError, expected_record_params, parse_param, run_course,
+                                   select_notebooks)
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -59,6 +60,12 @@ def test_unknown_profile_lists_the_accepted_ones(tmp_path):
         run_course("fast", output_dir=tmp_path, report=_quiet)
 
 
+def test_a_record_must_show_profile_dataset_and_the_passed_parameters_but_not_those_passed_as_none():
+    declared = {"dataset": {"default": '"fashion_mnist"'}, "n_seeds": {"default": "None"}}
+    passed = {"profile": "smoke", "output_dir": "/out", "seed": 7, "n_seeds": None}
+    assert expected_record_params(passed, declared) == {"profile": "smoke", "seed": 7, "dataset": "fashion_mnist"}
+
+
 # ----------------------------------------------------------------- execution on a tiny notebook
 
 @pytest.fixture
@@ -67,7 +74,11 @@ def tiny_course(tmp_path):
     folder.mkdir()
     params = new_code_cell("profile = None\noutput_dir = None\nx = 1")
     params.metadata["tags"] = ["parameters"]
-    nb = new_notebook(cells=[params, new_code_cell("assert x != 13, 'x must not be 13'\nprint('x is', x)")],
+    body = new_code_cell("assert x != 13, 'x must not be 13'\n"
+                         "from fmnist_helpers.results import ResultsRecord\n"
+                         "ResultsRecord.start(output_dir, '01_tiny', params={'profile': profile, 'x': x}).finish()\n"
+                         "print('x is', x)")
+    nb = new_notebook(cells=[params, body],
                       metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     nbformat.write(nb, folder / "01_tiny.ipynb")
     return folder, tmp_path / "build"
