@@ -422,7 +422,7 @@ class Lesson:
 
     def progress(self) -> "Progress":
         """A table of this notebook's exercises and what has been done (display it, or print it)."""
-        rows = [{"exercise": e.key, "title": e.title, "type": KINDS[e.kind], "minutes": e.minutes,
+        rows = [{"exercise": e.key, "title": e.title, "type": e.kind, "minutes": e.minutes,
                  "difficulty": e.difficulty, "status": self.state[e.key].status,
                  "hints used": self.state[e.key].hints, "solution seen": self.state[e.key].solution_seen}
                 for e in self.exercises.values()]
