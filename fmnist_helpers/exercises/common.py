@@ -65,5 +65,28 @@ def class_name_problem(answer: Any, class_names: tuple[str, ...]) -> str | None:
     return None
 
 
+_METRIC_NAMES = {"accuracy": ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")}
+
+
+def history_values(history: Any, split: str, metric: str = "accuracy") -> list[float] | None:
+    """One metric per epoch (`split` "train" or "validation") from a Keras History, its dict or the pack's tidy
+    DataFrame; None when the history has no such values or is malformed."""
+    history = getattr(history, "history", history)
+    try:
+        if hasattr(history, "columns") and {"epoch", "split", "metric", "value"} <= set(history.columns):
+            part = history[(history["split"] == split) & (history["metric"] == metric)].sort_values("epoch")
+            values = [float(v) for v in part["value"]]
+            return values or None
+        if isinstance(history, dict):
+            prefix = "val_" if split == "validation" else ""
+            for name in _METRIC_NAMES.get(metric, (metric,)):
+                values = history.get(prefix + name)
+                if values is not None and len(values):
+                    return [float(v) for v in values]
+    except Exception:  # noqa: BLE001 - a malformed history
+        return None
+    return None
+
+
 def seeded_rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .common import is_number, need_number, percent_for_fraction
+from .common import history_values, is_number, need_number, percent_for_fraction
 from .core import Answer, Function, Mistake, Prediction
 
 TITLE = "The multilayer perceptron"
@@ -167,37 +167,15 @@ q3 = Answer(
 
 # ------------------------------------------------------------------------------------------------ q4
 
-_ALIASES = {"accuracy": ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")}
-
-
-def _series(history: Any, split: str, metric: str = "accuracy") -> list[float] | None:
-    """One metric per epoch from a Keras history (a History, its dict, or the pack's tidy DataFrame)."""
-    history = getattr(history, "history", history)
-    try:
-        if hasattr(history, "columns") and {"epoch", "split", "metric", "value"} <= set(history.columns):
-            part = history[(history["split"] == split) & (history["metric"] == metric)].sort_values("epoch")
-            values = [float(v) for v in part["value"]]
-            return values or None
-        if isinstance(history, dict):
-            prefix = "val_" if split == "validation" else ""
-            for name in _ALIASES.get(metric, (metric,)):
-                values = history.get(prefix + name)
-                if values is not None and len(values):
-                    return [float(v) for v in values]
-    except Exception:  # noqa: BLE001 - a malformed history
-        return None
-    return None
-
-
 def _history_problem(answer: Any, ctx: dict[str, Any]) -> str | None:
-    if _series(ctx["history"], "validation") is None:
+    if history_values(ctx["history"], "validation") is None:
         return ("the history has no validation accuracy: pass `validation_split=0.2` to `fit` and "
                 "`metrics=['accuracy']` to `compile`, then pass `history=history.history` to the check.")
     return need_number(answer)
 
 
 def _best_val(ctx: dict[str, Any]) -> float:
-    return max(_series(ctx["history"], "validation"))
+    return max(history_values(ctx["history"], "validation"))
 
 
 def _demo_q4() -> dict[str, Any]:
@@ -226,14 +204,14 @@ q4 = Answer(
     context=("history",), demo_context=_demo_q4, solution_example=_best_val,
     expected=_best_val, validate=_history_problem, same=_close,
     on_correct=lambda a, ctx: (f"best validation accuracy {a:.4f}, at epoch "
-                               f"{int(np.argmax(_series(ctx['history'], 'validation'))) + 1} of "
-                               f"{len(_series(ctx['history'], 'validation'))}."),
+                               f"{int(np.argmax(history_values(ctx['history'], 'validation'))) + 1} of "
+                               f"{len(history_values(ctx['history'], 'validation'))}."),
     mistakes=(
         Mistake("that is the last epoch's validation accuracy; the task asks for the best epoch, `max(...)` over "
-                "all epochs.", lambda ctx: _series(ctx["history"], "validation")[-1]),
+                "all epochs.", lambda ctx: history_values(ctx["history"], "validation")[-1]),
         Mistake("that is a training accuracy (`history['accuracy']`); the task asks for the validation accuracy, "
-                "`history['val_accuracy']`.", lambda ctx: max(_series(ctx["history"], "train") or [-1.0]),
-                detect=lambda a, ctx: any(_close(a, v) for v in _series(ctx["history"], "train") or [])),
+                "`history['val_accuracy']`.", lambda ctx: max(history_values(ctx["history"], "train") or [-1.0]),
+                detect=lambda a, ctx: any(_close(a, v) for v in history_values(ctx["history"], "train") or [])),
         percent_for_fraction(_best_val),
     ),
 )
@@ -250,7 +228,7 @@ def _final_gaps(results: Any) -> dict[str, float]:
         return gaps
     for name, result in items:
         history = getattr(result, "history", result)
-        train, val = _series(history, "train"), _series(history, "validation")
+        train, val = history_values(history, "train"), history_values(history, "validation")
         if train and val:
             gaps[str(name)] = train[-1] - val[-1]
     return gaps

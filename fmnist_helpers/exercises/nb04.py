@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .common import fraction_for_points, need_int_tuple, need_number, sign_error
+from .common import fraction_for_points, history_values, need_int_tuple, need_number, sign_error
 from .core import Answer, Function, Mistake, NotAnswered
 
 TITLE = "The convolutional network"
@@ -244,15 +244,10 @@ q4 = Function(
 
 
 def _history(ctx: dict[str, Any], name: str) -> dict[str, list]:
-    h = ctx[name]
-    h = getattr(h, "history", h)  # a keras History, or its dict
-    try:
-        train, val = list(h["accuracy"]), list(h["val_accuracy"])
-    except (TypeError, KeyError, IndexError):
+    train, val = history_values(ctx[name], "train"), history_values(ctx[name], "validation")
+    if train is None or val is None:
         raise NotAnswered(f"`{name}` must be what `model.fit(..., validation_data=...)` returns, with 'accuracy' "
-                           f"and 'val_accuracy' in its history (compile with metrics=['accuracy'])") from None
-    if not train or not val:
-        raise NotAnswered(f"the history `{name}` holds no epochs; train the model first.")
+                          f"and 'val_accuracy' in its history (compile with metrics=['accuracy'])")
     return {"accuracy": train, "val_accuracy": val}
 
 
