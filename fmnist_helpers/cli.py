@@ -7,6 +7,8 @@ Usage:
     python -m fmnist_helpers run --student --profile smoke   # write it, then run it (build/smoke-student/)
     python -m fmnist_helpers tidy --check                    # are the stored notebooks clean?
     python -m fmnist_helpers search --space wits --strategy hyperband --epochs 9 --batch-size 128
+    python -m fmnist_helpers reference build/full              # record a full run's figures for the notebooks
+    python -m fmnist_helpers site build/full site              # a static site of a run's HTML pages
 """
 from __future__ import annotations
 
@@ -163,6 +165,34 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reference(args: argparse.Namespace) -> int:
+    from .reference import RECORDED, ReferenceError, write_reference
+
+    try:
+        payload = write_reference(args.run_dir, args.target or RECORDED, data_dir=args.data_dir, commit=args.commit,
+                                  machine=args.machine)
+    except ReferenceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for dataset, models in payload["models"].items():
+        for key, fig in models.items():
+            print(f"{dataset:14s} {key:12s} {fig['test_accuracy'] * 100:6.2f}%  ({fig['runs']} run(s))")
+    print(f"wrote {args.target or RECORDED}")
+    return 0
+
+
+def _site(args: argparse.Namespace) -> int:
+    from .site import write_site
+
+    try:
+        written = write_site(Path(args.run_dir), Path(args.site_dir))
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written)} pages to {args.site_dir}; open {Path(args.site_dir) / 'index.html'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fmnist_helpers", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -205,6 +235,17 @@ def build_parser() -> argparse.ArgumentParser:
     srch.add_argument("--output-dir", default="build/search", help="searches go to OUTPUT_DIR/searches/")
     srch.add_argument("--name", help="the search's name (default: SPACE-STRATEGY)")
     srch.set_defaults(func=_search)
+    ref = sub.add_parser("reference", help="record a full run's figures as the notebooks' reference column")
+    ref.add_argument("run_dir", help="the output folder of a full run, e.g. build/full")
+    ref.add_argument("--target", help="the file to write (default: the package's recorded/full_run.json)")
+    ref.add_argument("--data-dir", help="folder with the IDX files, to tell the datasets apart")
+    ref.add_argument("--commit", help="the commit the run used (default: the run folder's git HEAD)")
+    ref.add_argument("--machine", help="describe the machine (default: from the run's results files)")
+    ref.set_defaults(func=_reference)
+    site = sub.add_parser("site", help="copy a run's HTML pages into a static site with navigation")
+    site.add_argument("run_dir", help="a run's output folder, e.g. build/full")
+    site.add_argument("site_dir", help="where to write the site")
+    site.set_defaults(func=_site)
     return parser
 
 

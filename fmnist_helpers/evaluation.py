@@ -18,9 +18,57 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-NOISE_POINTS = 0.6
-"""Differences within +-0.6 accuracy points count as noise: about two standard errors of a 10,000-image
-test score near 90%, plus the spread between seeds of one recipe."""
+
+
+@dataclass(frozen=True)
+class NoiseBand:
+    """How far apart two scores of this run may lie by chance, in accuracy points.
+
+    `points` is two times the larger of the test set's binomial standard error and the spread (sd) between
+    seeds, when the run measured one; `basis` says which of the two set it.
+    """
+    points: float
+    standard_error_points: float
+    seed_sd_points: float | None
+    n_test: int
+
+    @property
+    def basis(self) -> str:
+        if self.seed_sd_points is not None and self.seed_sd_points > self.standard_error_points:
+            return "the spread between seeds"
+        return "the test set's sampling error"
+
+    def sentence(self) -> str:
+        """One line for a notebook: the band and where it comes from."""
+        seeds = ("one seed, so the spread between seeds is not measured here" if self.seed_sd_points is None
+                 else f"seed sd {self.seed_sd_points:.2f} points")
+        return (f"noise band +-{self.points:.2f} points: two times the larger of the binomial standard error of "
+                f"{self.n_test:,} test images ({self.standard_error_points:.2f} points) and the seed spread "
+                f"({seeds}); set by {self.basis}")
+
+
+def binomial_se_points(accuracy: float, n_test: int) -> float:
+    """The standard error, in points, of an accuracy measured on `n_test` independent images."""
+    if n_test <= 0:
+        raise ValueError(f"n_test must be a positive number of test images, got {n_test}")
+    p = min(max(float(accuracy), 0.0), 1.0)
+    return 100 * math.sqrt(p * (1 - p) / n_test)
+
+
+def noise_band(accuracies: float | Sequence[float], n_test: int) -> NoiseBand:
+    """The noise band of this run's scores: 2 x max(binomial standard error, seed sd), in points.
+
+    `accuracies` is one test accuracy (one seed) or the scores of one recipe over several seeds.
+
+        noise_band(0.89, 10_000).points            # 0.63
+        noise_band([0.8486, 0.7869], 10_000).points  # 8.72: two seeds 6 points apart
+    """
+    scores = np.atleast_1d(np.asarray(accuracies, dtype=float))
+    if scores.size == 0 or not np.all(np.isfinite(scores)):
+        raise ValueError(f"accuracies must be one or more finite numbers in [0, 1], got {accuracies!r}")
+    se = binomial_se_points(float(scores.mean()), n_test)
+    sd = float(scores.std(ddof=1)) * 100 if scores.size > 1 else None
+    return NoiseBand(2 * max(se, sd or 0.0), se, sd, int(n_test))
 
 
 def _labels(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,8 +135,9 @@ def overfitting_gap(history: pd.DataFrame) -> pd.Series:
     return (table["accuracy"] - table["val accuracy"]).rename("train - validation accuracy")
 
 
-def verdict(difference_points: float, noise: float = NOISE_POINTS) -> str:
-    """'within noise', 'above' or 'below' for a reproduced-minus-reported difference in accuracy points."""
+def verdict(difference_points: float, noise: float) -> str:
+    """'within noise', 'above' or 'below' for a difference in accuracy points, given the run's noise band
+    (`noise_band(...).points`)."""
     if not np.isfinite(difference_points):
         return "no reported figure"
     if abs(difference_points) <= noise:
@@ -97,11 +146,12 @@ def verdict(difference_points: float, noise: float = NOISE_POINTS) -> str:
 
 
 def reproduction_table(records: Iterable[dict[str, Any]], reported_key: str | None = None,
-                       noise: float = NOISE_POINTS) -> pd.DataFrame:
+                       noise: float | None = None) -> pd.DataFrame:
     """One row per trained model: the study's parameter count and accuracy beside the reproduction's.
 
     `records` are training records (`TrainResult.record`); the reported accuracy is the study's test figure,
     else its validation figure, unless `reported_key` names another entry of the record's `reported` dict.
+    `noise` is the band in points; None gives each row its own from its test set (`noise_band`).
     """
     rows = []
     for rec in records:
@@ -110,12 +160,13 @@ def reproduction_table(records: Iterable[dict[str, Any]], reported_key: str | No
             "test_accuracy" if "test_accuracy" in reported else "val_accuracy")
         rep = reported.get(key)
         diff = (rec["test_accuracy"] - rep) * 100 if rep is not None else float("nan")
+        band = noise if noise is not None else noise_band(rec["test_accuracy"], rec["n_test"]).points
         rows.append({
             "model": rec["name"], "study": rec["study"], "kind": rec.get("kind"),
             "reported parameters": rec.get("reported_params"), "parameters": rec["parameters"],
             "reported accuracy": rep, "reported figure": key.replace("_", " ") if rep is not None else "",
             "reproduced test accuracy": rec["test_accuracy"], "difference (points)": diff,
-            "verdict": verdict(diff, noise), "epochs": rec["epochs_run"], "train time (s)": rec["train_time_s"],
+            "noise band (points)": band, "verdict": verdict(diff, band), "epochs": rec["epochs_run"], "train time (s)": rec["train_time_s"],
         })
     return pd.DataFrame(rows).set_index("model")
 
@@ -185,8 +236,9 @@ def mcnemar(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, exact: b
 
 def mcnemar_sentence(test: McNemar, name_a: str, name_b: str, alpha: float = 0.05) -> str:
     """One plain sentence on whether the difference between two models is beyond noise."""
-    lead = (f"{name_a} alone is right on {test.only_a:,} images, {name_b} alone on {test.only_b:,} "
-            f"(McNemar {test.method}, p = {test.p_value:.2g}): ")
+    lead = (f"{name_a} alone is right on {test.only_a:,} images, {name_b} alone on {test.only_b:,}; if the two were "
+            f"equally accurate, a split at least this lopsided would have probability p = {test.p_value:.2g} "
+            f"(McNemar, {test.method}): ")
     if not test.significant(alpha):
         return lead + f"the difference is within noise at the {alpha:.0%} level."
     better = name_a if test.only_a > test.only_b else name_b

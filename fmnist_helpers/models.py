@@ -453,3 +453,23 @@ def layer_table(model) -> "Any":
              "output shape": str(tuple(layer.output.shape[1:])) if hasattr(layer, "output") else "",
              "parameters": layer.count_params()} for layer in model.layers]
     return pd.DataFrame(rows)
+
+
+def architecture_differences(mine, reference) -> list[str]:
+    """How a hand-written Keras model differs from another (e.g. the registry's): layer types, output shapes
+    and parameter counts, layer by layer, then the totals. An empty list means the same architecture.
+
+        architecture_differences(my_model, build_model("kh_ann"))   # [] when they match
+    """
+    def rows(model) -> list[tuple[str, str, int]]:
+        return [(r["type"], r["output shape"], int(r["parameters"])) for r in layer_table(model).to_dict("records")]
+
+    a, b = rows(mine), rows(reference)
+    problems = [f"layer {i + 1}: yours is {x[0]} {x[1]} with {x[2]:,} parameters, the reference's is "
+                f"{y[0]} {y[1]} with {y[2]:,}" for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    if len(a) != len(b):
+        problems.append(f"yours has {len(a)} layers, the reference has {len(b)}")
+    if mine.count_params() != reference.count_params():
+        problems.append(f"yours has {mine.count_params():,} parameters in all, the reference "
+                        f"{reference.count_params():,}")
+    return problems

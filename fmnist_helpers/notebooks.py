@@ -19,7 +19,7 @@ import nbformat
 CHECK_MARK = "NBVAL_CHECK_OUTPUT"
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 LANGUAGE_INFO = {"name"}
-CELL_METADATA = {"tags", "nbgrader"}  # nbgrader: the exercise cells of the instructor edition
+CELL_METADATA = {"tags", "nbgrader", "alt"}  # nbgrader: the exercise cells; alt: a figure's alt text (site.py)
 NOTEBOOK_NAME = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
 
 

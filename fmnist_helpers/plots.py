@@ -17,12 +17,17 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-PALETTE = "tab10"
+PALETTE = "colorblind"
+"""seaborn's 10-colour palette that stays distinguishable with the common colour-vision deficiencies; every
+figure also tells its series apart by markers, line styles, hatching or words, never by colour alone."""
 IMAGE_CMAP = "gray"  # 0 = black, as in the data
+_CB = sns.color_palette(PALETTE)
+HATCHES = ("", "//", "..", "xx", "\\\\", "--", "++", "oo", "||", "**")
+"""Bar hatching per series, so grouped bars differ in pattern as well as colour."""
 
 
 def use_style() -> None:
-    """The pack's plotting style: seaborn's white grid, readable fonts, tab10 colours."""
+    """The pack's plotting style: seaborn's white grid, readable fonts, colour-blind-safe colours."""
     sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE)
     matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 120, "axes.titleweight": "bold",
                                 "image.cmap": IMAGE_CMAP})
@@ -131,6 +136,7 @@ def embedding_scatter(points: np.ndarray, labels: np.ndarray, class_names: Seque
     ax = ax if ax is not None else fig.add_subplot()
     names = np.asarray(class_names)[np.asarray(labels, dtype=int)]
     sns.scatterplot(x=points[:, 0], y=points[:, 1], hue=names, hue_order=list(class_names), palette=PALETTE,
+                    style=names, style_order=list(class_names),
                     s=8, linewidth=0, alpha=0.8, ax=ax)
     ax.set_xlabel(axis_names[0])
     ax.set_ylabel(axis_names[1])
@@ -146,6 +152,7 @@ def accuracy_bars(table: pd.DataFrame, title: str, xlabel: str = "class") -> Fig
     long = table.reset_index(names=xlabel).melt(id_vars=xlabel, var_name="series", value_name="accuracy")
     fig, ax = plt.subplots(figsize=(9, 3.8))
     sns.barplot(data=long, x=xlabel, y="accuracy", hue="series", ax=ax)
+    _hatch_bars(ax)
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy")
     ax.set_title(title)
@@ -172,20 +179,35 @@ def augmentation_grid(originals: np.ndarray, variants: list[np.ndarray], title: 
 def fold_composition(counts: pd.DataFrame, title: str = "Class counts in each validation fold") -> Figure:
     """Stacked bars of classes per fold, showing that stratified folds keep the class balance."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    counts.plot(kind="bar", stacked=True, ax=ax, colormap=PALETTE, width=0.6)
+    counts.plot(kind="bar", stacked=True, ax=ax, color=list(sns.color_palette(PALETTE, len(counts.columns))), width=0.6)
     ax.set_xlabel("validation fold")
     ax.set_ylabel("number of images")
     ax.set_title(title)
     ax.tick_params(axis="x", rotation=0)
     ax.legend(title="class", fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    _hatch_bars(ax)
     fig.tight_layout()
     return fig
 
 
 # -- training and evaluation figures ----------------------------------------------------------------------
 
-SPLIT_COLORS = {"train": "tab:blue", "validation": "tab:orange"}
-RIGHT, WRONG = "tab:blue", "tab:red"
+SPLIT_COLORS = {"train": _CB[0], "validation": _CB[1]}
+SPLIT_STYLES = {"train": {"linestyle": "-", "marker": "o"}, "validation": {"linestyle": "--", "marker": "s"}}
+RIGHT, WRONG = _CB[0], _CB[3]
+
+
+def _hatch_bars(ax) -> None:
+    """Give each series of a grouped bar chart its own hatching (and its legend entry the same)."""
+    for container, hatch in zip(ax.containers, HATCHES * 2):
+        for bar in container:
+            bar.set_hatch(hatch)
+            bar.set_edgecolor("white")
+    legend = ax.get_legend()
+    if legend is not None:
+        for patch, hatch in zip(legend.get_patches(), HATCHES * 2):
+            patch.set_hatch(hatch)
+            patch.set_edgecolor("white")
 
 
 def learning_curves(history: pd.DataFrame, title: str = "Learning curves",
@@ -195,8 +217,8 @@ def learning_curves(history: pd.DataFrame, title: str = "Learning curves",
     for ax, metric in zip(axes[0], metrics):
         part = history[history["metric"] == metric]
         for split, rows in part.groupby("split"):
-            ax.plot(rows["epoch"], rows["value"], marker="o", markersize=3, label=split,
-                    color=SPLIT_COLORS.get(split))
+            ax.plot(rows["epoch"], rows["value"], markersize=4, label=split, color=SPLIT_COLORS.get(split),
+                    **SPLIT_STYLES.get(split, {"marker": "o"}))
         wide = part.pivot_table(index="epoch", columns="split", values="value")
         if {"train", "validation"} <= set(wide.columns):
             ax.fill_between(wide.index, wide["train"], wide["validation"], color="grey", alpha=0.15,
@@ -217,8 +239,8 @@ def gap_comparison(histories: dict[str, pd.DataFrame], metric: str = "accuracy",
     for ax, (name, history) in zip(axes[0], histories.items()):
         part = history[history["metric"] == metric]
         for split, rows in part.groupby("split"):
-            ax.plot(rows["epoch"], rows["value"], marker="o", markersize=3, label=split,
-                    color=SPLIT_COLORS.get(split))
+            ax.plot(rows["epoch"], rows["value"], markersize=4, label=split, color=SPLIT_COLORS.get(split),
+                    **SPLIT_STYLES.get(split, {"marker": "o"}))
         ax.set_title(name)
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
@@ -244,7 +266,7 @@ def confusion_heatmap(table: pd.DataFrame, title: str = "Confusion matrix") -> F
 
 def prediction_gallery(images: np.ndarray, y_true: np.ndarray, proba: np.ndarray, class_names: Sequence[str],
                        cols: int = 10, title: str = "Predictions on the first test images") -> Figure:
-    """Each image captioned 'predicted (probability)' over 'true'; blue when right, red when wrong."""
+    """Each image captioned '✓/✗ predicted (probability)' over 'true'; blue when right, red when wrong."""
     n = len(images)
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(1.45 * cols, 1.75 * rows + 0.5), squeeze=False)
@@ -254,9 +276,10 @@ def prediction_gallery(images: np.ndarray, y_true: np.ndarray, proba: np.ndarray
             ax.axis("off")
             continue
         ok = pred[i] == y_true[i]
-        caption = f"{class_names[pred[i]]} ({proba[i, pred[i]]:.0%})\ntrue: {class_names[int(y_true[i])]}"
+        caption = (f"{'✓' if ok else '✗'} {class_names[pred[i]]} ({proba[i, pred[i]]:.0%})\n"
+                   f"true: {class_names[int(y_true[i])]}")
         _image_axes(ax, images[i], caption, color=RIGHT if ok else WRONG)
-    fig.suptitle(f"{title}: blue = correct, red = wrong")
+    fig.suptitle(f"{title}: ✓ = correct (blue), ✗ = wrong (red)")
     fig.tight_layout()
     return fig
 
@@ -373,6 +396,7 @@ def accuracy_comparison(table: pd.DataFrame, title: str = "Reported vs reproduce
     ax.set_ylabel("model")
     ax.set_title(title)
     ax.legend(title=None, loc="lower right")
+    _hatch_bars(ax)
     fig.tight_layout()
     return fig
 
@@ -394,9 +418,9 @@ def search_progress(trials: pd.DataFrame, title: str = "Search progress", refere
     ordered = trials.sort_values("order")
     fig, ax = plt.subplots(figsize=(8, 3.6))
     ax.scatter(ordered["order"], ordered["score"], s=22, label="trial")
-    ax.step(ordered["order"], ordered["score"].cummax(), where="post", color="tab:orange", label="best so far")
+    ax.step(ordered["order"], ordered["score"].cummax(), where="post", color=_CB[1], label="best so far")
     if reference is not None:
-        ax.axhline(reference, color="tab:red", linestyle="--", linewidth=1, label=reference_label)
+        ax.axhline(reference, color=_CB[3], linestyle="--", linewidth=1, label=reference_label)
     return _finish(fig, ax, "trial (in the order it ran)", "validation accuracy", title, legend="lower right")
 
 
@@ -414,14 +438,14 @@ def depth_summary(table: pd.DataFrame, title: str = "Accuracy by number of conv 
                   reported: dict[int, tuple[float, float]] | None = None) -> Figure:
     """Every configuration's accuracy by depth (dots), the mean +- sd per depth, and a study's mean +- sd."""
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    sns.stripplot(data=table, x="depth", y="score", ax=ax, alpha=0.6, size=5, color="tab:blue", native_scale=True)
+    sns.stripplot(data=table, x="depth", y="score", ax=ax, alpha=0.6, size=5, color=_CB[0], native_scale=True)
     stats = table.groupby("depth")["score"].agg(["mean", "std"])
-    ax.errorbar(stats.index - 0.15, stats["mean"], yerr=stats["std"].fillna(0), fmt="o", color="tab:blue",
+    ax.errorbar(stats.index - 0.15, stats["mean"], yerr=stats["std"].fillna(0), fmt="o", color=_CB[0],
                 capsize=4, label="this run: mean +- sd")
     if reported:
         depths = sorted(reported)
         ax.errorbar(np.array(depths) + 0.15, [reported[d][0] for d in depths], yerr=[reported[d][1] for d in depths],
-                    fmt="s", color="tab:red", capsize=4, label="study: mean +- sd")
+                    fmt="s", color=_CB[3], capsize=4, label="study: mean +- sd")
     ax.set_xticks(sorted(table["depth"].unique()))
     return _finish(fig, ax, "conv layers", "validation accuracy", title, legend="lower right")
 
@@ -471,8 +495,8 @@ def robustness_curves(table: pd.DataFrame, units: dict[str, str] | None = None,
     fig, axes = plt.subplots(1, len(kinds), figsize=(3.4 * len(kinds), 3.4), squeeze=False, sharey=True)
     for ax, kind in zip(axes[0], kinds):
         part = table[table["transformation"] == kind]
-        sns.lineplot(data=part, x="strength", y="accuracy", hue="model", marker="o", ax=ax,
-                     legend=ax is axes[0][-1])
+        sns.lineplot(data=part, x="strength", y="accuracy", hue="model", style="model", markers=True, dashes=True,
+                     ax=ax, legend=ax is axes[0][-1])
         ax.axhline(0.1, color="grey", linestyle=":", linewidth=1)
         ax.set_title(kind)
         ax.set_xlabel((units or {}).get(kind, "strength"))

@@ -20,14 +20,19 @@ from typing import Any, Iterable, Protocol, Sequence, Union
 import pandas as pd
 
 from .atomic import write_text_atomic
-from .evaluation import NOISE_POINTS, verdict
+from . import reference
+from .evaluation import noise_band, verdict
 
 STUDY_COLUMNS = ["dataset", "study", "model", "kind", "reported figure", "reported accuracy", "reproduced accuracy",
-                 "difference (points)", "verdict", "pack best", "pack margin (points)", "notebook"]
+                 "recorded full run", "difference (points)", "noise band (points)", "verdict", "pack best",
+                 "pack margin (points)", "notebook"]
 """Columns of `study_table`; accuracies are fractions, differences and margins accuracy points."""
 
 PACK_SCALARS = {"pack_mlp_test_accuracy": "mlp", "pack_cnn_test_accuracy": "cnn", "pack_tuned_test_accuracy": "cnn"}
 """Scalar figures that hold a pack model's test accuracy on the notebook's dataset, and their kind."""
+
+TEST_IMAGES = 10_000
+"""The size of both datasets' test sets, for rows recorded without their own noise band."""
 
 HIDDEN_PARAMS = frozenset({"profile", "output_dir"})
 KIND_ORDER = {"mlp": 0, "cnn": 1}
@@ -124,11 +129,15 @@ def study_table(out: Path) -> pd.DataFrame:
             kind = model_kind(model, row.get("kind"))
             reported, reproduced = _number(row.get("reported accuracy")), _number(row.get("reproduced test accuracy"))
             diff = (reproduced - reported) * 100
+            band = _number(row.get("noise band (points)"))
+            if math.isnan(band) and not math.isnan(reproduced):  # a record written before rows carried their band
+                band = noise_band(reproduced, TEST_IMAGES).points
             top = best.get((dataset, kind), math.nan)
             rows[(dataset, model)] = {
                 "dataset": dataset, "study": row.get("study"), "model": model, "kind": kind,
                 "reported figure": row.get("reported figure") or "", "reported accuracy": reported,
-                "reproduced accuracy": reproduced, "difference (points)": diff, "verdict": verdict(diff),
+                "reproduced accuracy": reproduced, "recorded full run": reference.column([model], dataset)[0],
+                "difference (points)": diff, "noise band (points)": band, "verdict": verdict(diff, band),
                 "pack best": top, "pack margin (points)": (top - reported) * 100, "notebook": notebook,
             }
     table = pd.DataFrame(list(rows.values()), columns=STUDY_COLUMNS)
@@ -211,6 +220,12 @@ def points(value: Any) -> str:
     return "-" if math.isnan(value) else f"{value:+.2f}"
 
 
+def band_points(value: Any) -> str:
+    """0.63 -> "±0.63"; missing -> "-"."""
+    value = _number(value)
+    return "-" if math.isnan(value) else f"±{value:.2f}"
+
+
 def _text(value: Any) -> str:
     return "-" if value is None or value == "" or (isinstance(value, float) and math.isnan(value)) else str(value)
 
@@ -218,7 +233,8 @@ def _text(value: Any) -> str:
 def study_rows(table: pd.DataFrame) -> list[list[str]]:
     """`study_table` rows as display strings, in `STUDY_COLUMNS` order."""
     formats = {"reported accuracy": percent, "reproduced accuracy": percent, "pack best": percent,
-               "difference (points)": points, "pack margin (points)": points}
+               "recorded full run": percent,
+               "difference (points)": points, "noise band (points)": band_points, "pack margin (points)": points}
     return [[formats.get(col, _text)(row[col]) for col in STUDY_COLUMNS] for _, row in table.iterrows()]
 
 
@@ -280,7 +296,9 @@ def _sections(out: Path, outcomes: Sequence[NotebookOutcome],
          NOTEBOOK_HEADER, notebook_rows(out, outcomes, hidden) or NO_NOTEBOOKS),
         ("Study numbers vs this run",
          "Each study's reported accuracy beside this run's reproduction, and the pack's best model of the same "
-         f"dataset and kind. Differences and margins are in accuracy points; within +-{NOISE_POINTS} counts as noise.",
+         f"dataset and kind. Differences and margins are in accuracy points; a difference inside the row's noise band (two "
+         "standard errors of its test score, or the seed spread where a notebook measured one) counts as noise. "
+         f"The recorded full run column is the {reference.label()}.",
          STUDY_COLUMNS, study_rows(studies) or NO_RESULTS),
         ("Environment", "Package versions of the newest results file; devices and precision of the run.",
          ["item", "value"], [[k, v] for k, v in env.items()]),

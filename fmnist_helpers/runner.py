@@ -31,11 +31,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from .atomic import write_json_atomic, write_text_atomic
+from .atomic import write_json_atomic
 from .notebooks import course_notebooks
 from .params import PROFILES
 from .paths import build_dir, notebooks_dir
 from .results import load_results, results_path, to_jsonable
+from .site import export_page
 
 RESERVED = {"profile", "output_dir"}  # set by the runner itself
 LOCK_NAME = ".runner.lock"
@@ -273,14 +274,6 @@ def reuse_problem(out: Path, notebook: Path, previous: dict[str, Any], key: str,
 
 # ----------------------------------------------------------------- execution
 
-def _export_html(executed: Path, target: Path) -> None:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
-    write_text_atomic(target, body)
-
-
 def _execute(notebook: Path, target: Path, params: dict[str, Any]) -> None:
     import papermill
 
@@ -320,7 +313,7 @@ def _run_one(out: Path, nb: Path, nb_params: dict[str, Any], key: str, expected:
         problem = record_problem(out, nb.stem, expected)
         if problem:
             raise CourseRunError(f"{nb.name} ran to its end but {problem}.\nThe executed notebook is {target}")
-        _export_html(target, page)
+        export_page(target, page)
     except Exception as err:
         output = f"{nb.stem}.failed.ipynb" if (out / f"{nb.stem}.failed.ipynb").is_file() else target.name
         failure = Outcome(nb.stem, "failed", round(time.perf_counter() - t0, 2), nb_params, key, output,

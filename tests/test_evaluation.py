@@ -62,22 +62,53 @@ def test_overfitting_gap_is_train_minus_validation_accuracy():
 
 @pytest.mark.parametrize("diff, expected", [(0.3, "within noise"), (-0.6, "within noise"), (1.2, "above"),
                                             (-2.0, "below"), (float("nan"), "no reported figure")])
-def test_verdict_calls_small_differences_noise(diff, expected):
-    assert evaluation.verdict(diff) == expected
+def test_verdict_calls_differences_inside_the_band_noise(diff, expected):
+    assert evaluation.verdict(diff, 0.6) == expected
+
+
+def test_noise_band_of_one_score_is_two_binomial_standard_errors():
+    band = evaluation.noise_band(0.9, 10_000)
+    assert band.standard_error_points == pytest.approx(0.3)
+    assert band.points == pytest.approx(0.6) and band.seed_sd_points is None
+    assert band.basis == "the test set's sampling error"
+
+
+def test_noise_band_takes_the_seed_spread_when_it_is_larger():
+    band = evaluation.noise_band([0.8486, 0.7869], 10_000)
+    assert band.seed_sd_points == pytest.approx(4.363, abs=1e-3)
+    assert band.points == pytest.approx(2 * band.seed_sd_points)
+    assert band.basis == "the spread between seeds"
+    assert "seed sd 4.36 points" in band.sentence()
+
+
+def test_noise_band_shrinks_with_a_bigger_test_set():
+    assert evaluation.noise_band(0.9, 40_000).points == pytest.approx(evaluation.noise_band(0.9, 10_000).points / 2)
+
+
+@pytest.mark.parametrize("bad", [[], [0.9, float("nan")]])
+def test_noise_band_refuses_missing_scores(bad):
+    with pytest.raises(ValueError, match="finite numbers"):
+        evaluation.noise_band(bad, 10_000)
+
+
+def test_noise_band_refuses_an_empty_test_set():
+    with pytest.raises(ValueError, match="positive number of test images"):
+        evaluation.noise_band(0.9, 0)
 
 
 def test_reproduction_table_puts_the_studys_figure_beside_ours():
     records = [
         {"name": "m1", "study": "s", "reported_params": 10, "parameters": 10, "reported": {"test_accuracy": 0.9},
-         "test_accuracy": 0.91, "epochs_run": 3, "train_time_s": 1.0},
+         "test_accuracy": 0.91, "epochs_run": 3, "train_time_s": 1.0, "n_test": 10_000},
         {"name": "m2", "study": "s", "reported_params": None, "parameters": 5, "reported": {"val_accuracy": 0.88},
-         "test_accuracy": 0.85, "epochs_run": 3, "train_time_s": 1.0},
+         "test_accuracy": 0.85, "epochs_run": 3, "train_time_s": 1.0, "n_test": 10_000},
         {"name": "m3", "study": "pack", "reported_params": None, "parameters": 5, "reported": {},
-         "test_accuracy": 0.95, "epochs_run": 3, "train_time_s": 1.0},
+         "test_accuracy": 0.95, "epochs_run": 3, "train_time_s": 1.0, "n_test": 10_000},
     ]
     table = evaluation.reproduction_table(records)
     assert table.loc["m1", "difference (points)"] == pytest.approx(1.0)
     assert table.loc["m1", "verdict"] == "above"
+    assert table.loc["m1", "noise band (points)"] == pytest.approx(2 * 100 * (0.91 * 0.09 / 10_000) ** 0.5)
     assert table.loc["m2", "reported figure"] == "val accuracy"
     assert table.loc["m2", "verdict"] == "below"
     assert table.loc["m3", "verdict"] == "no reported figure"

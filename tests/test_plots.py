@@ -102,7 +102,30 @@ def test_gallery_colours_right_blue_and_wrong_red():
     fig = plots.prediction_gallery(DS.x_test[:2], np.array([0, 2]), proba, NAMES, cols=2)
     colours = [ax.title.get_color() for ax in fig.axes[:2]]
     assert colours == [plots.RIGHT, plots.WRONG]
-    assert fig.axes[0].get_title().startswith("c0 (100%)")
+    assert fig.axes[0].get_title().startswith("✓ c0 (100%)")
+
+
+def test_gallery_marks_right_and_wrong_with_a_symbol_not_colour_alone():
+    proba = np.eye(10, dtype="float32")[[0, 1]]
+    fig = plots.prediction_gallery(DS.x_test[:2], np.array([0, 2]), proba, NAMES, cols=2)
+    assert [ax.get_title()[0] for ax in fig.axes[:2]] == ["✓", "✗"]
+
+
+def test_learning_curves_tell_train_from_validation_by_line_style():
+    history = pd.DataFrame([(e, s, m, v) for e in (1, 2) for s in ("train", "validation")
+                            for m, v in (("loss", 1.0 / e), ("accuracy", 0.5 + e / 10))],
+                           columns=["epoch", "split", "metric", "value"])
+    ax = plots.learning_curves(history).axes[0]
+    styles = {line.get_label(): (line.get_linestyle(), line.get_marker()) for line in ax.get_lines()}
+    assert styles["train"] != styles["validation"]
+    assert styles["train"][0] != styles["validation"][0] and styles["train"][1] != styles["validation"][1]
+
+
+def test_grouped_bars_differ_by_hatching():
+    table = pd.DataFrame({"study reported": [0.9, 0.91], "this run": [0.88, 0.92]}, index=["a", "b"])
+    ax = plots.accuracy_comparison(table).axes[0]
+    hatches = [bar.get_hatch() or "" for container in ax.containers for bar in container]
+    assert len(set(hatches)) == 2
 
 
 def test_misclassified_gallery_shows_only_mistakes_most_confident_first():
@@ -110,7 +133,7 @@ def test_misclassified_gallery_shows_only_mistakes_most_confident_first():
     proba[[0, 1, 2, 3], [0, 5, 6, 3]] = [1.0, 0.6, 0.9, 1.0]
     fig = plots.misclassified_gallery(DS.x_test[:4], np.array([0, 1, 2, 3]), proba, NAMES, n=5, cols=2)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert [t.split(" (")[0] for t in titles] == ["c6", "c5"]
+    assert [t.split(" (")[0] for t in titles] == ["✗ c6", "✗ c5"]
 
 
 def test_filter_grid_and_feature_maps_need_a_convolution():

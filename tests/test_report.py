@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from fmnist_helpers import report
+from fmnist_helpers import reference, report
 from fmnist_helpers.report import STUDY_COLUMNS, environment_summary, study_table, write_report
 from fmnist_helpers.runner import Outcome, write_index
 
@@ -63,10 +63,26 @@ def test_study_row_shows_reported_beside_reproduced_and_the_pack_best_of_its_dat
     table = table.set_index("model")
     mlp, cnn = table.loc["uw_mlp"], table.loc["uw_cnn"]
     assert mlp["reported accuracy"] == 0.885 and mlp["reproduced accuracy"] == 0.8912
-    assert mlp["difference (points)"] == pytest.approx(0.62) and mlp["verdict"] == "above"
+    assert mlp["difference (points)"] == pytest.approx(0.62) and mlp["verdict"] == "within noise"
+    assert mlp["noise band (points)"] == pytest.approx(0.6228, abs=1e-4)  # 2 standard errors of 89.12% on 10,000
     assert mlp["pack best"] == 0.905 and mlp["pack margin (points)"] == pytest.approx(2.0)
     assert cnn["pack best"] == 0.935  # the tuned CNN beats the untuned one; MNIST's 0.995 is another dataset
     assert cnn["verdict"] == "within noise" and cnn["pack margin (points)"] == pytest.approx(1.5)
+
+
+def test_a_row_shows_the_recorded_full_run_of_its_model(tmp_path):
+    _results(tmp_path, "04_cnn", {"reproduction": [_row("wits_cnn", "wits", 0.895, 0.65, kind="cnn"),
+                                                   _row("bu_cnn-fold2", "bu", 0.88, 0.6, kind="cnn")]})
+    table = study_table(tmp_path).set_index("model")
+    assert table.loc["wits_cnn", "recorded full run"] == reference.figure("wits_cnn")["test_accuracy"]
+    assert table.loc["bu_cnn-fold2", "recorded full run"] == reference.figure("bu_cnn")["test_accuracy"]
+
+
+def test_a_row_keeps_the_noise_band_its_notebook_measured(tmp_path):
+    _results(tmp_path, "06_ann_vs_cnn", {"reproduction": [
+        _row("kh_ann", "kh", 0.8803, 0.8486, kind="mlp", **{"noise band (points)": 8.7})]})
+    row = study_table(tmp_path).set_index("model").loc["kh_ann"]
+    assert row["noise band (points)"] == 8.7 and row["verdict"] == "within noise"  # -3.17 inside a seed spread
 
 
 def test_kind_is_inferred_from_the_model_name_when_missing(tmp_path):
@@ -105,10 +121,10 @@ def test_the_markdown_twin_holds_the_same_rows_as_the_html(tmp_path):
     html_path, md_path = write_report(tmp_path, "full", [_outcome("03_mlp"), _outcome("04_cnn")])
     html_rows, md_rows = _html_rows(html_path.read_text()), _md_rows(md_path.read_text())
     assert len(html_rows) == 3 and html_rows == md_rows
-    assert ["fashion_mnist", "uw", "uw_mlp", "mlp", "test accuracy", "88.50%", "89.12%", "+0.62", "above",
-            "90.50%", "+2.00", "03_mlp"] in md_rows
-    assert ["fashion_mnist", "aueb", "aueb_mlp3", "mlp", "-", "-", "89.00%", "-", "no reported figure", "90.50%",
-            "-", "03_mlp"] in md_rows
+    assert ["fashion_mnist", "uw", "uw_mlp", "mlp", "test accuracy", "88.50%", "89.12%", "89.50%", "+0.62", "±0.62",
+            "within noise", "90.50%", "+2.00", "03_mlp"] in md_rows
+    assert ["fashion_mnist", "aueb", "aueb_mlp3", "mlp", "-", "-", "89.00%", "88.81%", "-", "±0.63", "no reported figure",
+            "90.50%", "-", "03_mlp"] in md_rows
     markdown = md_path.read_text()
     assert "[HTML](03_mlp.html)" in markdown and "[results](results/03_mlp.json)" in markdown
 

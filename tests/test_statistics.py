@@ -73,6 +73,11 @@ def test_mcnemar_sentence_names_the_better_model_only_beyond_noise():
     assert "within noise" in evaluation.mcnemar_sentence(close, "the ANN", "the CNN")
 
 
+def test_mcnemar_sentence_says_what_the_p_value_is_the_chance_of():
+    sentence = evaluation.mcnemar_sentence(evaluation.mcnemar(*_pair(10, 60)), "the ANN", "the CNN")
+    assert "a split at least this lopsided would have probability p = " in sentence
+
+
 def test_seed_summary_gives_mean_and_sample_sd_per_group():
     runs = pd.DataFrame({"model": ["a", "a", "a", "b"], "test_accuracy": [0.90, 0.92, 0.94, 0.80]})
     table = evaluation.seed_summary(runs, by=["model"])

@@ -1,0 +1,94 @@
+"""Reference figures of a recorded `full` run: which training records count, what the file holds, and that
+the file in the repository covers every registry model."""
+import json
+from dataclasses import asdict
+
+import pytest
+
+from fmnist_helpers import reference, store
+from fmnist_helpers.cli import main
+from fmnist_helpers.models import MODELS
+
+HASHES = {"fashion_mnist": "f" * 64, "mnist": "m" * 64}
+
+
+def _record(key, accuracy=0.9, dataset="fashion_mnist", profile="full", split=None, name=None, **changes):
+    recipe = asdict(MODELS[key].recipe)
+    recipe.update(changes)
+    return {"name": name or key, "key": key, "profile": profile, "recipe": recipe,
+            "split": split or recipe["split"], "data": {"y_test": HASHES[dataset]}, "test_accuracy": accuracy,
+            "val_accuracy": accuracy + 0.01, "epochs_run": 20, "best_epoch": 18, "train_time_s": 100.0,
+            "parameters": 1000}
+
+
+def test_only_full_runs_of_the_registry_recipe_on_the_whole_split_count():
+    records = [_record("wits_cnn"), _record("uw_mlp", profile="quick"), _record("kh_ann", split="test-as-validation-sub"),
+               _record("aueb_mlp2", name="aueb_mlp2-b128-sgd0.1", batch_size=128, optimizer="sgd"),
+               {**_record("uw_cnn"), "key": "not_a_model"}, {**_record("bu_cnn"), "data": {"y_test": "x" * 64}}]
+    found = reference.matching_runs(records, HASHES)
+    assert {ds: sorted(models) for ds, models in found.items()} == {"fashion_mnist": ["wits_cnn"]}
+
+
+def test_runs_of_one_model_are_averaged_with_their_range():
+    folds = [_record("bu_cnn", a, name=f"bu_cnn-fold{i}") for i, a in enumerate((0.87, 0.88, 0.89), 1)]
+    summary = reference.summarize_runs(folds)
+    assert summary["test_accuracy"] == pytest.approx(0.88) and summary["runs"] == 3
+    assert summary["test_accuracy_range"] == [0.87, 0.89]
+    assert summary["names"] == ["bu_cnn-fold1", "bu_cnn-fold2", "bu_cnn-fold3"]
+
+
+def test_datasets_are_told_apart_by_the_test_labels():
+    found = reference.matching_runs([_record("kh_ann", 0.88), _record("kh_ann", 0.98, dataset="mnist")], HASHES)
+    assert found["fashion_mnist"]["kh_ann"][0]["test_accuracy"] == 0.88
+    assert found["mnist"]["kh_ann"][0]["test_accuracy"] == 0.98
+
+
+def _run_folder(tmp_path, fashion):
+    run = tmp_path / "full"
+    (run / "models").mkdir(parents=True)
+    (run / "results").mkdir()
+    digest = store.array_sha256(fashion.y_test)
+    for rec in (_record("wits_cnn", 0.9138), _record("aueb_mlp2", 0.8912, name="aueb_mlp2-b512-adam0.001")):
+        rec["data"] = {"y_test": digest}
+        (run / "models" / f"{rec['name']}.json").write_text(json.dumps(rec))
+    (run / "results" / "04_cnn.json").write_text(json.dumps(
+        {"params": {"seed": 42}, "environment": {"cpu_count": 2, "machine": "x86_64"},
+         "updated": "2026-11-25T18:00:00+00:00"}))
+    return run
+
+
+def test_the_command_writes_the_file_the_notebooks_read(tmp_path, fashion, capsys):
+    target = tmp_path / "full_run.json"
+    assert main(["reference", str(_run_folder(tmp_path, fashion)), "--target", str(target), "--commit", "abc1234def"]) == 0
+    assert "wits_cnn" in capsys.readouterr().out
+    assert reference.figure("wits_cnn", path=target)["test_accuracy"] == 0.9138
+    assert reference.column(["aueb_mlp2-b512-adam0.001", "uw_cnn"], path=target)[0] == 0.8912
+    assert reference.label(path=target) == "recorded full run: 2026-11-25, commit abc1234, 2-core x86_64 CPU, seed 42"
+
+
+def test_a_folder_without_trained_models_is_refused_with_what_to_run(tmp_path, capsys):
+    assert main(["reference", str(tmp_path), "--target", str(tmp_path / "out.json")]) == 2
+    assert "no models/ folder" in capsys.readouterr().err and not (tmp_path / "out.json").exists()
+
+
+def test_a_missing_file_means_nothing_recorded(tmp_path):
+    missing = tmp_path / "none.json"
+    assert reference.figure("wits_cnn", path=missing) is None
+    assert reference.label(path=missing).startswith("no full run recorded yet")
+
+
+def test_the_recorded_file_covers_every_registry_model_on_fashion_mnist():
+    data = reference.recorded()
+    assert data["format"] == reference.FORMAT and data["run"]["profile"] == "full"
+    assert set(data["models"]["fashion_mnist"]) == set(MODELS)
+
+
+def test_every_recorded_figure_has_the_record_format():
+    data = reference.recorded()
+    for field in ("date", "commit", "machine", "seed", "notebooks"):
+        assert data["run"][field], field
+    for dataset, models in data["models"].items():
+        for key, fig in models.items():
+            assert set(reference.FIGURES) <= set(fig), (dataset, key)
+            assert 0.1 < fig["test_accuracy"] <= 1 and fig["runs"] == len(fig["names"]) >= 1, (dataset, key)
+            assert all(reference.registry_key(n) == key for n in fig["names"]), (dataset, key)
