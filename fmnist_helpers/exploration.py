@@ -5,6 +5,8 @@ Usage:
     class_count_table(ds)            # DataFrame: class x (train, test)
     pixel_stats(ds.x_train)          # {"mean": 72.9, "std": 90.0, ...}
     nearest_mean_accuracy(ds)        # how far a class's average image gets you
+    nearest_neighbour_accuracy(ds, n_train=2_000)   # 1-NN: look up the closest training image
+    neighbour_purity(points, labels)  # per class: how much of a 2-D map's neighbourhood shares the class
 """
 from __future__ import annotations
 
@@ -79,6 +81,57 @@ def nearest_mean_predictions(ds: Dataset) -> np.ndarray:
 def nearest_mean_accuracy(ds: Dataset) -> float:
     """Test accuracy of the nearest-mean classifier: how far a class's average image gets you."""
     return float((nearest_mean_predictions(ds) == ds.y_test).mean())
+
+
+def nearest_neighbour_predictions(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                                  chunk: int = 500) -> np.ndarray:
+    """Label each test image with the label of its closest training image (Euclidean distance, 1-NN).
+
+    Works through the test images `chunk` at a time, so memory stays at chunk x len(x_train) floats.
+    """
+    train = np.asarray(x_train, dtype=np.float32).reshape(len(x_train), -1) / 255.0
+    test = np.asarray(x_test, dtype=np.float32).reshape(len(x_test), -1) / 255.0
+    if train.shape[1] != test.shape[1]:
+        raise ValueError(f"train and test images differ in size: {train.shape[1]} and {test.shape[1]} pixels")
+    if not len(train):
+        raise ValueError("the nearest-neighbour rule needs at least one training image")
+    y_train = np.asarray(y_train)
+    train_sq = (train**2).sum(axis=1)
+    out = np.empty(len(test), dtype=y_train.dtype)
+    for start in range(0, len(test), chunk):
+        block = test[start:start + chunk]
+        # squared distance = |x|^2 - 2 x.t + |t|^2; |x|^2 is the same for every training image, so drop it
+        out[start:start + chunk] = y_train[(train_sq[None, :] - 2 * block @ train.T).argmin(axis=1)]
+    return out
+
+
+def nearest_neighbour_accuracy(ds: Dataset, n_train: int | None = None, seed: int = 42) -> float:
+    """Test accuracy of the 1-nearest-neighbour rule that looks up a stratified sample of `n_train`
+    training images (None: all of them). No learning at all: a lower bound any trained model should beat."""
+    idx = np.arange(len(ds.y_train)) if n_train is None else stratified_sample(ds.y_train, n_train, seed=seed)
+    pred = nearest_neighbour_predictions(ds.x_train[idx], ds.y_train[idx], ds.x_test)
+    return float((pred == ds.y_test).mean())
+
+
+def neighbour_purity(points: np.ndarray, labels: np.ndarray, k: int = 10, num_classes: int = 10) -> np.ndarray:
+    """Per class, the mean share of each point's `k` nearest neighbours (itself excluded) that carry its label.
+
+    1.0: the class forms islands of its own in the map; near 1/num_classes: it is mixed with the others.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    points, labels = np.asarray(points), np.asarray(labels)
+    if len(points) != len(labels):
+        raise ValueError(f"{len(points)} points but {len(labels)} labels")
+    if not 1 <= k < len(points):
+        raise ValueError(f"k must lie in 1..{len(points) - 1} (the number of other points), got {k}")
+    _, neighbours = NearestNeighbors(n_neighbors=k + 1).fit(points).kneighbors(points)
+    same = (labels[neighbours[:, 1:]] == labels[:, None]).mean(axis=1)
+    out = np.full(num_classes, np.nan)
+    for c in range(num_classes):
+        if (labels == c).any():
+            out[c] = same[labels == c].mean()
+    return out
 
 
 def pca_2d(images: np.ndarray, seed: int = 42) -> tuple[np.ndarray, np.ndarray]:

@@ -1,5 +1,6 @@
 """The student edition: nbgrader's marker rules, a whole edition written at once, and every student notebook
-running top to bottom with its checks saying "not answered yet"."""
+running top to bottom with its checks saying "not answered yet" and its prose and figures passing the checks
+of `prose_checks.py` on Fashion-MNIST."""
 import time
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from fmnist_helpers.editions import (EditionError, exercise_cells, student_noteb
 from fmnist_helpers.notebooks import course_notebooks, exercise_problems
 from fmnist_helpers.paths import build_dir, notebooks_dir
 from fmnist_helpers.pytest_plugin import record_notebook_time
+from fmnist_helpers.results import load_results
+from prose_checks import claim_problems, figures_without_alt_text, unshown_claims
 
 NOTEBOOKS = course_notebooks(notebooks_dir())
 
@@ -116,7 +119,8 @@ def test_every_exercise_of_the_notebook_has_its_task_answer_and_check_cells(path
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_the_student_edition_runs_top_to_bottom_and_its_checks_wait_for_answers(path, tmp_path):
+def test_the_student_edition_runs_top_to_bottom_and_its_checks_wait_for_answers(path, tmp_path, monkeypatch):
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend, so figures reach the notebook
     student = student_notebook(nbformat.read(path, as_version=4), path.name)
     source, executed = tmp_path / path.name, tmp_path / f"executed-{path.name}"
     nbformat.write(student, source)
@@ -131,3 +135,12 @@ def test_the_student_edition_runs_top_to_bottom_and_its_checks_wait_for_answers(
     for cell in checks:
         shown = " ".join(str(o.get("data", {}).get("text/plain", o.get("text", ""))) for o in cell.outputs)
         assert "Not answered yet" in shown, (cell.source, shown)
+    # the prose checks of test_prose.py, here on Fashion-MNIST: the lecture cells are the instructor's
+    record = load_results(build_dir("smoke"), path.stem)
+    assert record["params"]["dataset"] == "fashion_mnist"
+    assert claim_problems(record) == []
+    assert unshown_claims(record, nbformat.read(executed, as_version=4)) == []
+    shown = nbformat.read(executed, as_version=4)
+    assert figures_without_alt_text(shown) == []
+    if "plots." in "".join(c.source for c in shown.cells):  # a notebook that plots shows its figures
+        assert any("image/png" in o.get("data", {}) for c in shown.cells for o in c.get("outputs", []))

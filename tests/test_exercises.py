@@ -215,7 +215,7 @@ def test_for_notebook_accepts_a_number_a_stem_or_a_name_and_keeps_progress():
 
 
 def test_for_notebook_lists_the_notebooks_for_an_unknown_name():
-    with pytest.raises(KeyError, match="choose one of: 01_exploration, 02_preprocessing"):
+    with pytest.raises(KeyError, match="choose one of: 00_primer, 01_exploration, 02_preprocessing"):
         exercises.for_notebook("07_transformers")
 
 

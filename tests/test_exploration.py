@@ -70,3 +70,39 @@ def test_pca_and_tsne_return_two_coordinates_per_image():
 def test_lookalike_classes_exist_in_their_datasets(fashion, mnist):
     for ds in (fashion, mnist):
         assert set(exploration.LOOKALIKES[ds.name]) <= set(ds.class_names)
+
+
+def test_nearest_neighbour_looks_up_the_closest_training_image():
+    x_train = np.stack([np.full((4, 4), v, np.uint8) for v in (0, 100, 200)])
+    x_test = np.stack([np.full((4, 4), v, np.uint8) for v in (190, 10, 90, 120)])
+    pred = exploration.nearest_neighbour_predictions(x_train, np.array([7, 8, 9]), x_test, chunk=3)
+    assert pred.tolist() == [9, 7, 8, 8]
+
+
+def test_nearest_neighbour_refuses_mismatched_images():
+    with pytest.raises(ValueError, match="differ in size: 16 and 9 pixels"):
+        exploration.nearest_neighbour_predictions(np.zeros((2, 4, 4)), np.zeros(2, int), np.zeros((1, 3, 3)))
+
+
+def test_nearest_neighbour_accuracy_uses_a_stratified_sample():
+    x_train = np.concatenate([np.zeros((5, 28, 28)), np.full((5, 28, 28), 200)]).astype(np.uint8)
+    x_test = np.array([np.full((28, 28), 10), np.full((28, 28), 190)], dtype=np.uint8)
+    ds = Dataset("two", x_train, np.repeat([0, 1], 5), x_test, np.array([0, 1]), ("dark", "light"), None)
+    assert exploration.nearest_neighbour_accuracy(ds) == 1.0
+    assert exploration.nearest_neighbour_accuracy(ds, n_train=2, seed=3) == 1.0  # one image of each class
+
+
+def test_neighbour_purity_is_one_for_islands_and_low_when_mixed():
+    rng = np.random.default_rng(0)
+    islands = np.concatenate([rng.normal(0, 0.1, (20, 2)), rng.normal(10, 0.1, (20, 2))])
+    labels = np.repeat([0, 1], 20)
+    assert exploration.neighbour_purity(islands, labels, k=5, num_classes=2).tolist() == [1.0, 1.0]
+    mixed = exploration.neighbour_purity(rng.normal(0, 1, (400, 2)), np.arange(400) % 2, k=10, num_classes=3)
+    assert np.all(np.abs(mixed[:2] - 0.5) < 0.1) and np.isnan(mixed[2])  # class 2 has no points
+
+
+def test_neighbour_purity_checks_its_arguments():
+    with pytest.raises(ValueError, match="3 points but 2 labels"):
+        exploration.neighbour_purity(np.zeros((3, 2)), np.zeros(2, int))
+    with pytest.raises(ValueError, match=r"k must lie in 1..2"):
+        exploration.neighbour_purity(np.zeros((3, 2)), np.zeros(3, int), k=3)

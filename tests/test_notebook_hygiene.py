@@ -1,3 +1,4 @@
+import re
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
@@ -11,7 +12,7 @@ COMMON = {"profile", "dataset", "seed", "data_dir", "output_dir"}
 
 
 def test_the_course_has_its_numbered_notebooks():
-    assert [p.stem for p in NOTEBOOKS][:2] == ["01_exploration", "02_preprocessing"]
+    assert [p.stem for p in NOTEBOOKS][:3] == ["00_primer", "01_exploration", "02_preprocessing"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -121,3 +122,16 @@ def test_notebook_opening_states_its_number_of_exercises_and_their_minutes(path)
     minutes = sum(e.minutes for e in lesson.exercises.values())
     head = nbformat.read(path, as_version=4).cells[1].source
     assert f"**Exercises:** {len(lesson)} at the end, about {minutes} minutes." in head
+
+
+def _glossary_anchors() -> set[str]:
+    primer = nbformat.read(notebooks_dir() / "00_primer.ipynb", as_version=4)
+    return set(re.findall(r'<a id="(glossary-[a-z-]+)"></a>', "\n".join(c.source for c in primer.cells)))
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem != "00_primer"], ids=lambda p: p.stem)
+def test_notebook_links_the_words_it_uses_to_the_primers_glossary(path):
+    text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    links = re.findall(r"00_primer\.ipynb#(glossary-[a-z-]+)", text)
+    assert links, "no link to the primer's glossary"
+    assert set(links) <= _glossary_anchors(), set(links) - _glossary_anchors()

@@ -23,6 +23,7 @@ __all__ = ["KINDS", "Answer", "Exercise", "Function", "Lesson", "Mistake", "Pred
            "NOTEBOOKS", "catalogue", "for_notebook", "lesson", "progress"]
 
 NOTEBOOKS = {  # notebook stem -> the module that defines its exercises
+    "00_primer": "nb00",
     "01_exploration": "nb01",
     "02_preprocessing": "nb02",
     "03_mlp": "nb03",

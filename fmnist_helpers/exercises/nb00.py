@@ -1,0 +1,237 @@
+"""Exercises of notebook 00 (the primer): the shape of a batch, dropout by hand, a learning rate too large,
+and the receptive field of a stack of layers.
+
+Usage:
+    ex = exercises.for_notebook("00_primer"); ex.q1.check((64, 28, 28, 1))
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .common import is_number
+from .core import Answer, Function, Mistake, Prediction
+
+TITLE = "A primer: the course, the studies and the words"
+
+# ------------------------------------------------------------------------------------------------ q1
+
+_BATCH_SHAPE = (64, 28, 28, 1)
+
+
+def _whole_numbers(answer: Any, context: dict[str, Any] | None = None) -> str | None:
+    """A message unless the answer is a tuple (or list) of whole numbers; any length, so that a shape with an
+    axis too few or too many reaches the mistakes that explain it."""
+    if not isinstance(answer, (tuple, list)) or not answer:
+        return f"give the shape as a tuple of whole numbers, e.g. (10, 5, 5, 3); got {answer!r}."
+    if not all(isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool) for v in answer):
+        return f"every entry of a shape is a whole number; got {answer!r}."
+    return None
+
+
+def _same_shape(answer: Any, expected: Any) -> bool:
+    try:
+        return tuple(int(v) for v in answer) == tuple(expected)
+    except (TypeError, ValueError):
+        return False
+
+
+q1 = Answer(
+    key="q1", title="The shape of a batch", kind="compute", minutes=3, difficulty="easy",
+    task="The kh CNN trains on batches of 64 images. What is the shape of the tensor of one batch as its first "
+         "Conv2D layer receives it in Keras? Give a tuple of whole numbers.",
+    hints=("A batch stacks images along a new first axis; a Keras Conv2D wants every image as (height, width, "
+           "channels).",
+           "Batch size first, then the 28 x 28 pixels, then the one channel of a greyscale image."),
+    solution_code="answer_q1 = (64, 28, 28, 1)   # (batch, height, width, channels): 50,176 numbers",
+    expected=_BATCH_SHAPE, same=_same_shape, validate=_whole_numbers, solution_example=_BATCH_SHAPE,
+    on_correct=lambda a, ctx: ("(64, 28, 28, 1): 50,176 numbers in one batch. Keras's model summaries write the "
+                               "batch axis as None, since any batch size will do: (None, 28, 28, 1)."),
+    mistakes=(
+        Mistake("that is one image; a batch adds the number of images as a new first axis.", (28, 28, 1)),
+        Mistake("a Conv2D layer needs the channel axis too, even with one channel: add a 1 at the end.",
+                (64, 28, 28)),
+        Mistake("that is PyTorch's order (channels first), as in the bu study's original code; Keras puts the "
+                "channels last.", (64, 1, 28, 28)),
+        Mistake("that is a flattened batch, what a dense layer sees after Flatten; a convolution needs the image "
+                "grid.", (64, 784)),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------ q2
+
+_X = (0.3, 0.6, 0.9, 1.2)
+_KEEP = (True, False, True, True)
+_RATE = 0.25
+
+
+def _dropped(scale: float) -> tuple[float, ...]:
+    return tuple(round(x * scale, 10) if keep else 0.0 for x, keep in zip(_X, _KEEP))
+
+
+_DROPOUT = _dropped(1 / (1 - _RATE))  # (0.4, 0.0, 1.2, 1.6)
+
+
+def _four_numbers(answer: Any, context: dict[str, Any] | None = None) -> str | None:
+    if isinstance(answer, str) or not isinstance(answer, (tuple, list, np.ndarray)) or len(answer) != 4:
+        return f"give the layer's four outputs as a tuple of four numbers, e.g. (0.1, 0.0, 0.2, 0.3); got {answer!r}."
+    if not all(is_number(v) for v in answer):
+        return f"every output is one finite number; got {answer!r}."
+    return None
+
+
+q2 = Answer(
+    key="q2", title="Dropout by hand", kind="compute", minutes=4, difficulty="easy",
+    task="A `Dropout(0.25)` layer receives (0.3, 0.6, 0.9, 1.2) during training and this time drops the second "
+         "value. What does it output? Give a tuple of four numbers.",
+    hints=("A dropped value becomes 0. Keras rescales the values it keeps, so that the layer's output keeps the "
+           "same average as its input.",
+           "With rate 0.25 three quarters of the values survive on average, so each survivor is divided by "
+           "1 - 0.25 = 0.75."),
+    solution_code=("answer_q2 = (0.3 / 0.75, 0.0, 0.9 / 0.75, 1.2 / 0.75)   # (0.4, 0.0, 1.2, 1.6)\n"
+                   "# at test time (model.predict, evaluate) the same layer passes (0.3, 0.6, 0.9, 1.2) unchanged"),
+    expected=_DROPOUT, validate=_four_numbers, solution_example=_DROPOUT,
+    on_correct=lambda a, ctx: ("(0.4, 0.0, 1.2, 1.6). The rescaling is why nothing changes at test time: there "
+                               "the layer passes every value through as it is."),
+    mistakes=(
+        Mistake("the right value is dropped, but the survivors must also be divided by 1 - rate (0.75), so that "
+                "the average output stays what it would be without dropout.", _dropped(1.0)),
+        Mistake("that is the layer at test time (or in `model.predict`); during training it drops values.", _X),
+        Mistake("the survivors are divided by the share that survives, 1 - 0.25 = 0.75, not multiplied by it.",
+                _dropped(1 - _RATE)),
+        Mistake("the survivors are divided by 1 - rate = 0.75, not by the rate 0.25.", _dropped(1 / _RATE)),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------ q3
+
+_OUTCOMES = ("converges", "slow", "diverges")
+_TARGET = 3.0  # the minimum of the loss (w - 3)^2 that the notebook's example descends
+
+
+def _gradient_descent(learning_rate: float, steps: int = 20, start: float = 0.0) -> np.ndarray:
+    w, path = start, [start]
+    for _ in range(steps):
+        w = w - learning_rate * 2 * (w - _TARGET)
+        path.append(w)
+    return np.array(path)
+
+
+def _outcome(path: Any) -> str:
+    path = np.asarray(path, dtype=float)
+    first, last = abs(path[0] - _TARGET), abs(path[-1] - _TARGET)
+    if not np.isfinite(last) or last > first:
+        return "diverges"
+    return "converges" if last < 0.05 * first else "slow"  # within 5% of the starting distance
+
+
+def _outcome_problem(answer: Any, context: dict[str, Any]) -> str | None:
+    if answer not in _OUTCOMES:
+        return f"answer with one of the words {', '.join(map(repr, _OUTCOMES))}; got {answer!r}."
+    return None
+
+
+_SAYS = {"converges": "it converges", "slow": "it is still on its way ('slow')", "diverges": "it diverges"}
+
+
+def _descent_reveal(answer: Any, ctx: dict[str, Any]) -> str:
+    path = np.asarray(ctx["path"], dtype=float)
+    text = (f"w goes {', '.join(f'{w:.2f}' for w in path[:5])}, ... and ends at {path[-1]:,.2f} after "
+            f"{len(path) - 1} steps: {_SAYS[_outcome(path)]}.")
+    if _outcome(path) == "diverges" and len(path) > 2 and path[1] != _TARGET:
+        text += (f" Each step jumps over the minimum at 3 and lands further away than it started: the distance "
+                 f"grows by a factor {abs(path[2] - _TARGET) / abs(path[1] - _TARGET):.1f} per step.")
+    return text
+
+
+def _demo_q3() -> dict[str, Any]:
+    return {"path": _gradient_descent(1.1)}
+
+
+q3 = Prediction(
+    key="q3", title="A learning rate too large", kind="predict", minutes=4, difficulty="easy",
+    task="Before running the check, predict what 20 steps of gradient descent with learning rate 1.1 do to w on "
+         "the loss (w - 3)^2, starting from w = 0: 'converges', 'slow' or 'diverges'; the check reveals the run.",
+    hints=("The step is learning rate x gradient, and the gradient here is 2 (w - 3). From w = 0, how far does "
+           "the first step go, and where does it land?",
+           "With learning rate 1.1 the first step moves w by 1.1 x 6 = 6.6, from 0 to 6.6: past 3, and further "
+           "from it (3.6) than where it started (3)."),
+    solution_code=("prediction = 'diverges'\n"
+                   "# every step multiplies the distance to 3 by |1 - 2 x 1.1| = 1.2, so it grows without end"),
+    context=("path",), demo_context=_demo_q3, solution_example="diverges",
+    expected=lambda ctx: _outcome(ctx["path"]), same=lambda a, b: a == b, validate=_outcome_problem,
+    on_correct=_descent_reveal,
+    mistakes=(
+        Mistake("predict the outcome as one of the words 'converges', 'slow' or 'diverges', not a number.",
+                7.0, detect=lambda a, ctx: is_number(a)),
+        Mistake("it does swing from one side of 3 to the other; the question is where it ends up: 'converges' "
+                "(near 3), 'slow' (still on its way) or 'diverges' (ever further away).",
+                "oscillates", detect=lambda a, ctx: isinstance(a, str) and a.strip().lower().startswith("oscillat")),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------ q4
+
+
+def _receptive_field(layers: list[tuple[int, int]]) -> int:
+    size, jump = 1, 1
+    for kernel, stride in layers:
+        size += (kernel - 1) * jump
+        jump *= stride
+    return size
+
+
+def _receptive_cases() -> list[tuple]:
+    wits = [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2)]  # conv, conv, pool, conv, conv, pool
+    kh = [(3, 1), (2, 2), (3, 1), (2, 2), (3, 1)]  # conv, pool, conv, pool, conv
+    return [([(3, 1)],), ([(3, 1), (3, 1)],), (wits,), (kh,), ([(5, 1), (2, 2), (5, 1), (2, 2)],),
+            ([(7, 2), (3, 2), (3, 1)],), ([(3, 2), (3, 2), (3, 2)],)]
+
+
+def _ignores_strides(layers):
+    return 1 + sum(k - 1 for k, _ in layers)
+
+
+def _jump_too_early(layers):
+    size, jump = 1, 1
+    for kernel, stride in layers:
+        jump *= stride
+        size += (kernel - 1) * jump
+    return size
+
+
+def _sums_kernels(layers):
+    return sum(k for k, _ in layers)
+
+
+q4 = Function(
+    key="q4", title="What one output can see", kind="code", minutes=10, difficulty="medium",
+    task="Write `receptive_field(layers)`: the side, in input pixels, of the square that one output value of a "
+         "stack of layers depends on; `layers` lists each convolution or pooling layer as (kernel, stride).",
+    hints=("Start from one output value, which sees a 1 x 1 square. Walk through the layers: a layer of kernel k "
+           "widens the square by k - 1 steps, and a step is as many input pixels as the strides before it multiply "
+           "to.",
+           "Keep two numbers, `size = 1` and `jump = 1`; for each (kernel, stride): `size += (kernel - 1) * jump`, "
+           "then `jump *= stride`. Return `size`."),
+    solution_code=("def receptive_field(layers):\n"
+                   "    size, jump = 1, 1   # one output value; one step = one input pixel\n"
+                   "    for kernel, stride in layers:\n"
+                   "        size += (kernel - 1) * jump\n"
+                   "        jump *= stride   # after a stride-2 layer, one step covers 2 pixels of the input\n"
+                   "    return size"),
+    name="receptive_field", cases=_receptive_cases, reference=_receptive_field, solution_example=_receptive_field,
+    same=lambda a, b: is_number(a) and a == b,
+    describe=lambda args: repr(args[0]),
+    mistakes=(
+        Mistake("the strides are left out: after a stride-2 layer (a 2 x 2 pooling), one step of the next layer "
+                "covers 2 input pixels, so its kernel widens the square by (kernel - 1) x 2.", _ignores_strides),
+        Mistake("a layer's own stride counts only for the layers after it: add (kernel - 1) x jump first, then "
+                "multiply the jump by the stride.", _jump_too_early),
+        Mistake("kernels do not add up whole: two 3 x 3 convolutions see 5 x 5, not 6 x 6, because neighbouring "
+                "windows overlap; each layer adds kernel - 1.", _sums_kernels),
+    ),
+)
+
+EXERCISES = [q1, q2, q3, q4]

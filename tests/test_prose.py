@@ -1,0 +1,77 @@
+"""The prose of every notebook holds on MNIST as well as Fashion-MNIST.
+
+Each notebook (the instructor edition, solutions included) runs in the smoke profile with dataset=mnist;
+every claim it records must follow from its inputs and agree with the figures recorded beside it, every claim
+must be shown, and every figure must carry alt text. The same checks run on Fashion-MNIST in
+`test_editions.py` (the student edition, which shares all lecture cells).
+"""
+import copy
+import time
+from dataclasses import asdict
+
+import nbformat
+import papermill
+import pytest
+
+from fmnist_helpers import claims
+from fmnist_helpers.notebooks import course_notebooks
+from fmnist_helpers.paths import build_dir, notebooks_dir
+from fmnist_helpers.pytest_plugin import record_notebook_time
+from fmnist_helpers.results import load_results
+from prose_checks import claim_problems, figures_without_alt_text, unshown_claims
+
+NOTEBOOKS = course_notebooks(notebooks_dir())
+MNIST_RUN = build_dir("smoke").with_name("smoke-mnist")  # shared, so later notebooks reuse earlier results
+
+
+def _record_with(*made):
+    record = {"figures": {"models": {"a": {"test_accuracy": 0.9}, "b": {"test_accuracy": 0.8}}, "claims": {}}}
+    for claim in made:
+        record["figures"]["claims"][claim.name] = asdict(claim)
+    return record
+
+
+def test_a_judgment_its_inputs_support_passes():
+    record = _record_with(claims.best("top", {"a": 0.9, "b": 0.8}, what="model", source="models.{}.test_accuracy"),
+                          claims.compare("c", ("a", 0.9), ("b", 0.8), 0.5),
+                          claims.rising("r", {"1": 0.5, "2": 0.6}, what="accuracy"))
+    assert claim_problems(record) == []
+
+
+def test_a_judgment_that_contradicts_its_inputs_is_caught():
+    record = _record_with(claims.compare("c", ("a", 0.9), ("b", 0.8), 0.5))
+    record["figures"]["claims"]["c"]["value"] = "within noise"
+    problems = claim_problems(record)
+    assert "c: says 'within noise', its inputs give 'above'" in problems
+    assert any("does not state its value 'within noise'" in p for p in problems)
+
+
+def test_inputs_that_differ_from_the_recorded_figures_are_caught():
+    record = _record_with(claims.best("top", {"a": 0.95, "b": 0.8}, what="model", source="models.{}.test_accuracy"))
+    assert claim_problems(record) == ["top: input a=0.95 but the record's models.a.test_accuracy is 0.9"]
+
+
+def test_a_figure_without_alt_text_is_caught():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("plots.sample_grid(x, y, names);")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBOR", "text/plain": "<Figure>"})]
+    nb.cells = [cell, copy.deepcopy(cell)]
+    nb.cells[1].metadata["alt"] = "A grid of sample images with their class names."
+    assert figures_without_alt_text(nb) == ["plots.sample_grid(x, y, names);"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_notebook_tells_the_truth_on_mnist(path, monkeypatch):
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend, so figures reach the notebook
+    executed = MNIST_RUN / path.name
+    MNIST_RUN.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    papermill.execute_notebook(str(path), str(executed), cwd=str(path.parent), progress_bar=False,
+                               parameters={"profile": "smoke", "dataset": "mnist", "output_dir": str(MNIST_RUN)})
+    record_notebook_time(f"papermill: {path.stem} on MNIST", time.perf_counter() - started)
+    nb = nbformat.read(executed, as_version=4)
+    record = load_results(MNIST_RUN, path.stem)
+    assert record["complete"] and record["params"]["dataset"] == "mnist"
+    assert claim_problems(record) == []
+    assert unshown_claims(record, nb) == []
+    assert figures_without_alt_text(nb) == []
