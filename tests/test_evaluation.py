@@ -66,6 +66,20 @@ def test_verdict_calls_differences_inside_the_band_noise(diff, expected):
     assert evaluation.verdict(diff, 0.6) == expected
 
 
+def test_on_mnist_only_a_studys_mnist_figure_is_compared():
+    records = [
+        {"name": "kh_ann", "study": "kh", "reported_params": 1, "parameters": 1, "n_test": 10_000,
+         "reported": {"test_accuracy": 0.8803, "mnist_test_accuracy": 0.9775}, "test_accuracy": 0.978,
+         "epochs_run": 1, "train_time_s": 1.0},
+        {"name": "uw_mlp", "study": "uw", "reported_params": 1, "parameters": 1, "n_test": 10_000,
+         "reported": {"test_accuracy": 0.8939}, "test_accuracy": 0.97, "epochs_run": 1, "train_time_s": 1.0},
+    ]
+    table = evaluation.reproduction_table(records, dataset="mnist")
+    assert table.loc["kh_ann", "reported accuracy"] == 0.9775 and table.loc["kh_ann", "verdict"] == "within noise"
+    assert table.loc["kh_ann", "reported figure"] == "mnist test accuracy"
+    assert table.loc["uw_mlp", "verdict"] == "no reported figure"  # its Fashion-MNIST 89.39% is not compared
+
+
 def test_noise_band_of_one_score_is_two_binomial_standard_errors():
     band = evaluation.noise_band(0.9, 10_000)
     assert band.standard_error_points == pytest.approx(0.3)
