@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fmnist_helpers import data
+from fmnist_helpers.data import datasets as data
 
 
 def time_load(name: str, source: Path, repeats: int) -> tuple[float, list[float]]:

@@ -23,13 +23,13 @@ import argparse
 import math
 import os
 
-from fmnist_helpers.data import load_dataset
-from fmnist_helpers.models import get_spec, with_recipe
-from fmnist_helpers.params import get_profile
-from fmnist_helpers.precision import choose_precision, describe_hardware
-from fmnist_helpers.splits import holdout_split
-from fmnist_helpers import training
-from fmnist_helpers.training import train_model
+from fmnist_helpers.data.datasets import load_dataset
+from fmnist_helpers.models.registry import get_spec, with_recipe
+from fmnist_helpers.base.params import get_profile
+from fmnist_helpers.training.precision import choose_precision, describe_hardware
+from fmnist_helpers.data.splits import holdout_split
+from fmnist_helpers.training import fit as training
+from fmnist_helpers.training.fit import train_model
 
 
 def run_one(key: str, split, epochs: int, batch: int, seed: int) -> list[dict]:

@@ -1,16 +1,63 @@
-"""Helpers for the Fashion-MNIST course pack: verified data, the studies' splits, preprocessing,
-exploration statistics, plots, results records and the course runner.
+"""Helpers for the Fashion-MNIST course pack, in layers that import only downwards:
+
+    base      files, paths, profiles, parameters, results records
+    data      IDX files, datasets, splits, preprocessing
+    models    the model registry and search spaces
+    training  fit, store, callbacks, precision, hyperparameter search
+    analysis  evaluation, claims, exploration, shifts, plots
+    studies   the aueb grid, the comparison of notebook 06, the recorded full run
+    exercises the checked exercises, one module per notebook
+    course    notebook start, runner, report, editions, site, command line, pytest plugin
+
+Every module can also be reached by its short name, loaded on first use, so notebooks keep short imports.
 
 Usage:
-    from fmnist_helpers import load_dataset
+    from fmnist_helpers import load_dataset, plots
     ds = load_dataset("fashion_mnist")
 """
+from __future__ import annotations
+
+import importlib
 import os as _os
+from typing import Any
 
 # Keep TensorFlow's C++ start-up chatter out of notebooks and CI logs (errors still show).
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from .data import Dataset, load_dataset  # noqa: E402
+LAYERS = ("base", "data", "models", "training", "analysis", "studies", "exercises", "course")
+"""The layers from the bottom up: a module may import its own layer and the layers before it."""
 
-__all__ = ["Dataset", "load_dataset"]
+SHORT_NAMES = {
+    "atomic": "base", "paths": "base", "params": "base", "results": "base", "settings": "base",
+    "idx": "data", "download": "data", "datasets": "data", "splits": "data", "preprocess": "data",
+    "registry": "models", "tuning": "models",
+    "fit": "training", "store": "training", "callbacks": "training", "precision": "training", "search": "training",
+    "evaluation": "analysis", "claims": "analysis", "exploration": "analysis", "shifts": "analysis",
+    "plots": "analysis",
+    "grid": "studies", "comparison": "studies", "reference": "studies",
+    "context": "course", "runner": "course", "report": "course", "notebooks": "course", "editions": "course",
+    "site": "course", "cli": "course", "pytest_plugin": "course",
+}
+"""Module short name -> its layer: `fmnist_helpers.plots` is `fmnist_helpers.analysis.plots`."""
+
+_NAMES = {"Dataset": "fmnist_helpers.data", "load_dataset": "fmnist_helpers.data",
+          "start_notebook": "fmnist_helpers.course.context"}
+
+__all__ = ["Dataset", "load_dataset", "start_notebook", *SHORT_NAMES]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Load a module by its short name, or one of the top-level functions, on first use."""
+    if name in SHORT_NAMES:
+        module = importlib.import_module(f"{__name__}.{SHORT_NAMES[name]}.{name}")
+    elif name in _NAMES:
+        module = getattr(importlib.import_module(_NAMES[name]), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = module
+    return module
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

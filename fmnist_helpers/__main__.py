@@ -1,6 +1,6 @@
-"""`python -m fmnist_helpers` runs the course command line (see `fmnist_helpers.cli`)."""
+"""`python -m fmnist_helpers` runs the course command line (see `fmnist_helpers.course.cli`)."""
 import sys
 
-from .cli import main
+from fmnist_helpers.course.cli import main
 
 sys.exit(main())

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fmnist_helpers import data
-from fmnist_helpers.data import DATASETS, Dataset, DatasetSpec, FileSpec
-from fmnist_helpers.idx import encode_idx
-from fmnist_helpers.paths import DATA_DIR_ENV
+from fmnist_helpers.data import datasets as data
+from fmnist_helpers.data.datasets import DATASETS, Dataset, DatasetSpec, FileSpec
+from fmnist_helpers.data.idx import encode_idx
+from fmnist_helpers.base.paths import DATA_DIR_ENV
 
 ROLES = {"x_train": ("train-images-idx3-ubyte", 2051), "y_train": ("train-labels-idx1-ubyte", 2049),
          "x_test": ("t10k-images-idx3-ubyte", 2051), "y_test": ("t10k-labels-idx1-ubyte", 2049)}

@@ -1,7 +1,7 @@
 """Checks of an executed notebook's prose, shared by the prose test and the student-edition test.
 
 Every judgment a notebook shows ("the strongest MLP is ...", "... is within noise of ...") is a claim recorded in
-its results file (`fmnist_helpers.claims`). These checks re-derive each claim from its inputs with their own
+its results file (`fmnist_helpers.analysis.claims`). These checks re-derive each claim from its inputs with their own
 code, match its inputs against the model figures recorded beside it, and find its sentence in the notebook's
 outputs; and they check that every figure carries alt text.
 """

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from fmnist_helpers import claims
-from fmnist_helpers.results import ResultsRecord
+from fmnist_helpers.analysis import claims
+from fmnist_helpers.base.results import ResultsRecord
 
 SCORES = {"uw_mlp": 0.8687, "kh_ann": 0.8486, "pack_mlp": 0.8482}
 

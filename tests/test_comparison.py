@@ -6,8 +6,11 @@ import pandas as pd
 import pytest
 
 from conftest import synthetic_dataset
-from fmnist_helpers import comparison, evaluation, models, training
-from fmnist_helpers.params import Profile
+from fmnist_helpers.studies import comparison
+from fmnist_helpers.analysis import evaluation
+from fmnist_helpers.models import registry as models
+from fmnist_helpers.training import fit as training
+from fmnist_helpers.base.params import Profile
 
 ONE_EPOCH = Profile("test", "unit tests", train_subset=None, max_epochs=1, embedding_points=0, augment_examples=0)
 SMALL = models.with_recipe(models.get_spec("kh_cnn"), batch_size=50, split="test-as-validation")

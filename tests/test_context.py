@@ -3,9 +3,9 @@ import random
 import numpy as np
 import pytest
 
-from fmnist_helpers.context import package_versions, set_seeds, start_notebook
-from fmnist_helpers.params import ParameterError
-from fmnist_helpers.results import load_results
+from fmnist_helpers.course.context import package_versions, set_seeds, start_notebook
+from fmnist_helpers.base.params import ParameterError
+from fmnist_helpers.base.results import load_results
 
 
 def test_start_notebook_records_parameters_and_environment(tmp_path):

@@ -4,9 +4,9 @@ import os
 import numpy as np
 import pytest
 
-from fmnist_helpers import data
-from fmnist_helpers.data import DataFileError, load_dataset
-from fmnist_helpers.paths import DATA_DIR_ENV
+from fmnist_helpers.data import datasets as data
+from fmnist_helpers.data.datasets import DataFileError, load_dataset
+from fmnist_helpers.base.paths import DATA_DIR_ENV
 
 
 def _same_arrays(ds, tiny):

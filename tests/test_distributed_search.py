@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fmnist_helpers import search
+from fmnist_helpers.training import search
 
 ARGS = ["--space", "wits", "--strategy", "random", "--max-trials", "6", "--epochs", "1", "--batch-size", "100",
         "--train-size", "400", "--val-size", "200", "--precision", "float32", "--name", "shared"]

@@ -10,13 +10,13 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from fmnist_helpers import exercises
-from fmnist_helpers.cli import main
-from fmnist_helpers.editions import (EditionError, exercise_cells, student_notebook, student_source,
+from fmnist_helpers.course.cli import main
+from fmnist_helpers.course.editions import (EditionError, exercise_cells, student_notebook, student_source,
                                      write_student_edition)
-from fmnist_helpers.notebooks import course_notebooks, exercise_problems
-from fmnist_helpers.paths import build_dir, notebooks_dir
-from fmnist_helpers.pytest_plugin import record_notebook_time
-from fmnist_helpers.results import load_results
+from fmnist_helpers.course.notebooks import course_notebooks, exercise_problems
+from fmnist_helpers.base.paths import build_dir, notebooks_dir
+from fmnist_helpers.course.pytest_plugin import record_notebook_time
+from fmnist_helpers.base.results import load_results
 from prose_checks import claim_problems, figures_without_alt_text, unshown_claims
 
 NOTEBOOKS = course_notebooks(notebooks_dir())

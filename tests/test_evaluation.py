@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fmnist_helpers import evaluation
+from fmnist_helpers.analysis import evaluation
 
 NAMES = ("a", "b", "c")
 Y_TRUE = np.array([0, 0, 0, 0, 1, 1, 2, 2, 2, 2])

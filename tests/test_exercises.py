@@ -226,7 +226,7 @@ def test_the_course_progress_table_gathers_every_open_lesson():
 
 
 def test_the_readme_lists_every_exercise_with_its_type_and_time_budget():
-    from fmnist_helpers.paths import project_root
+    from fmnist_helpers.base.paths import project_root
 
     readme = (project_root() / "README.md").read_text()
     for row in exercises.catalogue().itertuples():

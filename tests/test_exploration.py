@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from conftest import synthetic_dataset
-from fmnist_helpers import exploration
-from fmnist_helpers.data import Dataset
+from fmnist_helpers.analysis import exploration
+from fmnist_helpers.data.datasets import Dataset
 
 
 def test_class_count_table_counts_train_and_test_by_name():

@@ -1,7 +1,7 @@
 """The aueb MLP grid: its cells, the slice the short profiles run, and its results table."""
 from conftest import synthetic_dataset
-from fmnist_helpers import grid
-from fmnist_helpers.params import Profile
+from fmnist_helpers.studies import grid
+from fmnist_helpers.base.params import Profile
 
 
 def test_the_full_grid_has_the_studys_24_cells():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fmnist_helpers.idx import IDXFormatError, encode_idx, parse_idx
+from fmnist_helpers.data.idx import IDXFormatError, encode_idx, parse_idx
 
 
 def test_round_trip_preserves_images_and_labels():

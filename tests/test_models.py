@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from fmnist_helpers import models
-from fmnist_helpers.precision import precision_policy
+from fmnist_helpers.models import registry as models
+from fmnist_helpers.training.precision import precision_policy
 
 REPORTED = {spec.key: spec.reported_params for spec in models.MODELS.values() if spec.reported_params}
 

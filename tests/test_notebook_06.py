@@ -1,9 +1,9 @@
 """Notebook 06 under papermill (smoke profile, one seed): what it records, and that a re-run trains nothing."""
 import pytest
 
-from fmnist_helpers.pytest_plugin import record_notebook_time
-from fmnist_helpers.results import load_results
-from fmnist_helpers.runner import run_course
+from fmnist_helpers.course.pytest_plugin import record_notebook_time
+from fmnist_helpers.base.results import load_results
+from fmnist_helpers.course.runner import run_course
 
 PARAMS = {"dataset": "mnist", "n_seeds": 1, "shift_images": 200}
 

@@ -3,9 +3,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from fmnist_helpers.notebooks import CHECK_MARK, course_notebooks, hygiene_problems, is_checked, tidy_notebook
-from fmnist_helpers.paths import notebooks_dir
-from fmnist_helpers.runner import declared_parameters
+from fmnist_helpers.course.notebooks import CHECK_MARK, course_notebooks, hygiene_problems, is_checked, tidy_notebook
+from fmnist_helpers.base.paths import notebooks_dir
+from fmnist_helpers.course.runner import declared_parameters
 
 NOTEBOOKS = course_notebooks(notebooks_dir())
 COMMON = {"profile", "dataset", "seed", "data_dir", "output_dir"}
@@ -94,7 +94,7 @@ def _readme_run_times():
     """The smoke, quick and full run times of each notebook in the README's notebook table."""
     import re
 
-    from fmnist_helpers.paths import project_root
+    from fmnist_helpers.base.paths import project_root
 
     rows = {}
     for line in (project_root() / "README.md").read_text().splitlines():

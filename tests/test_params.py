@@ -1,6 +1,6 @@
 import pytest
 
-from fmnist_helpers.params import PROFILE_ENV, ParameterError, check_choice, check_float, check_int, get_profile
+from fmnist_helpers.base.params import PROFILE_ENV, ParameterError, check_choice, check_float, check_int, get_profile
 
 
 def test_profile_defaults_to_the_environment_then_quick(monkeypatch):

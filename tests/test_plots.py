@@ -9,7 +9,10 @@ import pytest
 from matplotlib.figure import Figure
 
 from conftest import synthetic_dataset
-from fmnist_helpers import evaluation, exploration, models, plots
+from fmnist_helpers.analysis import evaluation
+from fmnist_helpers.analysis import exploration
+from fmnist_helpers.models import registry as models
+from fmnist_helpers.analysis import plots
 
 DS = synthetic_dataset(200, 50)
 NAMES = DS.class_names

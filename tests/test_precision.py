@@ -2,7 +2,7 @@
 import keras
 import pytest
 
-from fmnist_helpers import precision
+from fmnist_helpers.training import precision
 
 CPUINFO = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16\n"
 

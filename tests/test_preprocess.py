@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fmnist_helpers import preprocess
+from fmnist_helpers.data import preprocess
 
 
 def test_scale_maps_bytes_to_float32_between_0_and_1():

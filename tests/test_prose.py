@@ -13,11 +13,11 @@ import nbformat
 import papermill
 import pytest
 
-from fmnist_helpers import claims
-from fmnist_helpers.notebooks import course_notebooks
-from fmnist_helpers.paths import build_dir, notebooks_dir
-from fmnist_helpers.pytest_plugin import record_notebook_time
-from fmnist_helpers.results import load_results
+from fmnist_helpers.analysis import claims
+from fmnist_helpers.course.notebooks import course_notebooks
+from fmnist_helpers.base.paths import build_dir, notebooks_dir
+from fmnist_helpers.course.pytest_plugin import record_notebook_time
+from fmnist_helpers.base.results import load_results
 from prose_checks import claim_problems, figures_without_alt_text, unshown_claims
 
 NOTEBOOKS = course_notebooks(notebooks_dir())

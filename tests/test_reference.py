@@ -5,9 +5,11 @@ from dataclasses import asdict
 
 import pytest
 
-from fmnist_helpers import reference, store
-from fmnist_helpers.cli import main
-from fmnist_helpers.models import MODELS
+from fmnist_helpers.studies import reference
+
+from fmnist_helpers.training import store
+from fmnist_helpers.course.cli import main
+from fmnist_helpers.models.registry import MODELS
 
 HASHES = {"fashion_mnist": "f" * 64, "mnist": "m" * 64}
 

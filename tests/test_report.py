@@ -4,9 +4,11 @@ import re
 
 import pytest
 
-from fmnist_helpers import reference, report
-from fmnist_helpers.report import STUDY_COLUMNS, environment_summary, study_table, write_report
-from fmnist_helpers.runner import Outcome, write_index
+from fmnist_helpers.studies import reference
+
+from fmnist_helpers.course import report
+from fmnist_helpers.course.report import STUDY_COLUMNS, environment_summary, study_table, write_report
+from fmnist_helpers.course.runner import Outcome, write_index
 
 ENV = {"python": "3.11.7", "numpy": "2.4.6", "tensorflow": "2.21.0", "keras": "3.15.1", "keras-tuner": "1.4.8",
        "machine": "x86_64", "processor": "x86_64", "cpu_count": 2}

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from fmnist_helpers.results import ResultsRecord, load_results, results_path, to_jsonable
+from fmnist_helpers.base.results import ResultsRecord, load_results, results_path, to_jsonable
 
 
 def test_record_is_written_at_start_and_after_every_update(tmp_path):

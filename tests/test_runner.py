@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from fmnist_helpers.cli import main
-from fmnist_helpers.pytest_plugin import record_notebook_time
-from fmnist_helpers.results import load_results
-from fmnist_helpers.runner import (CourseRunError, expected_record_params, parse_param, run_course,
+from fmnist_helpers.course.cli import main
+from fmnist_helpers.course.pytest_plugin import record_notebook_time
+from fmnist_helpers.base.results import load_results
+from fmnist_helpers.course.runner import (CourseRunError, expected_record_params, parse_param, run_course,
                                    select_notebooks)
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -75,7 +75,7 @@ def tiny_course(tmp_path):
     params = new_code_cell("profile = None\noutput_dir = None\nx = 1")
     params.metadata["tags"] = ["parameters"]
     body = new_code_cell("assert x != 13, 'x must not be 13'\n"
-                         "from fmnist_helpers.results import ResultsRecord\n"
+                         "from fmnist_helpers.base.results import ResultsRecord\n"
                          "ResultsRecord.start(output_dir, '01_tiny', params={'profile': profile, 'x': x}).finish()\n"
                          "print('x is', x)")
     nb = new_notebook(cells=[params, body],
@@ -122,7 +122,7 @@ def test_a_failing_cell_stops_the_run_naming_notebook_and_cell(tiny_course):
 
 
 def test_cli_reports_a_failure_with_exit_code_1(tiny_course, capsys, monkeypatch):
-    monkeypatch.setattr("fmnist_helpers.runner.notebooks_dir", lambda: tiny_course[0])
+    monkeypatch.setattr("fmnist_helpers.course.runner.notebooks_dir", lambda: tiny_course[0])
     assert main(["run", "--profile", "smoke", "--output-dir", str(tiny_course[1]), "-p", "x=13", "--no-progress"]) == 1
     assert "error: 01_tiny.ipynb failed in cell" in capsys.readouterr().err
 

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from conftest import synthetic_dataset
-from fmnist_helpers import search, tuning
-from fmnist_helpers.splits import holdout_split
+from fmnist_helpers.training import search
+from fmnist_helpers.models import tuning
+from fmnist_helpers.data.splits import holdout_split
 
 SPLIT = holdout_split(synthetic_dataset(300, 40), 100, seed=0)
 TINY = search.SearchPlan("wits", "random", max_trials=3, epochs=1, batch_size=50, seed=7, precision="float32")

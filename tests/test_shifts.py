@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fmnist_helpers import shifts
+from fmnist_helpers.analysis import shifts
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.random((6, 28, 28)).astype(np.float32)

@@ -2,8 +2,8 @@
 import nbformat
 import pytest
 
-from fmnist_helpers.cli import main
-from fmnist_helpers.site import add_alt_text, export_page, navigation, write_site
+from fmnist_helpers.course.cli import main
+from fmnist_helpers.course.site import add_alt_text, export_page, navigation, write_site
 
 PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 

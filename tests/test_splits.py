@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from conftest import synthetic_dataset
-from fmnist_helpers import splits
+from fmnist_helpers.data import splits
 
 DS = synthetic_dataset()
 

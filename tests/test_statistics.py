@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fmnist_helpers import evaluation
+from fmnist_helpers.analysis import evaluation
 
 
 def _pair(only_a: int, only_b: int, both_right: int = 50, both_wrong: int = 5):

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 from conftest import synthetic_dataset
-from fmnist_helpers import models, training
-from fmnist_helpers.params import Profile
-from fmnist_helpers.splits import holdout_split, kfold_splits
+from fmnist_helpers.models import registry as models
+from fmnist_helpers.training import fit as training
+from fmnist_helpers.base.params import Profile
+from fmnist_helpers.data.splits import holdout_split, kfold_splits
 
 DS = synthetic_dataset(400, 60)
 SPLIT = holdout_split(DS, 100, seed=0)

@@ -2,7 +2,11 @@
 import keras_tuner as kt
 import pytest
 
-from fmnist_helpers import models, training, tuning
+from fmnist_helpers.models import registry as models
+
+from fmnist_helpers.training import fit as training
+
+from fmnist_helpers.models import tuning
 
 
 def _declared(space) -> dict:

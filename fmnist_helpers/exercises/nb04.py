@@ -175,7 +175,7 @@ def _shapes(model: Any) -> list[tuple] | None:
 
 
 def _verify_kh_cnn(model: Any, args: tuple) -> str | None:
-    from .. import models
+    from fmnist_helpers.models import registry as models
 
     import keras
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fmnist_helpers import data
-from fmnist_helpers.data import DataFileError, load_dataset
-from fmnist_helpers.idx import IDXFormatError, encode_idx, parse_idx
+from fmnist_helpers.data import datasets as data
+from fmnist_helpers.data.datasets import DataFileError, load_dataset
+from fmnist_helpers.data.idx import IDXFormatError, encode_idx, parse_idx
 
 
 def _cache_file(tiny, stem: str, dataset_key: str = "tiny") -> Path:

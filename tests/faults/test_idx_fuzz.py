@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
-from fmnist_helpers.idx import IDXFormatError, encode_idx, parse_idx
+from fmnist_helpers.data.idx import IDXFormatError, encode_idx, parse_idx
 
 FUZZ = settings(max_examples=200, deadline=None, database=None)
 UINT32 = st.integers(0, 2**32 - 1)

@@ -21,10 +21,12 @@ import numpy as np
 import pytest
 
 from conftest import synthetic_dataset
-from fmnist_helpers import models, store, training
-from fmnist_helpers.params import Profile
-from fmnist_helpers.preprocess import to_model_input
-from fmnist_helpers.splits import holdout_split
+from fmnist_helpers.models import registry as models
+from fmnist_helpers.training import store
+from fmnist_helpers.training import fit as training
+from fmnist_helpers.base.params import Profile
+from fmnist_helpers.data.preprocess import to_model_input
+from fmnist_helpers.data.splits import holdout_split
 
 DS = synthetic_dataset(400, 60)
 SPLIT = holdout_split(DS, 100, seed=0)
@@ -179,7 +181,7 @@ def test_two_saves_of_one_name_never_share_a_temporary_file(out, monkeypatch):
 def test_with_progress_none_the_reason_is_logged(out, caplog):
     path = training.model_paths(out, NAME)["record"]
     _truncate(path)
-    with caplog.at_level(logging.WARNING, logger="fmnist_helpers.training"):
+    with caplog.at_level(logging.WARNING, logger="fmnist_helpers.training.fit"):
         assert not _train(out, progress="none").reused
     (message,) = [r.getMessage() for r in caplog.records if REFUSAL in r.getMessage()]
     assert str(path) in message

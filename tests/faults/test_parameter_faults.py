@@ -15,15 +15,15 @@ import papermill
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from fmnist_helpers import data
-from fmnist_helpers.cli import main
-from fmnist_helpers.context import check_injected_parameters, start_notebook
-from fmnist_helpers.notebooks import course_notebooks
-from fmnist_helpers.params import ParameterError, resolve_choice, resolve_int
-from fmnist_helpers.paths import notebooks_dir
-from fmnist_helpers.pytest_plugin import record_notebook_time
-from fmnist_helpers.results import ResultsRecord, results_path
-from fmnist_helpers.runner import declared_parameters
+from fmnist_helpers.data import datasets as data
+from fmnist_helpers.course.cli import main
+from fmnist_helpers.course.context import check_injected_parameters, start_notebook
+from fmnist_helpers.course.notebooks import course_notebooks
+from fmnist_helpers.base.params import ParameterError, resolve_choice, resolve_int
+from fmnist_helpers.base.paths import notebooks_dir
+from fmnist_helpers.course.pytest_plugin import record_notebook_time
+from fmnist_helpers.base.results import ResultsRecord, results_path
+from fmnist_helpers.course.runner import declared_parameters
 
 NOTEBOOKS = course_notebooks(notebooks_dir())
 PREPROCESSING = notebooks_dir() / "02_preprocessing.ipynb"

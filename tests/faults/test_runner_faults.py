@@ -17,10 +17,10 @@ import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from fmnist_helpers import runner
-from fmnist_helpers.cli import main
-from fmnist_helpers.results import ResultsRecord, load_results, results_path
-from fmnist_helpers.runner import CourseRunError, lock_output_dir, run_course
+from fmnist_helpers.course import runner
+from fmnist_helpers.course.cli import main
+from fmnist_helpers.base.results import ResultsRecord, load_results, results_path
+from fmnist_helpers.course.runner import CourseRunError, lock_output_dir, run_course
 
 STEM = "01_tiny"
 POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="process groups and folder locks are POSIX only")
@@ -33,7 +33,7 @@ def _quiet(_msg):
 @pytest.fixture(autouse=True)
 def no_hardware_probe(monkeypatch):
     """The index asks for this machine's hardware (a TensorFlow import) when no record names it; not here."""
-    monkeypatch.setattr("fmnist_helpers.report.detect_hardware", lambda: ({"gpus": []}, "float32"))
+    monkeypatch.setattr("fmnist_helpers.course.report.detect_hardware", lambda: ({"gpus": []}, "float32"))
 
 
 @pytest.fixture

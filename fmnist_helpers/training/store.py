@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_write, write_json_atomic
+from fmnist_helpers.base.atomic import atomic_write, write_json_atomic
 
 FILE_ROLES = ("model", "proba")  # the files a record vouches for, as keys of the paths dict
 

@@ -101,7 +101,7 @@ def robustness_table(predictors: Mapping[str, Callable[[np.ndarray], np.ndarray]
 def keras_predictor(model, batch_size: int = 1024) -> Callable[[np.ndarray], np.ndarray]:
     """A function from float images (N, 28, 28) in [0, 1] to the Keras model's predicted labels."""
 
-    from .training import predict_proba
+    from fmnist_helpers.training.fit import predict_proba
 
     def predict(images: np.ndarray) -> np.ndarray:
         x = images if images.ndim == 4 else images[..., np.newaxis]

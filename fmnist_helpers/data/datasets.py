@@ -36,10 +36,10 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .atomic import atomic_write, write_json_atomic
-from .download import DownloadError, download_file
-from .idx import IDXFormatError, parse_idx
-from .paths import DATA_DIR_ENV, default_data_dir
+from fmnist_helpers.base.atomic import atomic_write, write_json_atomic
+from fmnist_helpers.data.download import DownloadError, download_file
+from fmnist_helpers.data.idx import IDXFormatError, parse_idx
+from fmnist_helpers.base.paths import DATA_DIR_ENV, default_data_dir
 
 
 class DataFileError(ValueError):

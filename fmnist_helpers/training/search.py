@@ -27,14 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .atomic import write_json_atomic
-from .models import uses_one_hot
-from .precision import choose_precision
-from .preprocess import augmentation, make_dataset, to_model_input
-from .results import to_jsonable
-from .splits import Split, subsample
-from .training import STEPS_PER_EXECUTION, fingerprint, progress_mode, quiet_retracing_warnings
-from .tuning import SpaceHyperModel, get_space
+from fmnist_helpers.base.atomic import write_json_atomic
+from fmnist_helpers.models.registry import uses_one_hot
+from fmnist_helpers.training.precision import choose_precision
+from fmnist_helpers.data.preprocess import augmentation, make_dataset, to_model_input
+from fmnist_helpers.base.results import to_jsonable
+from fmnist_helpers.data.splits import Split, subsample
+from fmnist_helpers.training.fit import STEPS_PER_EXECUTION, fingerprint, progress_mode, quiet_retracing_warnings
+from fmnist_helpers.models.tuning import SpaceHyperModel, get_space
 
 STRATEGIES = ("random", "hyperband", "grid")
 OBJECTIVE = "val_accuracy"

@@ -1,4 +1,4 @@
-"""pytest plumbing for the course's tests (loaded by `-p fmnist_helpers.pytest_plugin` in pyproject.toml).
+"""pytest plumbing for the course's tests (loaded by `-p fmnist_helpers.course.pytest_plugin` in pyproject.toml).
 
 - Notebooks run in the `smoke` profile unless `$FMNIST_PROFILE` says otherwise (nbval cannot inject
   parameters, so the profile reaches the kernel through the environment). Training prints one line
@@ -22,7 +22,7 @@ def record_notebook_time(label: str, seconds: float) -> None:
 
 
 def _drop_stderr(transform):
-    from .notebooks import is_stderr
+    from fmnist_helpers.course.notebooks import is_stderr
 
     def transform_without_stderr(outputs):
         return transform([o for o in outputs if not is_stderr(o)])

@@ -31,12 +31,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from .atomic import write_json_atomic
-from .notebooks import course_notebooks
-from .params import PROFILES
-from .paths import build_dir, notebooks_dir
-from .results import load_results, results_path, to_jsonable
-from .site import export_page
+from fmnist_helpers.base.atomic import write_json_atomic
+from fmnist_helpers.course.notebooks import course_notebooks
+from fmnist_helpers.base.params import PROFILES
+from fmnist_helpers.base.paths import build_dir, notebooks_dir
+from fmnist_helpers.base.results import load_results, results_path, to_jsonable
+from fmnist_helpers.course.site import export_page
 
 RESERVED = {"profile", "output_dir"}  # set by the runner itself
 LOCK_NAME = ".runner.lock"
@@ -421,6 +421,6 @@ def _index_outcomes(manifest: dict[str, dict]) -> list[Outcome]:
 
 def write_index(out: Path, profile: str, outcomes: Sequence[Outcome]) -> Path:
     """The course summary report, `index.html` and `index.md` (see `report.py`); returns the HTML path."""
-    from .report import write_report  # pandas: loaded only once a notebook has run
+    from fmnist_helpers.course.report import write_report  # pandas: loaded only once a notebook has run
 
     return write_report(out, profile, outcomes, hidden=RESERVED)[0]

@@ -19,9 +19,9 @@ from typing import Any, Iterable, Protocol, Sequence, Union
 
 import pandas as pd
 
-from .atomic import write_text_atomic
-from . import reference
-from .evaluation import noise_band, verdict
+from fmnist_helpers.base.atomic import write_text_atomic
+from fmnist_helpers.studies import reference
+from fmnist_helpers.analysis.evaluation import noise_band, verdict
 
 STUDY_COLUMNS = ["dataset", "study", "model", "kind", "reported figure", "reported accuracy", "reproduced accuracy",
                  "recorded full run", "difference (points)", "noise band (points)", "verdict", "pack best",
@@ -153,7 +153,7 @@ def study_table(out: Path) -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def detect_hardware() -> tuple[dict[str, Any], str]:
     """This machine's hardware and automatic precision (imports TensorFlow, so it runs once per process)."""
-    from .precision import choose_precision, describe_hardware
+    from fmnist_helpers.training.precision import choose_precision, describe_hardware
 
     hardware = describe_hardware()
     return hardware, str(hardware.get("auto_precision") or choose_precision("auto"))

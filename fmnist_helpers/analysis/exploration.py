@@ -15,8 +15,8 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from .data import Dataset
-from .evaluation import per_class_accuracy  # noqa: F401  (kept here for notebook 01)
+from fmnist_helpers.data.datasets import Dataset
+from fmnist_helpers.analysis.evaluation import per_class_accuracy  # noqa: F401  (kept here for notebook 01)
 
 LOOKALIKES: dict[str, tuple[str, ...]] = {
     "fashion_mnist": ("T-shirt/top", "Shirt", "Pullover", "Coat"),

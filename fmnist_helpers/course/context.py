@@ -26,10 +26,10 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .data import DATASETS, Dataset, load_dataset
-from .params import ParameterError, Profile, check_choice, check_int, get_profile
-from .paths import build_dir
-from .results import ResultsRecord
+from fmnist_helpers.data.datasets import DATASETS, Dataset, load_dataset
+from fmnist_helpers.base.params import ParameterError, Profile, check_choice, check_int, get_profile
+from fmnist_helpers.base.paths import build_dir
+from fmnist_helpers.base.results import ResultsRecord
 
 COMMON_PARAMETERS = ("profile", "dataset", "seed", "data_dir", "output_dir")
 INJECTED_HEADER = "# Parameters"  # the first line of the cell papermill injects after the parameters cell
@@ -163,7 +163,7 @@ def start_notebook(
     check_injected_parameters([*COMMON_PARAMETERS, *extra])
     out = Path(output_dir) if output_dir else build_dir(prof.name)
     set_seeds(seed)
-    from .plots import use_style
+    from fmnist_helpers.analysis.plots import use_style
 
     use_style()
     params = {"profile": prof.name, "dataset": dataset, "seed": seed,

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from itertools import combinations_with_replacement
 from typing import Any, Callable
 
-from .models import Recipe, compile_model, get_spec
-from .precision import precision_policy
+from fmnist_helpers.models.registry import Recipe, compile_model, get_spec
+from fmnist_helpers.training.precision import precision_policy
 
 # -- the wits space -----------------------------------------------------------------------------------------
 
@@ -170,7 +170,7 @@ PACK_SPACE: dict[str, dict[str, Any]] = {
 
 def pack_space(hp):
     """The pack's strong CNN with its widths, head dropout and learning rate searched."""
-    from .models import pack_cnn
+    from fmnist_helpers.models.registry import pack_cnn
 
     v = {name: _declare(hp, name, spec) for name, spec in PACK_SPACE.items()}
     return pack_cnn(filters=(v["block1_filters"], v["block2_filters"]), dense=v["dense_units"],
@@ -283,7 +283,7 @@ def winner_spec(space: str | Space, values: dict[str, Any], key: str, title: str
     Usage:
         spec = winner_spec("wits", result.best_values, "wits_tuned", epochs=20, early_stopping=3)
     """
-    from .models import ModelSpec
+    from fmnist_helpers.models.registry import ModelSpec
 
     space = space if isinstance(space, Space) else get_space(space)
     chosen = {k: v for k, v in values.items() if not k.startswith("tuner/")}

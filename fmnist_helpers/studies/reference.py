@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from .atomic import write_json_atomic
+from fmnist_helpers.base.atomic import write_json_atomic
 
 RECORDED = Path(__file__).with_name("recorded") / "full_run.json"
 FORMAT = 1
@@ -89,8 +89,8 @@ def _dataset_of(record: dict[str, Any], test_hashes: dict[str, str]) -> str | No
 
 
 def _test_label_hashes(data_dir: str | os.PathLike | None) -> dict[str, str]:
-    from . import store
-    from .data import DATASETS, load_dataset
+    from fmnist_helpers.training import store
+    from fmnist_helpers.data.datasets import DATASETS, load_dataset
 
     hashes = {}
     for name in DATASETS:
@@ -107,7 +107,7 @@ def _test_label_hashes(data_dir: str | os.PathLike | None) -> dict[str, str]:
 def matching_runs(records: Iterable[dict[str, Any]], test_hashes: dict[str, str]) -> dict[str, dict[str, list]]:
     """Group training records by dataset and registry model, keeping only `full` runs of the registry's own
     recipe on the whole training split."""
-    from .models import MODELS
+    from fmnist_helpers.models.registry import MODELS
 
     found: dict[str, dict[str, list]] = {}
     for rec in records:

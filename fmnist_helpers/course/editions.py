@@ -26,7 +26,7 @@ from typing import Any
 
 import nbformat
 
-from .atomic import write_text_atomic
+from fmnist_helpers.base.atomic import write_text_atomic
 
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
@@ -91,7 +91,7 @@ def write_student_edition(source_dir: str | Path, out_dir: str | Path) -> list[P
 
     Every notebook is converted before anything is written, so a malformed marker leaves `out_dir` untouched.
     """
-    from .notebooks import course_notebooks
+    from fmnist_helpers.course.notebooks import course_notebooks
 
     sources = course_notebooks(Path(source_dir))
     if not sources:

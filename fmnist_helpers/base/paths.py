@@ -1,7 +1,7 @@
 """Where the course keeps its data, its build outputs and its notebooks.
 
 Usage:
-    from fmnist_helpers.paths import default_data_dir, build_dir
+    from fmnist_helpers.base.paths import default_data_dir, build_dir
     build_dir("quick")  # -> <project>/build/quick
 """
 from __future__ import annotations
@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 
 DATA_DIR_ENV = "FMNIST_DATA_DIR"
-"""Environment variable naming a folder that holds the dataset files (see `fmnist_helpers.data`)."""
+"""Environment variable naming a folder that holds the dataset files (see `fmnist_helpers.data.datasets`)."""
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def project_root() -> Path | None:

@@ -115,7 +115,7 @@ def exercise_problems(path: Path) -> list[str]:
     """What breaks the exercise rules in a course notebook, one line each: every exercise its module defines has
     its task cell (with the generated heading), an nbgrader answer cell with a solution region and a locked check
     cell that calls its check; the notebook ends with the progress table."""
-    from .editions import exercise_heading, has_solution
+    from fmnist_helpers.course.editions import exercise_heading, has_solution
     from .exercises import NOTEBOOKS, lesson
 
     path = Path(path)

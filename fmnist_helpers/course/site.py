@@ -15,7 +15,7 @@ import re
 import shutil
 from pathlib import Path
 
-from .atomic import write_text_atomic
+from fmnist_helpers.base.atomic import write_text_atomic
 
 IMAGE_TYPES = ("image/png", "image/jpeg")
 NOTEBOOK_LINK = re.compile(r'href="(\d\d_[a-z0-9_]+)\.ipynb')

@@ -32,13 +32,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from . import store
-from .models import ModelSpec, build_model, compile_model, get_spec, uses_one_hot
-from .params import Profile
-from .precision import choose_precision, precision_policy
-from .preprocess import augmentation, make_dataset, one_hot, to_model_input
-from .results import to_jsonable
-from .splits import Split, subsample
+from fmnist_helpers.training import store
+from fmnist_helpers.training.callbacks import make_callbacks
+from fmnist_helpers.models.registry import ModelSpec, build_model, compile_model, get_spec, uses_one_hot
+from fmnist_helpers.base.params import Profile
+from fmnist_helpers.training.precision import choose_precision, precision_policy
+from fmnist_helpers.data.preprocess import augmentation, make_dataset, one_hot, to_model_input
+from fmnist_helpers.base.results import to_jsonable
+from fmnist_helpers.data.splits import Split, subsample
 
 PROGRESS_ENV = "FMNIST_PROGRESS"
 PROGRESS_MODES = ("bar", "epochs", "summary", "none")
@@ -93,60 +94,6 @@ def tidy_history(history: dict[str, list[float]]) -> pd.DataFrame:
             continue
         rows += [(epoch, split, metric, float(v)) for epoch, v in enumerate(values, start=1)]
     return pd.DataFrame(rows, columns=["epoch", "split", "metric", "value"])
-
-
-def _callbacks(spec: ModelSpec, epochs: int, mode: str, name: str):
-    import keras
-
-    recipe = spec.recipe
-    cbs: list = []
-    if recipe.early_stopping:
-        cbs.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.early_stopping,
-                                                 restore_best_weights=recipe.restore_best))
-    elif recipe.restore_best:
-        cbs.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=epochs + 1,
-                                                 restore_best_weights=True))
-    timer = EpochTimer()
-    cbs.append(timer)
-    if mode == "epochs":
-        cbs.append(EpochLine(name, epochs))
-    return cbs, timer
-
-
-def _keras_callback_base():
-    import keras
-
-    return keras.callbacks.Callback
-
-
-class EpochTimer(_keras_callback_base()):
-    """Wall time of every epoch (the first one includes building the graph)."""
-
-    def on_train_begin(self, logs=None):
-        self.times: list[float] = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._t)
-
-
-class EpochLine(_keras_callback_base()):
-    """One short line per epoch: readable in JupyterLab, in exported notebooks and in logs."""
-
-    def __init__(self, name: str, epochs: int):
-        super().__init__()
-        self.name, self.epochs = name, epochs
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        parts = [f"{k} {logs[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in logs]
-        print(f"{self.name} epoch {epoch + 1:>2}/{self.epochs}: {', '.join(parts)} "
-              f"({time.perf_counter() - self._t:.1f} s)", flush=True)
 
 
 class _DropRetracingWarnings(logging.Filter):
@@ -383,7 +330,7 @@ def train_model(
     with precision_policy(chosen):
         net = build_model(spec, num_classes)
         compile_model(net, recipe, steps_per_epoch=steps, epochs=epochs, steps_per_execution=per_call)
-    callbacks, timer = _callbacks(spec, epochs, mode, name)
+    callbacks, timer = make_callbacks(spec, epochs, mode, name)
     fit_args = dict(epochs=epochs, callbacks=callbacks, verbose=1 if mode == "bar" else 0)
     t0 = time.perf_counter()
     if pipeline == "tf.data":
@@ -488,7 +435,7 @@ def train_on_dataset(
 
     Augmentation flips images only for clothes (never for digits, where a flipped 2 is no longer a 2).
     """
-    from .splits import kfold_splits, make_split
+    from fmnist_helpers.data.splits import kfold_splits, make_split
 
     spec = model if isinstance(model, ModelSpec) else get_spec(model)
     kwargs.setdefault("flip", getattr(ds, "name", "") != "mnist")

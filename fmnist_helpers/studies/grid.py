@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from .models import get_spec, with_recipe
-from .params import Profile
-from .training import train_on_dataset
+from fmnist_helpers.models.registry import get_spec, with_recipe
+from fmnist_helpers.base.params import Profile
+from fmnist_helpers.training.fit import train_on_dataset
 
 OPTIMIZER_SETTINGS: tuple[tuple[str, float], ...] = (("adam", 1e-3), ("adam", 1e-4), ("sgd", 0.1), ("sgd", 0.01))
 BATCH_SIZES = (128, 256, 512)

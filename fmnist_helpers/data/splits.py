@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from .data import Dataset
+from fmnist_helpers.data.datasets import Dataset
 
 
 @dataclass(frozen=True)

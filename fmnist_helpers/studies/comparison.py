@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from .models import ModelSpec, get_spec
+from fmnist_helpers.models.registry import ModelSpec, get_spec
 
 DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 ROLES = ("ANN", "CNN")
@@ -52,8 +52,8 @@ def kh_table(summary: pd.DataFrame, source: str) -> pd.DataFrame:
 
 def tuned_pack_spec(output_dir: str | os.PathLike) -> ModelSpec | None:
     """The pack CNN that notebook 05 tuned in this output folder, or None if notebook 05 has not finished there."""
-    from .results import load_results
-    from .tuning import pack_tuned_spec
+    from fmnist_helpers.base.results import load_results
+    from fmnist_helpers.models.tuning import pack_tuned_spec
 
     try:
         figures = load_results(output_dir, "05_tuning")["figures"]

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import write_json_atomic
+from fmnist_helpers.base.atomic import write_json_atomic
 
 SCHEMA_VERSION = 1
 

@@ -16,16 +16,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from .params import DEFAULT_PROFILE, PROFILES
-from .paths import build_dir, notebooks_dir
-from .precision import PRECISIONS
+from fmnist_helpers.base.params import DEFAULT_PROFILE, PROFILES
+from fmnist_helpers.base.paths import build_dir, notebooks_dir
+from fmnist_helpers.training.precision import PRECISIONS
 
 
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .editions import EditionError
-    from .runner import CourseRunError, parse_param, run_course
+    from fmnist_helpers.course.editions import EditionError
+    from fmnist_helpers.course.runner import CourseRunError, parse_param, run_course
 
     try:
         params = dict(parse_param(p) for p in args.param)
@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _write_student(out_dir: str | None) -> Path:
     """Write the student edition and say where; returns its folder."""
-    from .editions import write_student_edition
+    from fmnist_helpers.course.editions import write_student_edition
 
     target = Path(out_dir) if out_dir else build_dir("student")
     paths = write_student_edition(notebooks_dir(), target)
@@ -58,7 +58,7 @@ def _write_student(out_dir: str | None) -> Path:
 
 
 def _student(args: argparse.Namespace) -> int:
-    from .editions import EditionError
+    from fmnist_helpers.course.editions import EditionError
 
     try:
         _write_student(args.output_dir)
@@ -83,14 +83,14 @@ def _write_notebook(nb, path: Path) -> None:
     """Write `nb` to `path` atomically: a reader, or a kill mid-write, sees the old file or the new one."""
     import nbformat
 
-    from .atomic import write_text_atomic
+    from fmnist_helpers.base.atomic import write_text_atomic
 
     text = nbformat.writes(nb)
     write_text_atomic(path, text if text.endswith("\n") else text + "\n")
 
 
 def _tidy(args: argparse.Namespace) -> int:
-    from .notebooks import course_notebooks, exercise_problems, hygiene_problems, tidy_notebook
+    from fmnist_helpers.course.notebooks import course_notebooks, exercise_problems, hygiene_problems, tidy_notebook
 
     paths = [Path(p) for p in args.notebooks] or course_notebooks(notebooks_dir())
     failed = False
@@ -126,7 +126,7 @@ def _refresh_checked(path: Path, nb) -> None:
     import nbformat
     import papermill
 
-    from .notebooks import copy_checked_outputs
+    from fmnist_helpers.course.notebooks import copy_checked_outputs
 
     with tempfile.TemporaryDirectory() as tmp:
         executed = Path(tmp) / path.name
@@ -137,10 +137,10 @@ def _refresh_checked(path: Path, nb) -> None:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from .data import load_dataset
-    from .search import SearchPlan, best_trials, run_search, worker_name
-    from .splits import make_split
-    from .tuning import get_space
+    from fmnist_helpers.data.datasets import load_dataset
+    from fmnist_helpers.training.search import SearchPlan, best_trials, run_search, worker_name
+    from fmnist_helpers.data.splits import make_split
+    from fmnist_helpers.models.tuning import get_space
 
     try:
         if args.precision not in PRECISIONS:
@@ -166,7 +166,7 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _reference(args: argparse.Namespace) -> int:
-    from .reference import RECORDED, ReferenceError, write_reference
+    from fmnist_helpers.studies.reference import RECORDED, ReferenceError, write_reference
 
     try:
         payload = write_reference(args.run_dir, args.target or RECORDED, data_dir=args.data_dir, commit=args.commit,
@@ -182,7 +182,7 @@ def _reference(args: argparse.Namespace) -> int:
 
 
 def _site(args: argparse.Namespace) -> int:
-    from .site import write_site
+    from fmnist_helpers.course.site import write_site
 
     try:
         written = write_site(Path(args.run_dir), Path(args.site_dir))
