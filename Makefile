@@ -1,7 +1,9 @@
-# The two commands of the course pack (see README.md):
-#   make course   runs every notebook in order (the main job; PROFILE=quick|smoke|full, ARGS="--only 01")
-#   make test     runs the unit tests, nbval over every notebook (smoke profile) and the papermill checks
-# Both create .venv and install the pack into it on first use, and again when pyproject.toml changes.
+# The two commands of the course pack (see README.md), and a quick check for the edit-test loop:
+#   make course     runs every notebook in order (the main job; PROFILE=quick|smoke|full, ARGS="--only 01")
+#   make test       runs every test: the unit tests, nbval over every notebook (smoke profile), the papermill runs
+#   make test-fast  leaves out the tests marked `slow` (notebook runs, real training, several processes):
+#                   under 3 minutes, for the edit-test loop; `make test` still runs everything
+# All create .venv and install the pack into it on first use, and again when pyproject.toml changes.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +15,7 @@ ARGS ?=
 # otherwise the loader uses data/ and downloads the official files into it.
 export FMNIST_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data))
 
-.PHONY: course test install clean
+.PHONY: course test test-fast install clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +29,9 @@ course: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest $(ARGS)
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -m "not slow" $(ARGS)
 
 clean:
 	rm -rf build

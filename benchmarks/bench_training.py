@@ -7,7 +7,7 @@ one after the other in this one process:
 2. the pack's pipeline at the study's batch size: `tf.data` with cache and prefetch, and mixed precision
    where the hardware gains from it (detected: bfloat16 on CPUs with AVX-512 BF16 or AMX, float16 on GPUs),
    running one training step per TensorFlow call;
-3. the same, with `training.STEPS_PER_EXECUTION` steps per call (the notebooks' default);
+3. the same, with `pipeline.STEPS_PER_EXECUTION` steps per call (the notebooks' default);
 4. the same pipeline with a tuned batch size (the learning rate scaled by the square root of the batch ratio).
 
 It prints training images/second for each, the speed-up ratios against (1) and the test accuracies, so
@@ -28,7 +28,7 @@ from fmnist_helpers.models.registry import get_spec, with_recipe
 from fmnist_helpers.base.params import get_profile
 from fmnist_helpers.training.precision import choose_precision, describe_hardware
 from fmnist_helpers.data.splits import holdout_split
-from fmnist_helpers.training import fit as training
+from fmnist_helpers.training import pipeline
 from fmnist_helpers.training.fit import train_model
 
 
@@ -39,7 +39,7 @@ def run_one(key: str, split, epochs: int, batch: int, seed: int) -> list[dict]:
                         learning_rate=spec.recipe.learning_rate * math.sqrt(batch / study_batch))
     profile = get_profile("full")
     fast = choose_precision("auto")
-    many = training.STEPS_PER_EXECUTION
+    many = pipeline.STEPS_PER_EXECUTION
     ways = [
         ("studies' way: fit(NumPy), float32", spec, "numpy", "float32", 1),
         (f"tf.data + {fast}, batch {study_batch}, 1 step/call", spec, "tf.data", fast, 1),
@@ -48,12 +48,12 @@ def run_one(key: str, split, epochs: int, batch: int, seed: int) -> list[dict]:
     ]
     rows = []
     for label, s, pipeline, precision, per_call in ways:
-        training.STEPS_PER_EXECUTION = per_call
+        pipeline.STEPS_PER_EXECUTION = per_call
         try:
             result = train_model(s, split, profile, seed=seed, epochs=epochs, pipeline=pipeline, precision=precision,
                                  progress="none")
         finally:
-            training.STEPS_PER_EXECUTION = many
+            pipeline.STEPS_PER_EXECUTION = many
         rows.append({"model": key, "way": label, "batch": s.recipe.batch_size,
                      "images/s": result.record["images_per_second"], "test accuracy": result.test_accuracy,
                      "train time (s)": result.record["train_time_s"]})

@@ -1,9 +1,9 @@
 """Helpers for the Fashion-MNIST course pack, in layers that import only downwards:
 
-    base      files, paths, profiles, parameters, results records
+    base      files, paths, settings (environment variables), profiles, parameters, results records
     data      IDX files, datasets, splits, preprocessing
-    models    the model registry and search spaces
-    training  fit, store, callbacks, precision, hyperparameter search
+    models    the model registry, the studies' published figures and the search spaces
+    training  fit, store, callbacks, history, pipeline, precision, hyperparameter search
     analysis  evaluation, claims, exploration, shifts, plots
     studies   the aueb grid, the comparison of notebook 06, the recorded full run
     exercises the checked exercises, one module per notebook
@@ -21,8 +21,10 @@ import importlib
 import os as _os
 from typing import Any
 
+from fmnist_helpers.base.settings import TF_LOG_LEVEL as _TF_LOG_LEVEL
+
 # Keep TensorFlow's C++ start-up chatter out of notebooks and CI logs (errors still show).
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_os.environ.setdefault(_TF_LOG_LEVEL.name, "2")
 
 LAYERS = ("base", "data", "models", "training", "analysis", "studies", "exercises", "course")
 """The layers from the bottom up: a module may import its own layer and the layers before it."""
@@ -30,8 +32,10 @@ LAYERS = ("base", "data", "models", "training", "analysis", "studies", "exercise
 SHORT_NAMES = {
     "atomic": "base", "paths": "base", "params": "base", "results": "base", "settings": "base",
     "idx": "data", "download": "data", "datasets": "data", "splits": "data", "preprocess": "data",
-    "registry": "models", "tuning": "models",
+    "registry": "models", "published": "models", "tuning": "models",
     "fit": "training", "store": "training", "callbacks": "training", "precision": "training", "search": "training",
+    "history": "training", "pipeline": "training",
+    "pipeline": "training", "history": "training",
     "evaluation": "analysis", "claims": "analysis", "exploration": "analysis", "shifts": "analysis",
     "plots": "analysis",
     "grid": "studies", "comparison": "studies", "reference": "studies",

@@ -8,7 +8,8 @@ import pytest
 from conftest import synthetic_dataset
 from fmnist_helpers.studies import comparison
 from fmnist_helpers.analysis import evaluation
-from fmnist_helpers.models import registry as models
+from fmnist_helpers.base.results import ROW_OPTIONAL, Row
+from fmnist_helpers.models import published, registry as models
 from fmnist_helpers.training import fit as training
 from fmnist_helpers.base.params import Profile
 
@@ -16,8 +17,11 @@ ONE_EPOCH = Profile("test", "unit tests", train_subset=None, max_epochs=1, embed
 SMALL = models.with_recipe(models.get_spec("kh_cnn"), batch_size=50, split="test-as-validation")
 
 
+KH_TABLE = pd.DataFrame(published.KH_TABLE)
+
+
 def test_with_deltas_adds_the_by_model_row_and_by_dataset_column():
-    table = comparison.with_deltas(comparison.KH_REPORTED)
+    table = comparison.with_deltas(KH_TABLE)
     assert table.loc["CNN - ANN", "MNIST"] == pytest.approx(0.9889 - 0.9775)
     assert table.loc["ANN", "MNIST - Fashion-MNIST"] == pytest.approx(0.9775 - 0.8803)
     assert table.loc["CNN - ANN", "MNIST - Fashion-MNIST"] == pytest.approx((0.9889 - 0.9775) - (0.9063 - 0.8803))
@@ -25,7 +29,7 @@ def test_with_deltas_adds_the_by_model_row_and_by_dataset_column():
 
 def test_with_deltas_names_what_is_missing():
     with pytest.raises(ValueError, match="MNIST"):
-        comparison.with_deltas(comparison.KH_REPORTED.drop(columns="MNIST"))
+        comparison.with_deltas(KH_TABLE.drop(columns="MNIST"))
 
 
 def test_kh_table_takes_the_mean_over_seeds_of_one_pair():
@@ -61,6 +65,14 @@ def test_reproduction_rows_put_the_kh_figure_beside_the_mean():
     assert pack["study"] == "pack" and pack["reported accuracy"] is None
 
 
+def test_reproduction_rows_carry_every_column_the_report_reads():
+    summary = pd.DataFrame({"mean": [0.9]}, index=pd.MultiIndex.from_tuples(
+        [("study", "CNN", "fashion_mnist")], names=["source", "role", "dataset"]))
+    (row,) = comparison.reproduction_rows(summary, {"study": {"CNN": models.get_spec("kh_cnn_best")}})
+    assert set(Row) - ROW_OPTIONAL <= set(row)
+    assert row[Row.REPORTED] == published.REPORTED["kh_cnn_best"]["test_accuracy"]
+
+
 # ----------------------------------------------------------------- reuse, don't retrain
 
 def _repeats(tmp_path, ds, seeds):
@@ -68,6 +80,7 @@ def _repeats(tmp_path, ds, seeds):
                                   progress="none")
 
 
+@pytest.mark.slow
 def test_repeats_reuse_a_run_saved_under_the_plain_name(tmp_path):
     ds = synthetic_dataset(400, 60)
     earlier = training.train_on_dataset(SMALL, ds, ONE_EPOCH, seed=42, output_dir=tmp_path, precision="float32",

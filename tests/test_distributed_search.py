@@ -5,7 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fmnist_helpers.training import search
+
+pytestmark = pytest.mark.slow  # three processes, each loading TensorFlow
 
 ARGS = ["--space", "wits", "--strategy", "random", "--max-trials", "6", "--epochs", "1", "--batch-size", "100",
         "--train-size", "400", "--val-size", "200", "--precision", "float32", "--name", "shared"]

@@ -118,6 +118,7 @@ def test_every_exercise_of_the_notebook_has_its_task_answer_and_check_cells(path
     assert exercise_problems(path) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_the_student_edition_runs_top_to_bottom_and_its_checks_wait_for_answers(path, tmp_path, monkeypatch):
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend, so figures reach the notebook

@@ -8,7 +8,7 @@ import pytest
 
 from fmnist_helpers import exercises
 from fmnist_helpers.exercises.core import (CORRECT, INCORRECT, KINDS, NOT_ANSWERED, Answer, Function, Mistake,
-                                           Prediction, Verdict, _resolve, call_with_time_limit)
+                                           Prediction, Verdict, call_with_time_limit)
 
 ALL = [(stem, e) for stem in exercises.NOTEBOOKS for e in exercises.lesson(stem).exercises.values()]
 IDS = [f"{stem[:2]}-{e.key}" for stem, e in ALL]
@@ -18,7 +18,7 @@ MISTAKE_IDS = [f"{stem[:2]}-{e.key}-mistake{e.mistakes.index(m) + 1}" for stem, 
 
 def _answer(exercise, value, ctx):
     """A value as the answer: functions pass as themselves, values may be functions of the context."""
-    return value if isinstance(exercise, Function) else _resolve(value, ctx)
+    return value if isinstance(exercise, Function) or not callable(value) else value(ctx)
 
 
 # --------------------------------------------------------------------------- every exercise of the course
@@ -225,10 +225,10 @@ def test_the_course_progress_table_gathers_every_open_lesson():
     assert any(r["exercise"] == "01 q1" for r in rows)
 
 
-def test_the_readme_lists_every_exercise_with_its_type_and_time_budget():
+def test_the_exercises_page_lists_every_exercise_with_its_type_and_time_budget():
     from fmnist_helpers.base.paths import project_root
 
-    readme = (project_root() / "README.md").read_text()
+    page = (project_root() / "docs" / "exercises.md").read_text()
     for row in exercises.catalogue().itertuples():
         line = f"| {row.notebook[:2]} | {row.exercise} | {row.title} | {row.type} | {row.minutes} | {row.difficulty} |"
-        assert line in readme, line
+        assert line in page, line

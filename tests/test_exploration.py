@@ -60,6 +60,7 @@ def test_stratified_sample_takes_equal_shares_reproducibly():
     assert np.array_equal(idx, exploration.stratified_sample(labels, 100, seed=1))
 
 
+@pytest.mark.slow
 def test_pca_and_tsne_return_two_coordinates_per_image():
     x = synthetic_dataset(60, 10).x_train
     points, ratio = exploration.pca_2d(x)

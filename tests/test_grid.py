@@ -33,3 +33,14 @@ def test_run_grid_reports_train_val_and_test_scores_per_cell(tmp_path):
     assert {"train accuracy", "val accuracy", "test accuracy", "test loss", "epochs"} <= set(table.columns)
     assert table["study's best"].all()
     assert table["test accuracy"].between(0, 1).all()
+
+
+def test_run_grid_reports_validation_accuracy_at_the_epoch_the_model_kept(tmp_path):
+    from fmnist_helpers.training import store
+
+    two = Profile("t", "", train_subset=400, max_epochs=2, embedding_points=0, augment_examples=0)
+    cell = grid.grid_cells("slice")[0]
+    table = grid.run_grid(synthetic_dataset(12_400, 50), [cell], two, output_dir=tmp_path, precision="float32",
+                          progress="none")
+    record = store.load_trained(tmp_path, cell.name, spec=None, say=None).record
+    assert table["val accuracy"].iloc[0] == record["val_accuracy"]

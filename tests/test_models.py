@@ -1,8 +1,12 @@
-"""The registry: the studies' parameter counts, their recipes, and clear errors for bad settings."""
+"""The registry: the studies' parameter counts, their recipes, and clear errors for bad settings; the studies'
+published figures, kept in one module."""
+import ast
+import inspect
+
 import numpy as np
 import pytest
 
-from fmnist_helpers.models import registry as models
+from fmnist_helpers.models import published, registry as models
 from fmnist_helpers.training.precision import precision_policy
 
 REPORTED = {spec.key: spec.reported_params for spec in models.MODELS.values() if spec.reported_params}
@@ -22,6 +26,41 @@ def test_the_study_counts_are_the_published_figures():
     assert REPORTED["wits_cnn"] == 83_322 and REPORTED["kh_ann"] == 535_818 and REPORTED["kh_cnn_best"] == 1_030_218
     assert REPORTED["kh_cnn"] == REPORTED["kh_cnn_reg"] == 28_394
     assert (REPORTED["aueb_mlp2"], REPORTED["aueb_mlp3"], REPORTED["aueb_cnn1"]) == (269_322, 335_114, 241_546)
+
+
+# ----------------------------------------------------------------- published figures: one home
+
+@pytest.mark.parametrize("key", sorted(models.MODELS))
+def test_a_registry_model_carries_the_figures_published_for_it(key):
+    spec = models.get_spec(key)
+    assert spec.reported == published.REPORTED.get(key, {})
+    assert spec.reported_params == published.REPORTED_PARAMS.get(key)
+
+
+def test_every_published_model_figure_belongs_to_a_study_model_of_the_registry():
+    studies = {spec.key for spec in models.MODELS.values() if spec.study != "pack"}
+    assert set(published.REPORTED) == studies
+    assert set(published.REPORTED_PARAMS) <= studies
+    assert {models.get_spec(key).study for key in published.REPORTED} == set(published.STUDIES)
+
+
+def test_the_kh_table_holds_the_kh_models_figures():
+    ann, cnn = published.REPORTED["kh_ann"], published.REPORTED["kh_cnn_best"]
+    assert published.KH_TABLE == {"MNIST": {"ANN": ann["mnist_test_accuracy"], "CNN": cnn["mnist_test_accuracy"]},
+                                  "Fashion-MNIST": {"ANN": ann["test_accuracy"], "CNN": cnn["test_accuracy"]}}
+
+
+def test_the_published_figures_import_nothing_of_the_package():
+    tree = ast.parse(inspect.getsource(published))
+    imported = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    assert imported == ["__future__"]
+
+
+def test_the_published_figures_are_reached_by_their_short_name():
+    import fmnist_helpers
+
+    assert fmnist_helpers.published is published
 
 
 @pytest.mark.parametrize("key", sorted(models.MODELS))

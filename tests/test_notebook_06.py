@@ -2,9 +2,10 @@
 import pytest
 
 from fmnist_helpers.course.pytest_plugin import record_notebook_time
-from fmnist_helpers.base.results import load_results
+from fmnist_helpers.base.results import ROW_OPTIONAL, WRITERS, Figure, Record, Row, load_results
 from fmnist_helpers.course.runner import run_course
 
+pytestmark = pytest.mark.slow  # executes notebook 06
 PARAMS = {"dataset": "mnist", "n_seeds": 1, "shift_images": 200}
 
 
@@ -49,6 +50,12 @@ def test_notebook_06_records_the_kh_tables_and_the_shift_curves(comparison_run):
     kinds = {r["transformation"] for r in fig["robustness"]}
     assert kinds == {"shift", "rotate", "noise", "invert"}
     assert set(fig["pack_best"]) == {"mnist", "fashion_mnist"}
+
+
+def test_notebook_06_records_what_the_report_reads(comparison_run):
+    fig = load_results(comparison_run[0], "06_ann_vs_cnn")[Record.FIGURES]
+    assert set(WRITERS["06_ann_vs_cnn"]) <= set(fig)
+    assert all(set(Row) - ROW_OPTIONAL <= set(row) for row in fig[Figure.REPRODUCTION])
 
 
 def test_a_second_run_reuses_every_model(comparison_run):

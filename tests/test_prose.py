@@ -60,6 +60,7 @@ def test_a_figure_without_alt_text_is_caught():
     assert figures_without_alt_text(nb) == ["plots.sample_grid(x, y, names);"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_the_notebook_tells_the_truth_on_mnist(path, monkeypatch):
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend, so figures reach the notebook

@@ -4,28 +4,30 @@ import re
 
 import pytest
 
-from fmnist_helpers.studies import reference
-
+from fmnist_helpers.base.params import RESERVED_PARAMS
+from fmnist_helpers.base.results import Figure, Record, Row
 from fmnist_helpers.course import report
 from fmnist_helpers.course.report import STUDY_COLUMNS, environment_summary, study_table, write_report
-from fmnist_helpers.course.runner import Outcome, write_index
+from fmnist_helpers.course.runner import CourseRunError, Outcome, run_course, write_index
+from fmnist_helpers.studies import reference
 
 ENV = {"python": "3.11.7", "numpy": "2.4.6", "tensorflow": "2.21.0", "keras": "3.15.1", "keras-tuner": "1.4.8",
        "machine": "x86_64", "processor": "x86_64", "cpu_count": 2}
 
 
 def _row(model, study, reported, reproduced, kind=None, **extra):
-    return {"model": model, "study": study, "kind": kind, "reported accuracy": reported,
-            "reported figure": "test accuracy" if reported is not None else "",
-            "reproduced test accuracy": reproduced, **extra}
+    """A reproduction row with the contract's columns (`base.results.Row`)."""
+    return {Row.MODEL: model, Row.STUDY: study, Row.KIND: kind, Row.REPORTED: reported,
+            Row.REPORTED_FIGURE: "test accuracy" if reported is not None else "", Row.REPRODUCED: reproduced, **extra}
 
 
 def _results(out, notebook, figures, dataset="fashion_mnist", updated="2025-01-01T00:00:00+00:00", env=None):
     path = out / "results" / f"{notebook}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"schema": 1, "notebook": notebook, "params": {"profile": "full", "dataset": dataset},
-                                "environment": env or ENV, "complete": True, "wall_time_s": 1.0,
-                                "updated": updated, "figures": figures}))
+    path.write_text(json.dumps({
+        Record.SCHEMA: 1, Record.NOTEBOOK: notebook, Record.PARAMS: {"profile": "full", "dataset": dataset},
+        Record.ENVIRONMENT: env or ENV, Record.COMPLETE: True, Record.WALL_TIME: 1.0, Record.UPDATED: updated,
+        Record.FIGURES: figures}))
 
 
 @pytest.fixture(autouse=True)
@@ -87,12 +89,24 @@ def test_a_row_keeps_the_noise_band_its_notebook_measured(tmp_path):
     assert row["noise band (points)"] == 8.7 and row["verdict"] == "within noise"  # -3.17 inside a seed spread
 
 
-def test_kind_is_inferred_from_the_model_name_when_missing(tmp_path):
+def test_a_rows_kind_comes_from_the_registry_when_it_records_none(tmp_path):
     _results(tmp_path, "03_mlp", {"reproduction": [_row("kh_ann", "kh", 0.88, 0.87), _row("kh_cnn", "kh", 0.9, 0.9)],
                                   "pack_mlp_test_accuracy": 0.9})
     table = study_table(tmp_path).set_index("model")
     assert table.loc["kh_ann", "kind"] == "mlp" and table.loc["kh_ann", "pack best"] == 0.9
     assert table.loc["kh_cnn", "kind"] == "cnn" and table["pack best"].isna()["kh_cnn"]
+
+
+def test_a_models_kind_is_never_guessed_from_its_name():
+    assert report.model_kind("bu_cnn-fold2") == "cnn"  # a fold of a registry model
+    assert report.model_kind("pack_tuned", "cnn") == "cnn"  # a search winner, with the kind it was recorded with
+    assert report.model_kind("kh_cnn", "mlp") == "cnn"  # the registry decides for its own models
+    assert report.model_kind("annex_mlp") == report.UNKNOWN_KIND  # not in the registry, no kind recorded
+
+
+def test_the_tuned_pack_cnns_accuracy_counts_as_the_pack_best_cnn(tmp_path):
+    _results(tmp_path, "05_tuning", {Figure.PACK_TUNED_TEST_ACCURACY: 0.93})
+    assert report.pack_best(report.load_all_results(tmp_path)) == {("fashion_mnist", "cnn"): 0.93}
 
 
 def test_a_later_notebook_replaces_an_earlier_row_for_the_same_model(tmp_path):
@@ -139,6 +153,15 @@ def test_write_index_writes_both_files_with_links_to_each_notebook(tmp_path):
     assert 'href="03_mlp.html"' in page and 'href="03_mlp.ipynb"' in page and 'href="results/03_mlp.json"' in page
     assert 'href="04_cnn.html"' in page and 'href="results/04_cnn.json"' not in page  # 04 recorded nothing
     assert "output_dir" not in page and "{&quot;dataset&quot;: &quot;mnist&quot;}" in page
+
+
+def test_the_report_hides_exactly_the_parameters_the_runner_sets_itself(tmp_path):
+    outcome = Outcome("03_mlp", "ran", 1.0, {**{name: "x" for name in RESERVED_PARAMS}, "seed": 7}, "k", "03_mlp.ipynb")
+    (row,) = report.notebook_rows(tmp_path, [outcome])
+    assert row[3] == '{"seed": 7}'
+    for name in RESERVED_PARAMS:
+        with pytest.raises(CourseRunError, match=f"set {name} with --profile / --output-dir"):
+            run_course("smoke", params={name: "x"}, output_dir=tmp_path, report=lambda _msg: None)
 
 
 def test_an_empty_folder_gives_an_empty_table_and_a_report_saying_so(tmp_path):

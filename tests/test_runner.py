@@ -1,4 +1,5 @@
 import json
+import os
 
 import nbformat
 import numpy as np
@@ -8,8 +9,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from fmnist_helpers.course.cli import main
 from fmnist_helpers.course.pytest_plugin import record_notebook_time
 from fmnist_helpers.base.results import load_results
-from fmnist_helpers.course.runner import (CourseRunError, expected_record_params, parse_param, run_course,
-                                   select_notebooks)
+from fmnist_helpers.course.runner import (CourseRunError, expected_record_params, kernel_environment, parse_param,
+                                   run_course, select_notebooks)
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -89,6 +90,7 @@ def _run(course, **kwargs):
     return run_course("smoke", notebook_dir=folder, output_dir=out, report=_quiet, progress=False, **kwargs)
 
 
+@pytest.mark.slow
 def test_executes_exports_html_and_writes_the_index(tiny_course):
     (outcome,) = _run(tiny_course, params={"x": 2})
     out = tiny_course[1]
@@ -99,17 +101,20 @@ def test_executes_exports_html_and_writes_the_index(tiny_course):
     assert json.loads((out / "runs.json").read_text())["01_tiny"]["params"]["x"] == 2
 
 
+@pytest.mark.slow
 def test_rerun_with_the_same_parameters_is_skipped_and_force_reruns(tiny_course):
     _run(tiny_course)
     assert [o.status for o in _run(tiny_course)] == ["skipped"]
     assert [o.status for o in _run(tiny_course, force=True)] == ["ran"]
 
 
+@pytest.mark.slow
 def test_changed_parameters_run_again(tiny_course):
     _run(tiny_course)
     assert [o.status for o in _run(tiny_course, params={"x": 5})] == ["ran"]
 
 
+@pytest.mark.slow
 def test_a_failing_cell_stops_the_run_naming_notebook_and_cell(tiny_course):
     with pytest.raises(CourseRunError) as err:
         _run(tiny_course, params={"x": 13})
@@ -121,6 +126,34 @@ def test_a_failing_cell_stops_the_run_naming_notebook_and_cell(tiny_course):
     assert not (out / "01_tiny.failed.ipynb").exists()
 
 
+def test_the_kernel_environment_asks_for_one_line_per_model_unless_the_caller_chose():
+    assert kernel_environment({"HOME": "/h"}) == {"HOME": "/h", "FMNIST_PROGRESS": "summary"}
+    assert kernel_environment({"FMNIST_PROGRESS": "none"}) == {"FMNIST_PROGRESS": "none"}
+
+
+@pytest.mark.slow
+@pytest.mark.slow
+def test_the_kernel_gets_the_progress_setting_while_the_runner_keeps_its_own_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("FMNIST_PROGRESS", raising=False)
+    params = new_code_cell("profile = None\noutput_dir = None")
+    params.metadata["tags"] = ["parameters"]
+    body = new_code_cell("import os\n"
+                         "from fmnist_helpers.base.results import ResultsRecord\n"
+                         "ResultsRecord.start(output_dir, '01_env', params={'profile': profile}).finish()\n"
+                         "print('progress:', os.environ.get('FMNIST_PROGRESS'))")
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    (tmp_path / "notebooks").mkdir()
+    nbformat.write(new_notebook(cells=[params, body], metadata=kernel), tmp_path / "notebooks" / "01_env.ipynb")
+    import tensorflow  # noqa: F401  the report's hardware line loads it, and its import sets variables of its own
+    before = dict(os.environ)
+    run_course("smoke", notebook_dir=tmp_path / "notebooks", output_dir=tmp_path / "build", report=_quiet,
+               progress=False)
+    executed = nbformat.read(tmp_path / "build" / "01_env.ipynb", as_version=4)
+    assert "progress: summary" in executed.cells[-1].outputs[0].text
+    assert dict(os.environ) == before
+
+
+@pytest.mark.slow
 def test_cli_reports_a_failure_with_exit_code_1(tiny_course, capsys, monkeypatch):
     monkeypatch.setattr("fmnist_helpers.course.runner.notebooks_dir", lambda: tiny_course[0])
     assert main(["run", "--profile", "smoke", "--output-dir", str(tiny_course[1]), "-p", "x=13", "--no-progress"]) == 1
@@ -150,6 +183,7 @@ def mnist_run(tmp_path_factory):
     return out, outcomes
 
 
+@pytest.mark.slow
 def test_papermill_run_on_mnist_records_its_class_counts(mnist_run):
     out, outcomes = mnist_run
     assert [o.status for o in outcomes] == ["ran", "ran"]
@@ -162,6 +196,7 @@ def test_papermill_run_on_mnist_records_its_class_counts(mnist_run):
     assert fig["nearest_mean_accuracy"]["mnist"] > fig["nearest_mean_accuracy"]["fashion_mnist"]
 
 
+@pytest.mark.slow
 def test_papermill_run_on_mnist_records_the_study_split_sizes(mnist_run):
     fig = load_results(mnist_run[0], "02_preprocessing")["figures"]
     assert fig["splits"] == {"wits": {"train": 48000, "validation": 12000, "test": 10000},
@@ -175,6 +210,7 @@ def test_papermill_run_on_mnist_records_the_study_split_sizes(mnist_run):
         list(np.array(MNIST_TRAIN_COUNTS) * 0.2), abs=1)
 
 
+@pytest.mark.slow
 def test_papermill_run_writes_html_and_an_index(mnist_run):
     out, _ = mnist_run
     index = (out / "index.html").read_text()
@@ -183,6 +219,7 @@ def test_papermill_run_writes_html_and_an_index(mnist_run):
         assert f'href="{stem}.html"' in index
 
 
+@pytest.mark.slow
 def test_the_index_keeps_notebooks_from_earlier_runs(mnist_run):
     out, _ = mnist_run
     run_course("smoke", only=["02"], params={"dataset": "mnist"}, output_dir=out, report=_quiet, progress=False)
@@ -190,6 +227,7 @@ def test_the_index_keeps_notebooks_from_earlier_runs(mnist_run):
     assert 'href="01_exploration.html"' in index and 'href="02_preprocessing.html"' in index
 
 
+@pytest.mark.slow
 def test_a_second_run_skips_the_executed_notebooks(mnist_run):
     out, _ = mnist_run
     again = run_course("smoke", only=["01", "02"], params={"dataset": "mnist"}, output_dir=out, report=_quiet,
@@ -197,6 +235,7 @@ def test_a_second_run_skips_the_executed_notebooks(mnist_run):
     assert [o.status for o in again] == ["skipped", "skipped"]
 
 
+@pytest.mark.slow
 def test_a_wrong_dataset_stops_the_notebook_with_the_accepted_values(tmp_path):
     with pytest.raises(CourseRunError) as err:
         run_course("smoke", only=["01"], params={"dataset": "cifar10"}, output_dir=tmp_path, report=_quiet,

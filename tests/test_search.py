@@ -1,7 +1,4 @@
 """Searches: seeded runs repeat, interrupted ones resume, finished ones are reused, changed plans start fresh."""
-import json
-
-import keras_tuner as kt
 import pandas as pd
 import pytest
 
@@ -18,12 +15,14 @@ def _run(tmp_path, plan=TINY, **kw):
     return search.run_search(plan, SPLIT, tmp_path, progress="none", **kw)
 
 
+@pytest.mark.slow
 def test_a_seeded_search_repeats_exactly(tmp_path):
     a, b = _run(tmp_path / "a"), _run(tmp_path / "b")
     columns = [c for c in a.trials.columns if c not in ("seconds", "worker")]
     pd.testing.assert_frame_equal(a.trials[columns], b.trials[columns])
 
 
+@pytest.mark.slow
 def test_a_search_runs_its_trials_and_logs_each_ones_epochs(tmp_path):
     result = _run(tmp_path)
     assert len(result.trials) == 3 and set(result.trials["epochs"]) == {1}
@@ -31,6 +30,7 @@ def test_a_search_runs_its_trials_and_logs_each_ones_epochs(tmp_path):
     assert set(tuning.WITS_SPACE) <= set(result.trials.columns)
 
 
+@pytest.mark.slow
 def test_a_finished_search_is_reused_without_training(tmp_path):
     first = _run(tmp_path)
     again = _run(tmp_path)
@@ -39,9 +39,10 @@ def test_a_finished_search_is_reused_without_training(tmp_path):
     assert again.best_values == first.best_values
 
 
+@pytest.mark.slow
 def test_an_interrupted_search_resumes_where_it_stopped(tmp_path, monkeypatch):
     calls = {"n": 0}
-    original = tuning.SpaceHyperModel.fit
+    original = search.SpaceHyperModel.fit
 
     def fit_then_stop(self, hp, model, *args, **kwargs):
         calls["n"] += 1
@@ -49,7 +50,7 @@ def test_an_interrupted_search_resumes_where_it_stopped(tmp_path, monkeypatch):
             raise KeyboardInterrupt("the class's laptop went to sleep")
         return original(self, hp, model, *args, **kwargs)
 
-    monkeypatch.setattr(tuning.SpaceHyperModel, "fit", fit_then_stop)
+    monkeypatch.setattr(search.SpaceHyperModel, "fit", fit_then_stop)
     with pytest.raises(KeyboardInterrupt):
         _run(tmp_path)
     assert len(search.read_trial_log(search.search_folder(TINY, SPLIT, tmp_path))) == 1
@@ -58,6 +59,7 @@ def test_an_interrupted_search_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert sorted(log["trial_id"]) == sorted(resumed.trials["trial"]) and len(log) == 3  # no trial ran twice
 
 
+@pytest.mark.slow
 def test_a_changed_plan_starts_a_fresh_search_in_a_new_folder(tmp_path):
     from dataclasses import replace
 
@@ -67,6 +69,7 @@ def test_a_changed_plan_starts_a_fresh_search_in_a_new_folder(tmp_path):
     assert first.directory.is_dir()  # the earlier search is kept
 
 
+@pytest.mark.slow
 def test_a_grid_search_visits_every_point_once(tmp_path, monkeypatch):
     def two_widths(hp):
         import keras
@@ -82,6 +85,7 @@ def test_a_grid_search_visits_every_point_once(tmp_path, monkeypatch):
     assert sorted(result.trials["units"]) == [4, 8]
 
 
+@pytest.mark.slow
 def test_hyperband_gives_most_trials_a_short_budget(tmp_path):
     plan = search.SearchPlan("wits", "hyperband", epochs=3, factor=3, batch_size=50, precision="float32")
     trials = _run(tmp_path, plan=plan).trials
@@ -89,6 +93,7 @@ def test_hyperband_gives_most_trials_a_short_budget(tmp_path):
     assert trials["epochs"].min() == 1
 
 
+@pytest.mark.slow
 def test_best_trials_are_ranked_by_validation_accuracy(tmp_path):
     best = search.best_trials(_run(tmp_path), n=2)
     assert list(best.index) == [1, 2] and best["score"].is_monotonic_decreasing
@@ -105,26 +110,34 @@ def test_a_bad_plan_is_refused_naming_the_setting(tmp_path, change, message):
         _run(tmp_path, plan=replace(TINY, **change))
 
 
-def _history(values, metric="accuracy"):
-    return pd.DataFrame([(e, "validation", metric, v) for e, v in enumerate(values, start=1)],
-                        columns=["epoch", "split", "metric", "value"])
+def test_search_offers_the_best_epoch_rule_that_training_uses():
+    history = pd.DataFrame([(1, "validation", "accuracy", 0.8), (2, "validation", "accuracy", 0.9)],
+                           columns=["epoch", "split", "metric", "value"])
+    assert search.best_epoch(history) == 2  # notebook 05 calls it as `search.best_epoch`
 
 
-def test_best_epoch_is_the_highest_validation_accuracy():
-    assert search.best_epoch(_history([0.80, 0.86, 0.85, 0.87, 0.84])) == 4
+def test_importing_search_leaves_tensorflow_and_keras_tuner_unloaded():
+    import subprocess
+    import sys
+
+    code = ("import sys, fmnist_helpers.training.search; "
+            "print(sorted({'tensorflow', 'keras', 'keras_tuner'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
-def test_best_epoch_takes_the_earliest_of_equal_scores():
-    assert search.best_epoch(_history([0.80, 0.87, 0.87, 0.86])) == 2
+def test_a_space_of_twelve_classes_searches_on_one_hot_labels_over_twelve(tmp_path, monkeypatch):
+    def twelve_way(hp):
+        import keras
 
+        return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                 keras.layers.Dense(hp.Choice("units", [4]), activation="relu"),
+                                 keras.layers.Dense(12, activation="softmax")])
 
-def test_best_epoch_by_loss_is_the_lowest():
-    assert search.best_epoch(_history([0.5, 0.4, 0.45], metric="loss"), metric="loss") == 2
-
-
-def test_best_epoch_names_what_the_history_lacks():
-    with pytest.raises(ValueError, match="no validation 'accuracy'"):
-        search.best_epoch(_history([0.5], metric="loss"))
+    one_hot_recipe = tuning.get_space("kh").recipe
+    monkeypatch.setitem(tuning.SPACES, "twelve", tuning.Space("twelve", twelve_way, one_hot_recipe, "", 12))
+    plan = search.SearchPlan("twelve", "grid", max_trials=None, epochs=1, batch_size=50, precision="float32")
+    assert len(_run(tmp_path, plan=plan).trials) == 1  # ten-wide labels would not fit the twelve outputs
 
 
 def test_trial_seeds_differ_by_execution_and_repeat_by_trial():

@@ -7,6 +7,7 @@ import pytest
 from conftest import synthetic_dataset
 from fmnist_helpers.models import registry as models
 from fmnist_helpers.training import fit as training
+from fmnist_helpers.training import pipeline, store
 from fmnist_helpers.base.params import Profile
 from fmnist_helpers.data.splits import holdout_split, kfold_splits
 
@@ -22,12 +23,14 @@ def _train(tmp_path=None, **kw):
     return training.train_model(kw.pop("spec", SMALL), SPLIT, TWO_EPOCHS, seed=3, output_dir=tmp_path, **kw)
 
 
+@pytest.mark.slow
 def test_a_seeded_deterministic_run_repeats_exactly():
     a, b = _train(deterministic=True), _train(deterministic=True)
     assert np.array_equal(a.test_proba, b.test_proba)
     assert a.history.equals(b.history)
 
 
+@pytest.mark.slow
 def test_a_different_seed_gives_a_different_model():
     a = _train()
     b = training.train_model(SMALL, SPLIT, TWO_EPOCHS, seed=4, precision="float32", progress="none")
@@ -69,9 +72,10 @@ def test_restore_best_keeps_the_best_validation_epoch():
     assert rec["val_accuracy"] == max(val.values())
 
 
+@pytest.mark.slow
 def test_trained_model_is_saved_and_reused_without_training(tmp_path, capsys):
     first = _train(tmp_path)
-    paths = training.model_paths(tmp_path, "kh_cnn")
+    paths = store.model_paths(tmp_path, "kh_cnn")
     assert all(p.is_file() for p in paths.values())
     again = _train(tmp_path, progress="summary")
     assert again.reused and "reusing the saved run" in capsys.readouterr().out
@@ -84,13 +88,13 @@ def test_changed_settings_train_again_instead_of_reusing(tmp_path):
     _train(tmp_path)
     changed = _train(tmp_path, spec=models.with_recipe(SMALL, learning_rate=0.01))
     assert not changed.reused
-    saved = json.loads(training.model_paths(tmp_path, "kh_cnn")["record"].read_text())
+    saved = json.loads(store.model_paths(tmp_path, "kh_cnn")["record"].read_text())
     assert saved["recipe"]["learning_rate"] == 0.01
 
 
 def test_a_run_interrupted_before_its_record_is_not_reused(tmp_path):
     _train(tmp_path)
-    training.model_paths(tmp_path, "kh_cnn")["record"].unlink()  # as if killed while saving
+    store.model_paths(tmp_path, "kh_cnn")["record"].unlink()  # as if killed while saving
     assert training.load_trained(tmp_path, "kh_cnn") is None
     assert not _train(tmp_path).reused
 
@@ -139,11 +143,7 @@ def test_cross_entropy_on_a_hand_made_case():
     assert training.cross_entropy(proba, np.array([0, 1])) == pytest.approx(-(np.log(0.5) + np.log(0.75)) / 2)
 
 
-def test_tidy_history_drops_the_learning_rate_and_splits_val_keys():
-    hist = training.tidy_history({"loss": [1.0], "val_accuracy": [0.5], "learning_rate": [0.1]})
-    assert hist.values.tolist() == [[1, "train", "loss", 1.0], [1, "validation", "accuracy", 0.5]]
-
-
+@pytest.mark.slow
 def test_folds_train_one_model_each_and_the_best_is_kept(tmp_path):
     one = Profile("t", "", None, 1, 0, 0)
     spec = models.with_recipe(SMALL, split="kfold-3")
@@ -168,10 +168,11 @@ def test_architecture_signature_ignores_layer_names_but_not_settings():
         return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
                                  keras.layers.BatchNormalization(momentum=momentum), keras.layers.Dense(10)])
 
-    assert training.architecture_signature(net(0.9)) == training.architecture_signature(net(0.9))
-    assert training.architecture_signature(net(0.9)) != training.architecture_signature(net(0.99))
+    assert store.architecture_signature(net(0.9)) == store.architecture_signature(net(0.9))
+    assert store.architecture_signature(net(0.9)) != store.architecture_signature(net(0.99))
 
 
+@pytest.mark.slow
 def test_a_changed_architecture_is_not_reused(tmp_path):
     from dataclasses import replace
 
@@ -180,6 +181,7 @@ def test_a_changed_architecture_is_not_reused(tmp_path):
     assert not _train(tmp_path, spec=with_dropout).reused
 
 
+@pytest.mark.slow
 def test_the_tf_data_path_runs_several_steps_per_call_and_the_numpy_path_one():
     fast, plain = _train(), _train(pipeline="numpy")
     assert fast.record["steps_per_execution"] == 6  # 300 images at batch 50: all six steps of an epoch in one call
@@ -187,9 +189,51 @@ def test_the_tf_data_path_runs_several_steps_per_call_and_the_numpy_path_one():
     assert plain.record["steps_per_execution"] == 1 and plain.model.steps_per_execution == 1
 
 
+@pytest.mark.slow
 def test_several_steps_per_call_train_exactly_the_same_model_as_one(monkeypatch):
     batched = _train(deterministic=True)
-    monkeypatch.setattr(training, "STEPS_PER_EXECUTION", 1)
+    monkeypatch.setattr(pipeline, "STEPS_PER_EXECUTION", 1)
     stepwise = _train(deterministic=True)
     assert stepwise.record["steps_per_execution"] == 1
     assert np.allclose(batched.test_proba, stepwise.test_proba, atol=1e-5)
+
+
+def test_a_deterministic_run_switches_deterministic_ops_off_again():
+    from tensorflow.python.framework import config as tf_config
+
+    assert not tf_config.is_op_determinism_enabled()
+    _train(deterministic=True)
+    assert not tf_config.is_op_determinism_enabled()
+
+
+def test_training_builds_the_model_once():
+    from dataclasses import replace
+
+    builds = []
+
+    def counted(n=10):
+        builds.append(n)
+        return models._kh_cnn(n)
+
+    _train(spec=replace(SMALL, build=counted))
+    assert builds == [10]
+
+
+def test_a_reused_run_is_found_without_building_twice(tmp_path):
+    from dataclasses import replace
+
+    builds = []
+
+    def counted(n=10):
+        builds.append(n)
+        return models._kh_cnn(n)
+
+    _train(tmp_path, spec=replace(SMALL, build=counted))
+    assert _train(tmp_path, spec=replace(SMALL, build=counted)).reused
+    assert builds == [10, 10]  # one build per call: the second one only to fingerprint the architecture
+
+
+def test_the_record_keeps_the_scores_of_flip_test_time_augmentation():
+    spec = models.with_recipe(SMALL, augment=True, flip_tta=True)
+    rec = _train(spec=spec).record
+    assert rec["flip_tta"] is True and 0 <= rec["test_accuracy_without_tta"] <= 1

@@ -2,11 +2,13 @@
 import keras_tuner as kt
 import pytest
 
+import subprocess
+import sys
+
 from fmnist_helpers.models import registry as models
-
-from fmnist_helpers.training import fit as training
-
 from fmnist_helpers.models import tuning
+from fmnist_helpers.training import search
+from fmnist_helpers.training.store import architecture_signature
 
 
 def _declared(space) -> dict:
@@ -57,6 +59,7 @@ def test_wits_space_at_the_baselines_values_is_the_baseline_cnn():
                 "dropout": 0.5, "dropout_1": 0.3, "dropout_2": 0.2, "dense_units": 128}
     model = tuning.build_from_values(tuning.get_space("wits"), baseline)
     assert model.count_params() == 83_322
+    assert architecture_signature(model) == architecture_signature(models.build_model("wits_cnn"))
 
 
 def test_kh_grid_has_the_studys_10_20_and_35_configurations_by_depth():
@@ -74,6 +77,24 @@ def test_kh_best_grid_model_has_the_reported_1030218_parameters():
     assert tuning.kh_model(tuning.KhConfig((64, 64), 128)).count_params() == 1_030_218
 
 
+def test_kh_best_grid_model_is_the_registrys_kh_cnn_best():
+    best = tuning.kh_model(tuning.KhConfig((64, 64), 128))
+    assert architecture_signature(best) == architecture_signature(models.build_model("kh_cnn_best"))
+
+
+def test_the_wits_space_lets_keras_name_its_convolutions_where_the_registry_fixes_their_names():
+    first, second = (tuning.wits_space(kt.HyperParameters()).layers[0].name for _ in range(2))
+    fixed = {models.build_model("wits_cnn").layers[0].name for _ in range(2)}
+    assert first != second and fixed == {"conv2d"}
+
+
+def test_importing_the_search_spaces_leaves_tensorflow_and_keras_tuner_unloaded():
+    code = ("import sys, fmnist_helpers.models.tuning; "
+            "print(sorted({'tensorflow', 'keras', 'keras_tuner'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_kh_config_label_round_trips():
     config = tuning.KhConfig((16, 32, 32), 64)
     assert tuning.KhConfig.parse(config.label) == config
@@ -82,11 +103,11 @@ def test_kh_config_label_round_trips():
 def test_pack_space_defaults_build_the_registry_pack_cnn():
     hp = kt.HyperParameters()
     default = tuning.pack_space(hp)
-    assert training.architecture_signature(default) == training.architecture_signature(models.build_model("pack_cnn"))
+    assert architecture_signature(default) == architecture_signature(models.build_model("pack_cnn"))
 
 
 def test_hypermodel_compiles_with_the_trials_learning_rate():
-    hypermodel = tuning.SpaceHyperModel("wits", steps_per_epoch=10)
+    hypermodel = search.SpaceHyperModel("wits", steps_per_epoch=10)
     hp = kt.HyperParameters()
     hp.values["learning_rate"] = 0.00231
     model = hypermodel.build(hp)

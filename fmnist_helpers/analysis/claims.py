@@ -6,7 +6,7 @@ the prose test (`tests/test_prose.py`) checks, for every profile and dataset it 
 with the recorded figures.
 
 Usage:
-    scores = {name: r.test_accuracy for name, r in results.items()}
+    scores = {name: r.record["test_accuracy"] for name, r in trained.items()}
     claims.show(claims.best("strongest_mlp", scores, what="fully connected model"), run.results)
     claims.show(claims.compare("tuned_vs_untuned", ("tuned", 0.91), ("untuned", 0.90), band.points), run.results)
 """
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping
+
+from fmnist_helpers.base.results import Figure
 
 KINDS = ("best", "worst", "compare", "rising", "value")
 """What a claim can say: the highest or lowest of several scores, one score against another given a noise
@@ -123,7 +125,7 @@ def show(claim: Claim, record: Any = None) -> None:
     except ImportError:  # outside IPython
         print(claim.text)
     if record is not None:
-        recorded = dict(record.figures.get("claims", {}))
+        recorded = dict(record.figures.get(Figure.CLAIMS, {}))
         recorded[claim.name] = asdict(claim)
-        record.record(claims=recorded)
+        record.record(**{Figure.CLAIMS: recorded})
 

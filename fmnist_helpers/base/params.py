@@ -22,8 +22,13 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
-PROFILE_ENV = "FMNIST_PROFILE"
+from fmnist_helpers.base import settings
+
+PROFILE_ENV = settings.PROFILE.name
 DEFAULT_PROFILE = "quick"
+RESERVED_PARAMS = frozenset({"profile", "output_dir"})
+"""Parameters the course runner sets itself (`--profile`, `--output-dir`): refused with `-p`, and left out of a
+notebook's own parameters in the report."""
 
 
 class ParameterError(ValueError):

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DATA_DIR_ENV = "FMNIST_DATA_DIR"
+from fmnist_helpers.base import settings
+
+DATA_DIR_ENV = settings.DATA_DIR.name
 """Environment variable naming a folder that holds the dataset files (see `fmnist_helpers.data.datasets`)."""
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -26,7 +28,7 @@ def default_data_dir() -> Path:
     root = project_root()
     if root is not None:
         return root / "data"
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    cache = Path(os.environ.get(settings.CACHE_HOME.name, Path.home() / ".cache"))
     return cache / "fmnist_helpers" / "data"
 
 

@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     tidy.add_argument("--check", action="store_true", help="only report problems; exit 1 if any")
     tidy.add_argument("--refresh", action="store_true", help="re-execute (smoke) to refresh checked outputs")
     tidy.set_defaults(func=_tidy)
-    srch = sub.add_parser("search", help="run, resume or join a hyperparameter search (see README: tuning)")
+    srch = sub.add_parser("search", help="run, resume or join a hyperparameter search (see docs/distributed-search.md)")
     srch.add_argument("--space", required=True, help="wits, kh or pack")
     srch.add_argument("--strategy", required=True, help="random, hyperband or grid")
     srch.add_argument("--max-trials", type=int, default=20, help="random search: trials (default 20)")

@@ -29,7 +29,7 @@ import numpy as np
 from fmnist_helpers.data.datasets import DATASETS, Dataset, load_dataset
 from fmnist_helpers.base.params import ParameterError, Profile, check_choice, check_int, get_profile
 from fmnist_helpers.base.paths import build_dir
-from fmnist_helpers.base.results import ResultsRecord
+from fmnist_helpers.base.results import Env, ResultsRecord
 
 COMMON_PARAMETERS = ("profile", "dataset", "seed", "data_dir", "output_dir")
 INJECTED_HEADER = "# Parameters"  # the first line of the cell papermill injects after the parameters cell
@@ -76,7 +76,7 @@ class NotebookRun:
         return load_dataset(name or self.dataset, data_dir=self.data_dir, progress=False)
 
     def summary(self) -> str:
-        v = self.results.data["environment"]
+        v = self.results.environment
         return (f"{self.notebook}: profile={self.profile.name} ({self.profile.description}), "
                 f"dataset={self.dataset}, seed={self.seed}\n"
                 f"python {v['python']}, numpy {v['numpy']}, tensorflow {v['tensorflow']}, keras {v['keras']}\n"
@@ -169,8 +169,8 @@ def start_notebook(
     params = {"profile": prof.name, "dataset": dataset, "seed": seed,
               "data_dir": str(data_dir) if data_dir is not None else None, **extra}
     env = package_versions()
-    env["machine"] = platform.machine()
-    env["processor"] = platform.processor() or platform.machine()
-    env["cpu_count"] = os.cpu_count()
+    env[Env.MACHINE] = platform.machine()
+    env[Env.PROCESSOR] = platform.processor() or platform.machine()
+    env[Env.CPU_COUNT] = os.cpu_count()
     record = ResultsRecord.start(out, notebook, params=params, environment=env)
     return NotebookRun(notebook, prof, dataset, seed, data_path, out, record, extra)

@@ -14,6 +14,7 @@ Everything else stays identical, nbgrader's cell metadata included, so `nbgrader
 The helpers that build an exercise's three cells (task, answer, check) live here too.
 
 Usage:
+    from fmnist_helpers.base.paths import notebooks_dir
     write_student_edition(notebooks_dir(), Path("build/student"))   # or: python -m fmnist_helpers student
     student_source("x = None\\n### BEGIN SOLUTION\\nx = 1\\n### END SOLUTION")  # -> "x = None\\n# YOUR CODE HERE"
 """
@@ -116,7 +117,7 @@ CHECK_CELL = {"grade": True, "locked": True, "points": 1, "schema_version": 3, "
 
 def exercise_heading(exercise: Any) -> str:
     """The heading of an exercise's task cell: its number, title, type, time budget and difficulty."""
-    from .exercises.core import KINDS
+    from fmnist_helpers.exercises.core import KINDS
 
     return (f"### Exercise {exercise.key[1:]} · {exercise.title}\n"
             f"*{KINDS[exercise.kind].capitalize()} · {exercise.minutes} min · {exercise.difficulty}*")

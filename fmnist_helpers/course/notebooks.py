@@ -116,7 +116,7 @@ def exercise_problems(path: Path) -> list[str]:
     its task cell (with the generated heading), an nbgrader answer cell with a solution region and a locked check
     cell that calls its check; the notebook ends with the progress table."""
     from fmnist_helpers.course.editions import exercise_heading, has_solution
-    from .exercises import NOTEBOOKS, lesson
+    from fmnist_helpers.exercises import NOTEBOOKS, lesson
 
     path = Path(path)
     if path.stem not in NOTEBOOKS:

@@ -3,6 +3,8 @@
 Three sections, read from the results files the notebooks wrote (`<out>/results/<notebook>.json`):
 the notebooks executed there with links, one table of every study's reported number beside the pack's
 reproduction and the pack's best model of the same dataset and kind, and the environment of the run.
+The keys it reads are the contract of `base.results` (`Record`, `Figure`, `Row`); a model's kind (MLP or CNN)
+comes from the registry.
 
 Usage:
     study_table(Path("build/full"))                        # a DataFrame, one row per study model
@@ -19,22 +21,24 @@ from typing import Any, Iterable, Protocol, Sequence, Union
 
 import pandas as pd
 
-from fmnist_helpers.base.atomic import write_text_atomic
-from fmnist_helpers.studies import reference
 from fmnist_helpers.analysis.evaluation import noise_band, verdict
+from fmnist_helpers.base.atomic import write_text_atomic
+from fmnist_helpers.base.params import RESERVED_PARAMS
+from fmnist_helpers.base.results import PACK_ACCURACIES, Figure, Record, Row, dataset_of
+from fmnist_helpers.models.registry import MODELS
+from fmnist_helpers.studies import reference
 
-STUDY_COLUMNS = ["dataset", "study", "model", "kind", "reported figure", "reported accuracy", "reproduced accuracy",
-                 "recorded full run", "difference (points)", "noise band (points)", "verdict", "pack best",
-                 "pack margin (points)", "notebook"]
+STUDY_COLUMNS = [str(c) for c in (
+    Row.DATASET, Row.STUDY, Row.MODEL, Row.KIND, Row.REPORTED_FIGURE, Row.REPORTED, "reproduced accuracy",
+    "recorded full run", "difference (points)", Row.NOISE_BAND, "verdict", "pack best", "pack margin (points)",
+    "notebook")]
 """Columns of `study_table`; accuracies are fractions, differences and margins accuracy points."""
-
-PACK_SCALARS = {"pack_mlp_test_accuracy": "mlp", "pack_cnn_test_accuracy": "cnn", "pack_tuned_test_accuracy": "cnn"}
-"""Scalar figures that hold a pack model's test accuracy on the notebook's dataset, and their kind."""
 
 TEST_IMAGES = 10_000
 """The size of both datasets' test sets, for rows recorded without their own noise band."""
 
-HIDDEN_PARAMS = frozenset({"profile", "output_dir"})
+UNKNOWN_KIND = "unknown"
+"""The kind of a model that is neither in the registry nor recorded with a kind."""
 KIND_ORDER = {"mlp": 0, "cnn": 1}
 STYLE = ("body{font-family:sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse;margin-bottom:1em}\n"
          "td,th{border:1px solid #ccc;padding:.3em .7em;text-align:left}")
@@ -78,15 +82,10 @@ def _number(value: Any) -> float:
 
 
 def model_kind(model: str, kind: str | None = None) -> str:
-    """`kind` when given, else "mlp" for a model name containing "mlp" or "ann", otherwise "cnn"."""
-    if kind:
-        return kind
-    name = model.lower()
-    return "mlp" if "mlp" in name or "ann" in name else "cnn"
-
-
-def _dataset(record: dict[str, Any]) -> str:
-    return (record.get("params") or {}).get("dataset") or "fashion_mnist"
+    """The registry's kind of `model` ("bu_cnn-fold2" is `bu_cnn`), else the `kind` recorded with it (a search
+    winner such as `pack_tuned` is not in the registry), else `UNKNOWN_KIND`: never guessed from the name."""
+    spec = MODELS.get(reference.registry_key(model))
+    return spec.kind if spec else kind or UNKNOWN_KIND
 
 
 def pack_best(records: dict[str, dict[str, Any]]) -> dict[tuple[str, str], float]:
@@ -99,14 +98,14 @@ def pack_best(records: dict[str, dict[str, Any]]) -> dict[tuple[str, str], float
             best[(dataset, kind)] = value
 
     for record in records.values():
-        figures, dataset = record.get("figures") or {}, _dataset(record)
-        for row in figures.get("reproduction") or []:
-            if row.get("study") == "pack":
-                offer(row.get("dataset") or dataset, model_kind(str(row.get("model", "")), row.get("kind")),
-                      row.get("reproduced test accuracy"))
-        for key, kind in PACK_SCALARS.items():
-            offer(dataset, kind, figures.get(key))
-        for ds, kinds in (figures.get("pack_best") or {}).items():
+        figures, dataset = record.get(Record.FIGURES) or {}, dataset_of(record)
+        for row in figures.get(Figure.REPRODUCTION) or []:
+            if row.get(Row.STUDY) == "pack":
+                offer(row.get(Row.DATASET) or dataset, model_kind(str(row.get(Row.MODEL, "")), row.get(Row.KIND)),
+                      row.get(Row.REPRODUCED))
+        for key, model in PACK_ACCURACIES.items():
+            offer(dataset, model_kind(model), figures.get(key))
+        for ds, kinds in (figures.get(Figure.PACK_BEST) or {}).items():
             for kind, value in (kinds or {}).items():
                 offer(ds, kind, value)
     return best
@@ -121,30 +120,30 @@ def study_table(out: Path) -> pd.DataFrame:
     best = pack_best(records)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for notebook, record in records.items():
-        for row in (record.get("figures") or {}).get("reproduction") or []:
-            if row.get("study") == "pack":
+        for row in (record.get(Record.FIGURES) or {}).get(Figure.REPRODUCTION) or []:
+            if row.get(Row.STUDY) == "pack":
                 continue
-            model = str(row.get("model", ""))
-            dataset = row.get("dataset") or _dataset(record)
-            kind = model_kind(model, row.get("kind"))
-            reported, reproduced = _number(row.get("reported accuracy")), _number(row.get("reproduced test accuracy"))
+            model = str(row.get(Row.MODEL, ""))
+            dataset = row.get(Row.DATASET) or dataset_of(record)
+            kind = model_kind(model, row.get(Row.KIND))
+            reported, reproduced = _number(row.get(Row.REPORTED)), _number(row.get(Row.REPRODUCED))
             diff = (reproduced - reported) * 100
-            band = _number(row.get("noise band (points)"))
-            if math.isnan(band) and not math.isnan(reproduced):  # a record written before rows carried their band
+            band = _number(row.get(Row.NOISE_BAND))
+            if math.isnan(band) and not math.isnan(reproduced):  # a row without its band (see `ROW_OPTIONAL`)
                 band = noise_band(reproduced, TEST_IMAGES).points
             top = best.get((dataset, kind), math.nan)
             rows[(dataset, model)] = {
-                "dataset": dataset, "study": row.get("study"), "model": model, "kind": kind,
-                "reported figure": row.get("reported figure") or "", "reported accuracy": reported,
+                Row.DATASET: dataset, Row.STUDY: row.get(Row.STUDY), Row.MODEL: model, Row.KIND: kind,
+                Row.REPORTED_FIGURE: row.get(Row.REPORTED_FIGURE) or "", Row.REPORTED: reported,
                 "reproduced accuracy": reproduced, "recorded full run": reference.column([model], dataset)[0],
-                "difference (points)": diff, "noise band (points)": band, "verdict": verdict(diff, band),
+                "difference (points)": diff, Row.NOISE_BAND: band, "verdict": verdict(diff, band),
                 "pack best": top, "pack margin (points)": (top - reported) * 100, "notebook": notebook,
             }
     table = pd.DataFrame(list(rows.values()), columns=STUDY_COLUMNS)
     if table.empty:
         return table
-    order = table["kind"].map(KIND_ORDER).fillna(len(KIND_ORDER))
-    return (table.assign(_order=order).sort_values(["dataset", "_order", "study", "model"])
+    order = table[Row.KIND].map(KIND_ORDER).fillna(len(KIND_ORDER))
+    return (table.assign(_order=order).sort_values([Row.DATASET, "_order", Row.STUDY, Row.MODEL])
             .drop(columns="_order").reset_index(drop=True))
 
 
@@ -160,7 +159,7 @@ def detect_hardware() -> tuple[dict[str, Any], str]:
 
 
 def _newest(records: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    return sorted(records.items(), key=lambda kv: (str(kv[1].get("updated") or ""), kv[1].get("_mtime", 0)),
+    return sorted(records.items(), key=lambda kv: (str(kv[1].get(Record.UPDATED) or ""), kv[1].get("_mtime", 0)),
                   reverse=True)
 
 
@@ -184,12 +183,12 @@ def environment_summary(out: Path) -> dict[str, str]:
     summary: dict[str, str] = {}
     if records:
         notebook, record = records[0]
-        summary.update({str(k): str(v) for k, v in (record.get("environment") or {}).items()})
+        summary.update({str(k): str(v) for k, v in (record.get(Record.ENVIRONMENT) or {}).items()})
         summary["versions recorded by"] = notebook
-    hardware = next(((nb, r["figures"]["hardware"]) for nb, r in records
-                     if isinstance((r.get("figures") or {}).get("hardware"), dict)), None)
-    precision = next(((nb, r["figures"]["precision"]) for nb, r in records
-                      if isinstance((r.get("figures") or {}).get("precision"), str)), None)
+    hardware = next(((nb, r[Record.FIGURES][Figure.HARDWARE]) for nb, r in records
+                     if isinstance((r.get(Record.FIGURES) or {}).get(Figure.HARDWARE), dict)), None)
+    precision = next(((nb, r[Record.FIGURES][Figure.PRECISION]) for nb, r in records
+                      if isinstance((r.get(Record.FIGURES) or {}).get(Figure.PRECISION), str)), None)
     if hardware is None or precision is None:
         try:
             detected, auto = detect_hardware()
@@ -239,7 +238,7 @@ def study_rows(table: pd.DataFrame) -> list[list[str]]:
 
 
 def notebook_rows(out: Path, outcomes: Iterable[NotebookOutcome],
-                  hidden: Iterable[str] = HIDDEN_PARAMS) -> list[list[Cell]]:
+                  hidden: Iterable[str] = RESERVED_PARAMS) -> list[list[Cell]]:
     """One row per notebook: name, status, wall time, its own parameters and links to its outputs."""
     hidden = set(hidden)
     rows: list[list[Cell]] = []
@@ -306,7 +305,7 @@ def _sections(out: Path, outcomes: Sequence[NotebookOutcome],
 
 
 def write_report(out: Path, profile: str, outcomes: Sequence[NotebookOutcome],
-                 hidden: Iterable[str] = HIDDEN_PARAMS) -> tuple[Path, Path]:
+                 hidden: Iterable[str] = RESERVED_PARAMS) -> tuple[Path, Path]:
     """Write `out/index.html` and `out/index.md` atomically; returns both paths."""
     out = Path(out)
     hidden = set(hidden)

@@ -5,6 +5,8 @@ Outputs go to `build/<profile>/`: `NN_name.ipynb` (executed), `NN_name.html`, `r
 (written by the notebook itself), `runs.json` (what ran, with which parameters, how long) and the course summary
 report `index.html` with its markdown twin `index.md` (see `report.py`).
 A notebook that fails leaves `NN_name.failed.ipynb` with the error in place and stops the run.
+Each kernel starts with this process's environment plus `$FMNIST_PROGRESS=summary` (one line per trained model)
+unless that is set; the runner's own environment is never changed (see `kernel_environment`).
 
 A notebook is skipped on a later run only when `runs.json` says it ran with the same parameters and source, its
 outputs are there and its results record says `complete: true` with the same profile, dataset and parameters;
@@ -29,16 +31,16 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from fmnist_helpers.base import settings
 from fmnist_helpers.base.atomic import write_json_atomic
 from fmnist_helpers.course.notebooks import course_notebooks
-from fmnist_helpers.base.params import PROFILES
+from fmnist_helpers.base.params import PROFILES, RESERVED_PARAMS
 from fmnist_helpers.base.paths import build_dir, notebooks_dir
-from fmnist_helpers.base.results import load_results, results_path, to_jsonable
+from fmnist_helpers.base.results import Record, load_results, results_path, to_jsonable
 from fmnist_helpers.course.site import export_page
 
-RESERVED = {"profile", "output_dir"}  # set by the runner itself
 LOCK_NAME = ".runner.lock"
 MANIFEST_NAME = "runs.json"
 
@@ -242,9 +244,9 @@ def record_problem(out: Path, notebook: str, expected: dict[str, Any]) -> str | 
         return f"its results record {path} is unreadable ({type(err).__name__})"
     if not isinstance(record, dict):
         return f"its results record {path} is not a JSON object"
-    if record.get("complete") is not True:
+    if record.get(Record.COMPLETE) is not True:
         return f"its results record {path} says complete: false (the notebook stopped before its end)"
-    recorded = record.get("params") if isinstance(record.get("params"), dict) else {}
+    recorded = record.get(Record.PARAMS) if isinstance(record.get(Record.PARAMS), dict) else {}
     for name, wanted in expected.items():
         if name not in recorded:
             return f"its results record {path} does not record parameter {name}"
@@ -274,16 +276,35 @@ def reuse_problem(out: Path, notebook: Path, previous: dict[str, Any], key: str,
 
 # ----------------------------------------------------------------- execution
 
+def kernel_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a notebook's kernel starts with: `environ` (default: this process's) with one line per
+    trained model (`$FMNIST_PROGRESS=summary`) unless it sets the progress itself. The runner's own is unchanged."""
+    env = dict(os.environ if environ is None else environ)
+    env.setdefault(settings.PROGRESS.name, "summary")
+    return env
+
+
+def _kernel_manager_class(env: dict[str, str]) -> type:
+    """A Jupyter kernel manager class whose kernels start with `env` instead of this process's environment."""
+    from jupyter_client import AsyncKernelManager
+
+    class KernelManagerWithEnvironment(AsyncKernelManager):
+        async def start_kernel(self, **kw: Any) -> None:
+            kw.setdefault("env", env)
+            await super().start_kernel(**kw)
+
+    return KernelManagerWithEnvironment
+
+
 def _execute(notebook: Path, target: Path, params: dict[str, Any]) -> None:
     import papermill
 
     partial = target.with_name(target.stem + ".partial.ipynb")
     failed = target.with_name(target.stem + ".failed.ipynb")
-    # one line per trained model in executed notebooks (the kernel inherits this environment)
-    os.environ.setdefault("FMNIST_PROGRESS", "summary")
     try:
         papermill.execute_notebook(str(notebook), str(partial), parameters=params, cwd=str(notebook.parent),
-                                   progress_bar=False, log_output=False, request_save_on_cell_execute=True)
+                                   progress_bar=False, log_output=False, request_save_on_cell_execute=True,
+                                   kernel_manager_class=_kernel_manager_class(kernel_environment()))
     except papermill.PapermillExecutionError as err:
         os.replace(partial, failed)
         raise CourseRunError(
@@ -346,7 +367,7 @@ def run_course(
     out = Path(output_dir) if output_dir else build_dir(profile)
     check_output_dir(out)
     params = dict(params or {})
-    clash = RESERVED & set(params)
+    clash = RESERVED_PARAMS & set(params)
     if clash:
         raise CourseRunError(f"set {', '.join(sorted(clash))} with --profile / --output-dir, not -p")
     nb_dir = Path(notebook_dir) if notebook_dir else notebooks_dir()
@@ -356,7 +377,7 @@ def run_course(
     declared = {nb: declared_parameters(nb) for nb in selected}
     unknown = set(params) - set().union(*declared.values())
     if unknown:
-        accepted = sorted(set().union(*declared.values()) - RESERVED)
+        accepted = sorted(set().union(*declared.values()) - RESERVED_PARAMS)
         raise CourseRunError(f"unknown parameter(s) {', '.join(sorted(unknown))}: no selected notebook declares them; "
                              f"accepted: {', '.join(accepted)}")
     try:
@@ -423,4 +444,4 @@ def write_index(out: Path, profile: str, outcomes: Sequence[Outcome]) -> Path:
     """The course summary report, `index.html` and `index.md` (see `report.py`); returns the HTML path."""
     from fmnist_helpers.course.report import write_report  # pandas: loaded only once a notebook has run
 
-    return write_report(out, profile, outcomes, hidden=RESERVED)[0]
+    return write_report(out, profile, outcomes)[0]

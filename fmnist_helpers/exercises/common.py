@@ -2,7 +2,9 @@
 (percent for a fraction, a sign error, a fraction for points), so each is written once.
 
 Usage:
-    Answer(..., validate=need_number, mistakes=(sign_error("gap"), points_as_fraction()))
+    from fmnist_helpers.exercises.core import Answer
+    Answer(..., validate=need_number, mistakes=(sign_error("the task asks for A minus B", 2.5),
+                                                fraction_for_points(2.5)))
 """
 from __future__ import annotations
 

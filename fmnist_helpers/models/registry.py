@@ -1,24 +1,30 @@
 """The model registry: every architecture of the five studies, and the pack's own two, by a stable key.
 
 Each entry carries the study's layers and its training recipe (optimizer, learning rate, loss, batch size,
-epochs, split, early stopping) as defaults, the parameter count the study reports, the figures it reports,
-and a note on every setting the study left unstated and what the pack chose for it.
+epochs, split, early stopping) as defaults, the parameter count and the figures the study reports (both kept
+in `published`), and a note on every setting the study left unstated and what the pack chose for it.
 
-| key              | study | kind | reported parameters |
-|------------------|-------|------|---------------------|
-| `wits_cnn`       | wits  | cnn  | 83,322              |
-| `kh_ann`         | kh    | mlp  | 535,818             |
-| `kh_cnn`         | kh    | cnn  | 28,394 (overfits)   |
-| `kh_cnn_reg`     | kh    | cnn  | 28,394              |
-| `kh_cnn_best`    | kh    | cnn  | 1,030,218           |
-| `bu_cnn`         | bu    | cnn  | not reported        |
-| `uw_mlp`         | uw    | mlp  | not reported        |
-| `uw_cnn`         | uw    | cnn  | not reported        |
-| `aueb_mlp2`      | aueb  | mlp  | 269,322             |
-| `aueb_mlp3`      | aueb  | mlp  | 335,114             |
-| `aueb_cnn1..3`   | aueb  | cnn  | 241,546             |
-| `pack_mlp`       | pack  | mlp  | (the pack's design) |
-| `pack_cnn`       | pack  | cnn  | (the pack's design) |
+| key           | study | kind | reported parameters | parameters |
+|---------------|-------|------|---------------------|------------|
+| `wits_cnn`    | wits  | cnn  | 83,322              | 83,322     |
+| `kh_ann`      | kh    | mlp  | 535,818             | 535,818    |
+| `kh_cnn`      | kh    | cnn  | 28,394              | 28,394     |
+| `kh_cnn_reg`  | kh    | cnn  | 28,394              | 28,394     |
+| `kh_cnn_best` | kh    | cnn  | 1,030,218           | 1,030,218  |
+| `bu_cnn`      | bu    | cnn  | -                   | 1,475,530  |
+| `uw_mlp`      | uw    | mlp  | -                   | 550,385    |
+| `uw_cnn`      | uw    | cnn  | -                   | 224,714    |
+| `aueb_mlp2`   | aueb  | mlp  | 269,322             | 269,322    |
+| `aueb_mlp3`   | aueb  | mlp  | 335,114             | 335,114    |
+| `aueb_cnn1`   | aueb  | cnn  | 241,546             | 241,546    |
+| `aueb_cnn2`   | aueb  | cnn  | 241,546             | 241,546    |
+| `aueb_cnn3`   | aueb  | cnn  | 241,546             | 241,546    |
+| `pack_mlp`    | pack  | mlp  | -                   | 1,467,914  |
+| `pack_cnn`    | pack  | cnn  | -                   | 658,794    |
+
+"Reported parameters" is the count the study states (`-`: it states none; the pack's models are its own);
+"parameters" is the count of the model `build_model` makes. `tests/test_docs.py` keeps this table equal to
+`MODELS`.
 
 Usage:
     spec = get_spec("wits_cnn")
@@ -30,6 +36,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
+
+from fmnist_helpers.models.published import REPORTED, REPORTED_PARAMS
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 SPLITS = ("holdout-12000", "holdout-6000", "first-5000", "test-as-validation", "kfold-3")
@@ -93,16 +101,29 @@ def _head(keras, L, num_classes: int, from_logits: bool = False):
 
 # -- the studies' architectures ----------------------------------------------------------------------------
 
-def _wits_cnn(num_classes: int = 10):
+WITS_CONV_NAMES = ("conv2d", "conv2d_1", "conv2d_2", "conv2d_3")
+"""The `wits` CNN's convolution layers by the names its study's search uses for their hyperparameters."""
+
+
+def wits_cnn(num_classes: int = 10, filters: tuple[int, int, int, int] = (16, 16, 32, 32),
+             activations: tuple[str, str] = ("relu", "relu"), dropouts: tuple[float, float, float] = (0.5, 0.3, 0.2),
+             dense: int = 128, conv_names: tuple[str | None, ...] = WITS_CONV_NAMES, name: str = "wits_cnn"):
+    """The `wits` CNN: two blocks of two 3x3 convolutions, each block pooled and dropped out, then a dense layer.
+
+    The arguments are what the study's random search varies (`activations`: the second block's two layers);
+    the defaults are its baseline, the registry's `wits_cnn`. `conv_names` None lets Keras name a layer.
+    """
     keras, L = _layers()
+    f, n = filters, conv_names
     return keras.Sequential([
         keras.Input((28, 28, 1)),
-        L.Conv2D(16, 3, activation="relu", name="conv2d"), L.Conv2D(16, 3, activation="relu", name="conv2d_1"),
-        L.MaxPooling2D(2), L.Dropout(0.5),
-        L.Conv2D(32, 3, activation="relu", name="conv2d_2"), L.Conv2D(32, 3, activation="relu", name="conv2d_3"),
-        L.MaxPooling2D(2), L.Dropout(0.3),
-        L.Flatten(), L.Dense(128, activation="relu"), L.Dropout(0.2), _head(keras, L, num_classes),
-    ], name="wits_cnn")
+        L.Conv2D(f[0], 3, activation="relu", name=n[0]), L.Conv2D(f[1], 3, activation="relu", name=n[1]),
+        L.MaxPooling2D(2), L.Dropout(dropouts[0]),
+        L.Conv2D(f[2], 3, activation=activations[0], name=n[2]),
+        L.Conv2D(f[3], 3, activation=activations[1], name=n[3]),
+        L.MaxPooling2D(2), L.Dropout(dropouts[1]),
+        L.Flatten(), L.Dense(dense, activation="relu"), L.Dropout(dropouts[2]), _head(keras, L, num_classes),
+    ], name=name)
 
 
 def _kh_ann(num_classes: int = 10):
@@ -131,13 +152,21 @@ def _kh_cnn_reg(num_classes: int = 10):
     return _kh_cnn(num_classes, dropout=0.3, l2=1e-4, name="kh_cnn_reg")
 
 
-def _kh_cnn_best(num_classes: int = 10):
+def kh_grid_cnn(num_classes: int = 10, filters: tuple[int, ...] = (64, 64), dense: int = 128, dropout: float = 0.5,
+                name: str = "kh_cnn_best"):
+    """A CNN of the `kh` study's grid: 3x3 convolutions with 2x2 pooling between them, dropout, a dense layer.
+
+    The arguments are what the grid varies; the defaults are its best point, the registry's `kh_cnn_best`
+    (64-64 with 128 units, 1,030,218 parameters).
+    """
     keras, L = _layers()
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2), L.Conv2D(64, 3, activation="relu"),
-        L.Flatten(), L.Dropout(0.5), L.Dense(128, activation="relu"), _head(keras, L, num_classes),
-    ], name="kh_cnn_best")
+    body: list = []
+    for i, width in enumerate(filters):
+        body.append(L.Conv2D(width, 3, activation="relu"))
+        if i < len(filters) - 1:
+            body.append(L.MaxPooling2D(2))
+    return keras.Sequential([keras.Input((28, 28, 1)), *body, L.Flatten(), L.Dropout(dropout),
+                             L.Dense(dense, activation="relu"), _head(keras, L, num_classes)], name=name)
 
 
 def _torch_batch_norm(L):
@@ -246,6 +275,15 @@ def _pack_cnn(num_classes: int = 10):
     return pack_cnn(num_classes)
 
 
+KH_RECIPE = Recipe("rmsprop", 1e-3, batch_size=64, epochs=20, split="test-as-validation", one_hot=True)
+"""The `kh` study's recipe, for all its models and its grid search: RMSprop at Keras's default rate, batch 64, 20
+epochs, the test set as validation, one-hot labels."""
+
+
+def _kh_spec(key: str, kind: str, title: str, build: Callable[..., Any], notes: str) -> ModelSpec:
+    """A `kh` study model: its recipe is the study's one (`KH_RECIPE`), its figures the ones published for `key`."""
+    return ModelSpec(key, "kh", kind, title, build, KH_RECIPE, REPORTED_PARAMS[key], REPORTED[key], notes)
+
 _AUEB_MLP_NOTE = ("Maximum epochs are not stated; the pack allows 60 with the study's patience of 10. The split is not "
                   "stated; the pack uses the wits 48k/12k stratified hold-out.")
 _AUEB_CNN_NOTE = ("Learning rates, dropout rate, batch size, patience and split are not stated; the pack uses SGD 0.01 "
@@ -253,30 +291,22 @@ _AUEB_CNN_NOTE = ("Learning rates, dropout rate, batch size, patience and split 
                   "at most 30 epochs, on the 48k/12k hold-out.")
 
 MODELS: dict[str, ModelSpec] = {s.key: s for s in [
-    ModelSpec("wits_cnn", "wits", "cnn", "wits baseline CNN (2x2 conv blocks, dropout)", _wits_cnn,
+    ModelSpec("wits_cnn", "wits", "cnn", "wits baseline CNN (2x2 conv blocks, dropout)", wits_cnn,
               Recipe("adam", 1e-3, batch_size=32, epochs=20, split="holdout-12000"),
-              83_322, {"val_accuracy": 0.906, "test_accuracy": 0.895, "epoch_1_loss": 0.67, "epoch_1_accuracy": 0.75,
-                       "epoch_20_loss": 0.29, "epoch_20_accuracy": 0.90},
+              REPORTED_PARAMS["wits_cnn"], REPORTED["wits_cnn"],
               "Batch size is not stated: Keras's default of 32."),
-    ModelSpec("kh_ann", "kh", "mlp", "kh ANN 512-256", _kh_ann,
-              Recipe("rmsprop", 1e-3, batch_size=64, epochs=20, split="test-as-validation", one_hot=True),
-              535_818, {"test_accuracy": 0.8803, "mnist_test_accuracy": 0.9775},
-              "The dropout rate is not stated: the pack uses 0.2. RMSprop keeps Keras's default rate 1e-3."),
-    ModelSpec("kh_cnn", "kh", "cnn", "kh base CNN, no regularisation", _kh_cnn,
-              Recipe("rmsprop", 1e-3, batch_size=64, epochs=20, split="test-as-validation", one_hot=True),
-              28_394, {}, "The study shows it overfitting and reports no accuracy for it."),
-    ModelSpec("kh_cnn_reg", "kh", "cnn", "kh base CNN with dropout and L2", _kh_cnn_reg,
-              Recipe("rmsprop", 1e-3, batch_size=64, epochs=20, split="test-as-validation", one_hot=True),
-              28_394, {"test_accuracy": 0.8961},
-              "Dropout rate and L2 factor are not stated: the pack uses 0.3 after Flatten and L2 1e-4 on every layer."),
-    ModelSpec("kh_cnn_best", "kh", "cnn", "kh best grid CNN (64-64, dense 128)", _kh_cnn_best,
-              Recipe("rmsprop", 1e-3, batch_size=64, epochs=20, split="test-as-validation", one_hot=True),
-              1_030_218, {"test_accuracy": 0.9063, "grid_accuracy": 0.9105, "mnist_test_accuracy": 0.9889},
-              "The dropout rate is not stated: the pack uses 0.5."),
+    _kh_spec("kh_ann", "mlp", "kh ANN 512-256", _kh_ann,
+             "The dropout rate is not stated: the pack uses 0.2. RMSprop keeps Keras's default rate 1e-3."),
+    _kh_spec("kh_cnn", "cnn", "kh base CNN, no regularisation", _kh_cnn,
+             "The study shows it overfitting and reports no accuracy for it."),
+    _kh_spec("kh_cnn_reg", "cnn", "kh base CNN with dropout and L2", _kh_cnn_reg,
+             "Dropout rate and L2 factor are not stated: the pack uses 0.3 after Flatten and L2 1e-4 on every layer."),
+    _kh_spec("kh_cnn_best", "cnn", "kh best grid CNN (64-64, dense 128)", kh_grid_cnn,
+             "The dropout rate is not stated: the pack uses 0.5."),
     ModelSpec("bu_cnn", "bu", "cnn", "bu batch-norm CNN", _bu_cnn,
               Recipe("adam", 1e-3, weight_decay=1e-5, batch_size=1000, epochs=5, split="kfold-3", from_logits=True,
                      cpu_bfloat16=False),
-              None, {"val_accuracy": 0.88},
+              None, REPORTED["bu_cnn"],
               "The fully connected sizes (600, 120) and the number of epochs are not stated; 600-120 follows the "
               "common PyTorch version of this network, and 5 epochs per fold matches its 'short training'. "
               "Batch norm uses PyTorch's running-statistics momentum. PyTorch's Adam weight decay is an L2 term; Keras applies it decoupled, a close equivalent at 1e-5. "
@@ -284,36 +314,36 @@ MODELS: dict[str, ModelSpec] = {s.key: s for s in [
               "CPUs (measured), so it trains in float32 there."),
     ModelSpec("uw_mlp", "uw", "mlp", "uw MLP 500-250-125", _uw_mlp,
               Recipe("adam", 1e-4, batch_size=32, epochs=20, split="first-5000", restore_best=True),
-              None, {"test_accuracy": 0.8939, "val_accuracy": 0.9004, "test_loss": 0.346},
+              None, REPORTED["uw_mlp"],
               "Batch size is not stated: Keras's default of 32. The study reports its best epoch, so the pack "
               "restores the best validation epoch."),
     ModelSpec("uw_cnn", "uw", "cnn", "uw CNN 16-32-64, dense 64", _uw_cnn,
               Recipe("adam", 1e-3, batch_size=32, epochs=10, split="first-5000", restore_best=True),
-              None, {"test_accuracy": 0.9161, "val_accuracy": 0.9232, "test_loss": 0.295},
+              None, REPORTED["uw_cnn"],
               "Batch size is not stated: Keras's default of 32. The best validation epoch is restored."),
     ModelSpec("aueb_mlp2", "aueb", "mlp", "aueb MLP, 2 x 256", lambda n=10: _aueb_mlp(2, n),
               Recipe("adam", 1e-3, batch_size=512, epochs=60, split="holdout-12000", one_hot=True,
                      early_stopping=10, restore_best=True),
-              269_322, {"test_accuracy": 0.8951, "final_test_accuracy": 0.8901}, _AUEB_MLP_NOTE),
+              REPORTED_PARAMS["aueb_mlp2"], REPORTED["aueb_mlp2"], _AUEB_MLP_NOTE),
     ModelSpec("aueb_mlp3", "aueb", "mlp", "aueb MLP, 3 x 256", lambda n=10: _aueb_mlp(3, n),
               Recipe("adam", 1e-4, batch_size=128, epochs=60, split="holdout-12000", one_hot=True,
                      early_stopping=10, restore_best=True),
-              335_114, {"test_accuracy": 0.8966, "final_test_accuracy": 0.8922}, _AUEB_MLP_NOTE),
+              REPORTED_PARAMS["aueb_mlp3"], REPORTED["aueb_mlp3"], _AUEB_MLP_NOTE),
     ModelSpec("aueb_cnn1", "aueb", "cnn", "aueb CNN model 1: SGD, no dropout",
               lambda n=10: _aueb_cnn(0.0, "aueb_cnn1", n),
               Recipe("sgd", 1e-2, momentum=0.9, batch_size=128, epochs=30, split="holdout-12000", one_hot=True,
                      early_stopping=5, restore_best=True),
-              241_546, {"test_accuracy": 0.9125}, _AUEB_CNN_NOTE),
+              REPORTED_PARAMS["aueb_cnn1"], REPORTED["aueb_cnn1"], _AUEB_CNN_NOTE),
     ModelSpec("aueb_cnn2", "aueb", "cnn", "aueb CNN model 2: SGD with dropout",
               lambda n=10: _aueb_cnn(0.25, "aueb_cnn2", n),
               Recipe("sgd", 1e-2, momentum=0.9, batch_size=128, epochs=30, split="holdout-12000", one_hot=True,
                      early_stopping=5, restore_best=True),
-              241_546, {"test_accuracy": 0.9106}, _AUEB_CNN_NOTE),
+              REPORTED_PARAMS["aueb_cnn2"], REPORTED["aueb_cnn2"], _AUEB_CNN_NOTE),
     ModelSpec("aueb_cnn3", "aueb", "cnn", "aueb CNN model 3: Adam with dropout",
               lambda n=10: _aueb_cnn(0.25, "aueb_cnn3", n),
               Recipe("adam", 1e-3, batch_size=128, epochs=30, split="holdout-12000", one_hot=True,
                      early_stopping=5, restore_best=True),
-              241_546, {"test_accuracy": 0.9152, "test_loss": 0.240}, _AUEB_CNN_NOTE),
+              REPORTED_PARAMS["aueb_cnn3"], REPORTED["aueb_cnn3"], _AUEB_CNN_NOTE),
     ModelSpec("pack_mlp", "pack", "mlp", "pack strong MLP 1024-512-256 with batch norm", _pack_mlp,
               Recipe("adamw", 2e-3, weight_decay=1e-4, batch_size=256, epochs=40, split="holdout-6000",
                      label_smoothing=0.1, restore_best=True, schedule="warmup-cosine", augment=True, shift=0.0,
@@ -338,13 +368,6 @@ MODELS: dict[str, ModelSpec] = {s.key: s for s in [
               "image are both scored and the probabilities averaged (flip test-time augmentation; the record "
               "keeps the plain score too)."),
 ]}
-
-
-WITS_PER_CLASS = {"Shirt": 0.740, "Pullover": 0.879, "Coat": 0.891, "Trouser": 0.982, "Sneaker": 0.973,
-                  "Ankle boot": 0.966}
-"""The per-class test accuracies the `wits` study reports for its tuned CNN (the classes it lists)."""
-WITS_CONFUSIONS = {("Coat", "Shirt"): 0.051, ("Shirt", "Coat"): 0.076, ("Coat", "Pullover"): 0.032}
-"""Shares of a true class the `wits` study reports predicted as another (true, predicted)."""
 
 
 def get_spec(key: str) -> ModelSpec:

@@ -1,8 +1,10 @@
 """Search spaces for hyperparameter tuning: the `wits` space, the `kh` depth grid and the pack's own space.
 
 A space is a function `space(hp)` that declares its hyperparameters on a Keras Tuner `HyperParameters` object
-and returns an uncompiled model; `learning_rate(hp)` and the space's `Recipe` say how it is trained.
-`SpaceHyperModel` turns a space into the Keras Tuner hypermodel that the strategies in `search` run.
+and returns an uncompiled model, built by the registry's builders (`wits_cnn`, `kh_grid_cnn`, `pack_cnn`). The
+space's `Recipe` says how it is trained, with the learning rate a trial chose where the space declares one
+(`space_recipe`). `search.SpaceHyperModel` turns a space into the Keras Tuner hypermodel that the strategies
+in `search` run. Importing this module loads neither Keras nor Keras Tuner; building a model does.
 
 | space  | model                                   | what is searched                                          |
 |--------|-----------------------------------------|-----------------------------------------------------------|
@@ -14,7 +16,7 @@ and returns an uncompiled model; `learning_rate(hp)` and the space's `Recipe` sa
 Usage:
     hp = keras_tuner.HyperParameters()
     model = wits_space(hp)                   # declares the space; the defaults build the study's default model
-    hypermodel = SpaceHyperModel("wits", precision="float32")
+    recipe = space_recipe(get_space("wits"), hp.values)
 """
 from __future__ import annotations
 
@@ -22,8 +24,7 @@ from dataclasses import dataclass
 from itertools import combinations_with_replacement
 from typing import Any, Callable
 
-from fmnist_helpers.models.registry import Recipe, compile_model, get_spec
-from fmnist_helpers.training.precision import precision_policy
+from fmnist_helpers.models.registry import KH_RECIPE, ModelSpec, Recipe, get_spec, kh_grid_cnn, pack_cnn, wits_cnn
 
 # -- the wits space -----------------------------------------------------------------------------------------
 
@@ -40,7 +41,8 @@ WITS_SPACE: dict[str, dict[str, Any]] = {
     "dropout_2": {"min_value": 0.0, "max_value": 0.5, "step": 0.05, "default": 0.25},
     "learning_rate": {"min_value": 1e-4, "max_value": 1e-2, "sampling": "log", "default": 1e-3},
 }
-"""The `wits` study's search space (STUDIES.md): names in the order the model declares them."""
+"""The `wits` study's search space, as the study gives it (the study "wits" in notebooks/00_primer.ipynb): names
+in the order the model declares them."""
 
 
 def space_table(space: dict[str, dict[str, Any]]):
@@ -67,21 +69,13 @@ def _declare(hp, name: str, spec: dict[str, Any]):
 
 
 def wits_space(hp):
-    """The `wits` baseline CNN with every hyperparameter of the study's random search."""
-    import keras
-
-    L = keras.layers
+    """The registry's `wits_cnn` with every hyperparameter of the study's random search (Keras names the
+    convolutions, as in the study's search)."""
     v = {name: _declare(hp, name, spec) for name, spec in WITS_SPACE.items()}
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        L.Conv2D(v["conv2d_filters"], 3, activation="relu"), L.Conv2D(v["conv2d_1_filters"], 3, activation="relu"),
-        L.MaxPooling2D(2), L.Dropout(v["dropout"]),
-        L.Conv2D(v["conv2d_2_filters"], 3, activation=v["conv2d_2_activation"]),
-        L.Conv2D(v["conv2d_3_filters"], 3, activation=v["conv2d_3_activation"]),
-        L.MaxPooling2D(2), L.Dropout(v["dropout_1"]),
-        L.Flatten(), L.Dense(v["dense_units"], activation="relu"), L.Dropout(v["dropout_2"]),
-        L.Dense(10, activation="softmax", dtype="float32", name="output"),
-    ], name="wits_tuned")
+    filters = tuple(v[f"{conv}_filters"] for conv in ("conv2d", "conv2d_1", "conv2d_2", "conv2d_3"))
+    return wits_cnn(filters=filters, activations=(v["conv2d_2_activation"], v["conv2d_3_activation"]),
+                    dropouts=(v["dropout"], v["dropout_1"], v["dropout_2"]), dense=v["dense_units"],
+                    conv_names=(None,) * 4, name="wits_tuned")
 
 
 # -- the kh depth grid --------------------------------------------------------------------------------------
@@ -123,22 +117,9 @@ def kh_grid(depths: tuple[int, ...] = (1, 2, 3)) -> list[KhConfig]:
 
 
 def kh_model(config: KhConfig, dropout: float = 0.5):
-    """A `kh` grid CNN: 3x3 conv layers with 2x2 pooling between them, dropout, a dense layer, softmax.
-
-    64-64 with 128 units is the study's best, `kh_cnn_best` (1,030,218 parameters).
-    """
-    import keras
-
-    L = keras.layers
-    body: list = []
-    for i, filters in enumerate(config.filters):
-        body.append(L.Conv2D(filters, 3, activation="relu"))
-        if i < config.depth - 1:
-            body.append(L.MaxPooling2D(2))
-    return keras.Sequential([keras.Input((28, 28, 1)), *body, L.Flatten(), L.Dropout(dropout),
-                             L.Dense(config.dense, activation="relu"),
-                             L.Dense(10, activation="softmax", dtype="float32", name="output")],
-                            name=f"kh_{config.label.replace('/', '_')}")
+    """The registry's `kh_grid_cnn` at one grid point (64-64 with 128 units is the study's best, `kh_cnn_best`)."""
+    return kh_grid_cnn(filters=config.filters, dense=config.dense, dropout=dropout,
+                       name=f"kh_{config.label.replace('/', '_')}")
 
 
 def kh_space(hp):
@@ -170,34 +151,31 @@ PACK_SPACE: dict[str, dict[str, Any]] = {
 
 def pack_space(hp):
     """The pack's strong CNN with its widths, head dropout and learning rate searched."""
-    from fmnist_helpers.models.registry import pack_cnn
-
     v = {name: _declare(hp, name, spec) for name, spec in PACK_SPACE.items()}
     return pack_cnn(filters=(v["block1_filters"], v["block2_filters"]), dense=v["dense_units"],
                     head_dropout=v["head_dropout"], name="pack_tuned")
 
 
-# -- from a space to a trainable hypermodel -----------------------------------------------------------------
+# -- the spaces by name, and a space's models at fixed values -----------------------------------------------
 
 
 @dataclass(frozen=True)
 class Space:
-    """A search space with the recipe its models train with (the learning rate comes from the space)."""
+    """A search space with the recipe its models train with (the learning rate comes from the space) and the
+    number of classes its models' output layer tells apart."""
 
     name: str
     build: Callable[[Any], Any]
     recipe: Recipe
     description: str
-
-
-_KH_RECIPE = Recipe("rmsprop", 1e-3, batch_size=64, epochs=20, split="test-as-validation", one_hot=True)
+    num_classes: int = 10
 
 SPACES: dict[str, Space] = {
     "wits": Space("wits", wits_space, Recipe("adam", 1e-3, batch_size=32, epochs=10, split="holdout-12000"),
                   "the wits baseline CNN, the study's random-search space"),
-    "kh": Space("kh", kh_space, _KH_RECIPE,
+    "kh": Space("kh", kh_space, KH_RECIPE,
                 "the kh grid: 1-3 conv layers, filters and dense units rising through 16-128"),
-    "kh-sample": Space("kh-sample", kh_sample_space, _KH_RECIPE, "ten points of the kh grid, three or four per depth"),
+    "kh-sample": Space("kh-sample", kh_sample_space, KH_RECIPE, "ten points of the kh grid, three or four per depth"),
     "pack": Space("pack", pack_space, get_spec("pack_cnn").recipe, "the pack's strong CNN, widths and rates"),
 }
 
@@ -228,43 +206,8 @@ def build_from_values(space: Space, values: dict[str, Any]):
     return space.build(hp)
 
 
-def _hypermodel_base():
-    import keras_tuner as kt
-
-    return kt.HyperModel
-
-
-class SpaceHyperModel(_hypermodel_base()):
-    """A Keras Tuner hypermodel for one space: builds, then compiles with the space's recipe.
-
-    `batch_size` and `steps_per_epoch` set how each trial trains (the learning-rate schedule of the pack's
-    recipe is laid out over `epochs`); `precision` is the Keras dtype policy the models are built in.
-    """
-
-    def __init__(self, space: str | Space, precision: str = "float32", steps_per_epoch: int = 100,
-                 epochs: int | None = None, steps_per_execution: int = 1):
-        self.space = space if isinstance(space, Space) else get_space(space)
-        super().__init__(name=self.space.name, tunable=True)
-        self.precision, self.steps_per_epoch, self.epochs = precision, steps_per_epoch, epochs
-        self.steps_per_execution = steps_per_execution
-
-    def build(self, hp):
-        with precision_policy(self.precision):
-            model = self.space.build(hp)
-            recipe = space_recipe(self.space, hp.values)
-            compile_model(model, recipe, steps_per_epoch=self.steps_per_epoch, epochs=self.epochs or recipe.epochs,
-                          steps_per_execution=self.steps_per_execution)
-        return model
-
-
-# -- what the studies reported, and the winners as registry-style models ------------------------------------
-
-WITS_REPORTED = {"best5": (0.9163, 0.9050, 0.9045, 0.9036, 0.9017), "best_learning_rate": 0.00231,
-                 "untuned_val_accuracy": 0.8994, "tuned_val_accuracy": 0.916}
-"""The `wits` study's search results: its best five validation scores, the winner's learning rate, and more."""
-
-KH_REPORTED_DEPTHS = {1: (0.8775, 0.0048), 2: (0.9020, 0.0055), 3: (0.8871, 0.0083)}
-"""The `kh` study's mean and standard deviation of accuracy by number of conv layers."""
+# -- the kh grid's trials, and the winners as registry-style models -----------------------------------------
+# (what the studies' searches reported is in `published`: WITS_SEARCH, KH_BY_DEPTH)
 
 
 def depth_table(trials):
@@ -283,8 +226,6 @@ def winner_spec(space: str | Space, values: dict[str, Any], key: str, title: str
     Usage:
         spec = winner_spec("wits", result.best_values, "wits_tuned", epochs=20, early_stopping=3)
     """
-    from fmnist_helpers.models.registry import ModelSpec
-
     space = space if isinstance(space, Space) else get_space(space)
     chosen = {k: v for k, v in values.items() if not k.startswith("tuner/")}
     shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in chosen.items())

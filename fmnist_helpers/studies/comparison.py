@@ -1,5 +1,5 @@
-"""The ANN-vs-CNN comparison of notebook 06: which models play each role, the `kh` study's reported table,
-and the table with its deltas by model and by dataset.
+"""The ANN-vs-CNN comparison of notebook 06: which models play each role, and the `kh` study's table (its figures
+are `published.KH_TABLE`) with its deltas by model and by dataset.
 
 Usage:
     roles = comparison_models(run.output_dir)           # {"study": {"ANN": spec, "CNN": spec}, "pack": {...}}
@@ -12,28 +12,22 @@ from typing import Any
 
 import pandas as pd
 
+from fmnist_helpers.base.results import Figure, Record, Row, load_results
+from fmnist_helpers.models.published import KH_TABLE
 from fmnist_helpers.models.registry import ModelSpec, get_spec
 
 DATASET_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 ROLES = ("ANN", "CNN")
 
-KH_REPORTED = pd.DataFrame({"MNIST": {"ANN": 0.9775, "CNN": 0.9889},
-                            "Fashion-MNIST": {"ANN": 0.8803, "CNN": 0.9063}})
-"""The `kh` study's final table: test accuracy of its ANN and its best CNN on each dataset."""
-
-TARGETS = {("fashion_mnist", "CNN"): 0.935, ("fashion_mnist", "ANN"): 0.900,
-           ("mnist", "CNN"): 0.994, ("mnist", "ANN"): 0.984}
-"""What the pack's own models aim for on the test sets."""
-
 
 def with_deltas(table: pd.DataFrame) -> pd.DataFrame:
     """A roles x datasets accuracy table (rows ANN, CNN; columns MNIST, Fashion-MNIST) with the `kh` study's
     deltas added: a row "CNN - ANN" (by model) and a column "MNIST - Fashion-MNIST" (by dataset)."""
-    missing = [r for r in ROLES if r not in table.index] + [c for c in KH_REPORTED.columns if c not in table.columns]
+    missing = [r for r in ROLES if r not in table.index] + [c for c in KH_TABLE if c not in table.columns]
     if missing:
-        raise ValueError(f"the table needs rows {ROLES} and columns {tuple(KH_REPORTED.columns)}; missing: "
+        raise ValueError(f"the table needs rows {ROLES} and columns {tuple(KH_TABLE)}; missing: "
                          f"{', '.join(missing)}")
-    out = table.loc[list(ROLES), list(KH_REPORTED.columns)].astype(float).copy()
+    out = table.loc[list(ROLES), list(KH_TABLE)].astype(float).copy()
     out.loc["CNN - ANN"] = out.loc["CNN"] - out.loc["ANN"]
     out["MNIST - Fashion-MNIST"] = out["MNIST"] - out["Fashion-MNIST"]
     return out
@@ -52,14 +46,13 @@ def kh_table(summary: pd.DataFrame, source: str) -> pd.DataFrame:
 
 def tuned_pack_spec(output_dir: str | os.PathLike) -> ModelSpec | None:
     """The pack CNN that notebook 05 tuned in this output folder, or None if notebook 05 has not finished there."""
-    from fmnist_helpers.base.results import load_results
     from fmnist_helpers.models.tuning import pack_tuned_spec
 
     try:
-        figures = load_results(output_dir, "05_tuning")["figures"]
+        figures = load_results(output_dir, "05_tuning")[Record.FIGURES]
     except FileNotFoundError:
         return None
-    values = (figures.get("pack_search") or {}).get("best_values")
+    values = (figures.get(Figure.PACK_SEARCH) or {}).get("best_values")
     if not values:
         return None
     return pack_tuned_spec(values)
@@ -82,8 +75,8 @@ def reproduction_rows(summary: pd.DataFrame, roles: dict[str, dict[str, ModelSpe
     rows = []
     for (source, role, dataset), mean in summary["mean"].items():
         spec = roles[source][role]
-        reported = KH_REPORTED.loc[role, DATASET_TITLES[dataset]] if source == "study" else None
-        rows.append({"model": spec.key, "study": spec.study, "kind": spec.kind, "dataset": dataset,
-                     "reported accuracy": reported, "reported figure": "test accuracy" if reported else "",
-                     "reproduced test accuracy": float(mean)})
+        reported = KH_TABLE[DATASET_TITLES[dataset]][role] if source == "study" else None
+        rows.append({Row.MODEL: spec.key, Row.STUDY: spec.study, Row.KIND: spec.kind, Row.DATASET: dataset,
+                     Row.REPORTED: reported, Row.REPORTED_FIGURE: "test accuracy" if reported else "",
+                     Row.REPRODUCED: float(mean)})
     return rows

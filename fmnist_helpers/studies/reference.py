@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from fmnist_helpers.base.atomic import write_json_atomic
+from fmnist_helpers.base.results import Env, Record
 
 RECORDED = Path(__file__).with_name("recorded") / "full_run.json"
 FORMAT = 1
@@ -151,11 +152,11 @@ def _run_facts(run_dir: Path) -> dict[str, Any]:
         raise ReferenceError(f"{run_dir} has no results/*.json: run the course there first "
                              "(python -m fmnist_helpers run --profile full)")
     newest = json.loads(results[-1].read_text(encoding="utf-8"))
-    env = newest.get("environment", {})
-    cores = env.get("cpu_count") or os.cpu_count()
-    return {"date": (newest.get("updated") or newest.get("started", ""))[:10],
-            "seed": newest.get("params", {}).get("seed"),
-            "machine": f"{cores}-core {env.get('machine') or platform.machine()} CPU",
+    env = newest.get(Record.ENVIRONMENT, {})
+    cores = env.get(Env.CPU_COUNT) or os.cpu_count()
+    return {"date": (newest.get(Record.UPDATED) or newest.get(Record.STARTED, ""))[:10],
+            "seed": newest.get(Record.PARAMS, {}).get("seed"),
+            "machine": f"{cores}-core {env.get(Env.MACHINE) or platform.machine()} CPU",
             "notebooks": sorted(p.stem for p in results),
             "tensorflow": env.get("tensorflow")}
 

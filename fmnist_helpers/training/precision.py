@@ -8,6 +8,7 @@ Mixed precision keeps the weights in float32 and computes in 16 bits; every mode
 so the softmax and the loss are computed at full precision.
 
 Usage:
+    from fmnist_helpers.models import build_model
     name = choose_precision()            # e.g. "mixed_bfloat16" on this course's CI machines
     with precision_policy(name):
         model = build_model("pack_cnn")

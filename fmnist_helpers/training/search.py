@@ -5,6 +5,10 @@ covers the plan and the split. Running the same plan again resumes an interrupte
 (Keras Tuner reloads its oracle; the trial that was cut off runs again) and reuses a finished one without
 training; a changed plan gets a new folder and starts fresh, so nothing earlier is overwritten.
 
+`SpaceHyperModel` turns a search space (`tuning`) into the Keras Tuner hypermodel a strategy runs: it builds a
+trial's model in the plan's precision and compiles it with the space's recipe. It is defined on first use, so
+importing this module loads neither TensorFlow nor Keras Tuner.
+
 Every trial appends one line to `trials-<worker>.jsonl` (epochs trained, seconds, worker), which is how
 the compute of a search is counted, also when several machines share one search (see `distributed_env`).
 
@@ -13,9 +17,11 @@ Usage:
     result = run_search(plan, split, output_dir="build/full")
     result.trials                      # one row per trial: hyperparameters, score, epochs, seconds
     best_trials(result, 5)
+    best_epoch(retrained.history)      # the best validation epoch of a run (from `history`, shared with training)
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -27,18 +33,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fmnist_helpers.base.settings import ORACLE_IP, ORACLE_PORT, TUNER_ID
 from fmnist_helpers.base.atomic import write_json_atomic
-from fmnist_helpers.models.registry import uses_one_hot
-from fmnist_helpers.training.precision import choose_precision
-from fmnist_helpers.data.preprocess import augmentation, make_dataset, to_model_input
 from fmnist_helpers.base.results import to_jsonable
 from fmnist_helpers.data.splits import Split, subsample
-from fmnist_helpers.training.fit import STEPS_PER_EXECUTION, fingerprint, progress_mode, quiet_retracing_warnings
-from fmnist_helpers.models.tuning import SpaceHyperModel, get_space
+from fmnist_helpers.models.registry import compile_model
+from fmnist_helpers.models.tuning import Space, get_space, space_recipe
+from fmnist_helpers.training.fit import progress_mode, quiet_retracing_warnings
+from fmnist_helpers.training.history import best_epoch
+from fmnist_helpers.training.pipeline import steps_per_call, steps_per_epoch, train_val_datasets, training_precision
+from fmnist_helpers.training.precision import precision_policy
+from fmnist_helpers.training.store import fingerprint, indices_sha256
+
+__all__ = [
+    "OBJECTIVE", "PROFILE_PLANS", "REPLAY", "STRATEGIES", "SearchPlan", "SearchResult", "SpaceHyperModel",
+    "best_epoch", "best_trials",
+    "distributed_env", "make_tuner", "profile_plan", "read_trial_log", "replay_images", "run_search", "search_cost",
+    "search_folder", "search_split", "trial_seed", "trial_table", "wits_plan", "worker_name",
+]
 
 STRATEGIES = ("random", "hyperband", "grid")
 OBJECTIVE = "val_accuracy"
-TUNER_ID_ENV = "KERASTUNER_TUNER_ID"
+TUNER_ID_ENV = TUNER_ID.name
 
 
 @dataclass(frozen=True)
@@ -137,7 +153,44 @@ def distributed_env(role: str, port: int, host: str = "127.0.0.1") -> dict[str, 
     """
     if role != "chief" and not (role.startswith("tuner") and role[5:].isdigit()):
         raise ValueError(f"role {role!r} is not accepted; use 'chief' or 'tuner<N>' (tuner0, tuner1, ...)")
-    return {TUNER_ID_ENV: role, "KERASTUNER_ORACLE_IP": host, "KERASTUNER_ORACLE_PORT": str(port)}
+    return {TUNER_ID_ENV: role, ORACLE_IP.name: host, ORACLE_PORT.name: str(port)}
+
+
+@functools.cache
+def _hypermodel_class():
+    """SpaceHyperModel, defined on first use so that importing this module does not load Keras Tuner."""
+    import keras_tuner as kt
+
+    class SpaceHyperModel(kt.HyperModel):
+        """A Keras Tuner hypermodel for one space: builds, then compiles with the space's recipe.
+
+        `steps_per_epoch` and `steps_per_execution` set how each trial trains (the learning-rate schedule of the
+        pack's recipe is laid out over `epochs`); `precision` is the Keras dtype policy the models are built in.
+        """
+
+        def __init__(self, space: str | Space, precision: str = "float32", steps_per_epoch: int = 100,
+                     epochs: int | None = None, steps_per_execution: int = 1):
+            self.space = space if isinstance(space, Space) else get_space(space)
+            super().__init__(name=self.space.name, tunable=True)
+            self.precision, self.steps_per_epoch, self.epochs = precision, steps_per_epoch, epochs
+            self.steps_per_execution = steps_per_execution
+
+        def build(self, hp):
+            with precision_policy(self.precision):
+                model = self.space.build(hp)
+                recipe = space_recipe(self.space, hp.values)
+                compile_model(model, recipe, steps_per_epoch=self.steps_per_epoch,
+                              epochs=self.epochs or recipe.epochs, steps_per_execution=self.steps_per_execution)
+            return model
+
+    return SpaceHyperModel
+
+
+def __getattr__(name: str) -> Any:
+    """`SpaceHyperModel`, the class, made on first use (see `_hypermodel_class`)."""
+    if name == "SpaceHyperModel":
+        return _hypermodel_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _recording(base):
@@ -208,7 +261,7 @@ def search_folder(plan: SearchPlan, split: Split, output_dir: str | os.PathLike,
         raise ValueError(f"search name must be letters, digits, '-' and '_', got {name!r}")
     data = search_split(plan, split)
     key = fingerprint({"plan": plan.as_dict(), "split": data.name, "sizes": data.sizes(),
-                       "train": hashlib.sha256(data.train_indices.tobytes()).hexdigest()})
+                       "train": indices_sha256(data.train_indices)})
     return Path(output_dir) / "searches" / f"{name}-{key[:10]}"
 
 
@@ -217,13 +270,9 @@ def make_tuner(plan: SearchPlan, folder: Path, n_train: int, say=print):
     import keras_tuner as kt
 
     space = get_space(plan.space)
-    batch = plan.batch_size or space.recipe.batch_size
-    steps = int(np.ceil(n_train / batch))
-    precision = choose_precision(plan.precision)
-    if plan.precision == "auto" and precision == "mixed_bfloat16" and not space.recipe.cpu_bfloat16:
-        precision = "float32"
-    hypermodel = SpaceHyperModel(space, precision=precision, steps_per_epoch=steps, epochs=plan.epochs,
-                                 steps_per_execution=min(STEPS_PER_EXECUTION, steps))
+    steps = steps_per_epoch(n_train, plan.batch_size or space.recipe.batch_size)
+    hypermodel = _hypermodel_class()(space, precision=training_precision(plan.precision, space.recipe),
+                                 steps_per_epoch=steps, epochs=plan.epochs, steps_per_execution=steps_per_call(steps))
     common = dict(hypermodel=hypermodel, objective=OBJECTIVE, directory=str(folder.parent), project_name=folder.name,
                   overwrite=False, seed=plan.seed, n_train=n_train, say=say)
     if plan.strategy == "random":
@@ -235,18 +284,6 @@ def make_tuner(plan: SearchPlan, folder: Path, n_train: int, say=print):
                                         executions_per_trial=plan.executions_per_trial, **common)
     return _recording(kt.GridSearch)(max_trials=plan.max_trials, executions_per_trial=plan.executions_per_trial,
                                      **common)
-
-
-def _datasets(plan: SearchPlan, data: Split):
-    space = get_space(plan.space)
-    recipe = space.recipe
-    batch = plan.batch_size or recipe.batch_size
-    classes = 10 if uses_one_hot(recipe) else None
-    aug = augmentation(flip=plan.flip, shift=recipe.shift, seed=plan.seed) if recipe.augment else None
-    x_train, x_val = to_model_input(data.x_train), to_model_input(data.x_val)
-    train = make_dataset(x_train, data.y_train, batch, shuffle=True, seed=plan.seed, augment=aug, num_classes=classes)
-    val = make_dataset(x_val, data.y_val, 1024, num_classes=classes)
-    return train, val
 
 
 def run_search(plan: SearchPlan, split: Split, output_dir: str | os.PathLike, name: str | None = None,
@@ -276,7 +313,9 @@ def run_search(plan: SearchPlan, split: Split, output_dir: str | os.PathLike, na
         import keras
 
         keras.utils.set_random_seed(plan.seed)  # the shuffling order depends on TensorFlow's global seed too
-        train, val = _datasets(plan, data)
+        space = get_space(plan.space)
+        train, val = train_val_datasets(data, space.recipe, plan.batch_size or space.recipe.batch_size, plan.seed,
+                                        plan.flip, space.num_classes)
         tuner.search(train, validation_data=val, epochs=plan.epochs, verbose=1 if mode == "bar" else 0)
     spent = time.perf_counter() - start
     log = read_trial_log(folder)
@@ -324,17 +363,6 @@ def best_trials(result: SearchResult, n: int = 5) -> pd.DataFrame:
     table = result.trials.sort_values(["score", "order"], ascending=[False, True]).head(n).reset_index(drop=True)
     table.index = pd.RangeIndex(1, len(table) + 1, name="rank")
     return table
-
-
-def best_epoch(history: pd.DataFrame, metric: str = "accuracy") -> int:
-    """The epoch with the best validation `metric` (highest accuracy, lowest loss); the earliest on ties."""
-    rows = history[(history["split"] == "validation") & (history["metric"] == metric)]
-    if rows.empty:
-        raise ValueError(f"the history has no validation {metric!r}; it has: "
-                         f"{sorted(set(zip(history['split'], history['metric'])))}")
-    rows = rows.sort_values("epoch")
-    pick = rows["value"].idxmin() if metric == "loss" else rows["value"].idxmax()
-    return int(rows.loc[pick, "epoch"])
 
 
 def search_cost(result: SearchResult, full_train: int, reference_images: int) -> dict[str, float]:

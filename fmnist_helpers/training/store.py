@@ -1,4 +1,5 @@
-"""The saved-run store: a model file, its test-set probabilities, and a record that vouches for both.
+"""The saved-run store: where a run is saved, the fingerprint that says which settings and data made it, the
+record that vouches for its files, and the checks before a saved run is reused.
 
 A saved run is trusted only when it verifies. The record (JSON) holds the size and SHA-256 of the model file and
 of the probabilities file; `check_files` compares both before anything is loaded, so a swapped, truncated or
@@ -9,12 +10,17 @@ Saving removes the old record first, then writes the model and the probabilities
 (each renamed into place once complete), and the record last: a kill at any point leaves either a complete,
 verifiable run or none, and two processes saving the same name never share a temporary file.
 
+The fingerprint covers the model's architecture and recipe, the split, the seed, the profile and the content
+(SHA-256) of every training, validation and test image and label, so a run is never reused for other data.
+
 Usage:
+    paths = model_paths("build/quick", "wits_cnn")   # model, record and probabilities files
+    key = fingerprint(settings)                       # 16 hex digits
     record = save_run(paths, model, proba, record)   # the record as written, with its files' sizes and SHA-256
+    run = load_trained("build/quick", "wits_cnn")    # the verified TrainResult, or None (saying why)
     record = read_record(paths["record"])            # raises UnusableRun if missing or unreadable
     check_files(record, paths)                       # raises UnusableRun on any size or SHA-256 mismatch
     proba = load_proba(paths["proba"], (10_000, 10))
-    model = load_model_file(paths["model"])
 """
 from __future__ import annotations
 
@@ -23,14 +29,48 @@ import io
 import json
 import os
 import tempfile
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
+import pandas as pd
 
 from fmnist_helpers.base.atomic import atomic_write, write_json_atomic
+from fmnist_helpers.base.results import to_jsonable
+from fmnist_helpers.data.splits import Split
+from fmnist_helpers.models.registry import ModelSpec, get_spec
+from fmnist_helpers.training.history import COLUMNS, kept_epoch
 
 FILE_ROLES = ("model", "proba")  # the files a record vouches for, as keys of the paths dict
+RECORD_VERSION = 2  # 2: the record holds its files' SHA-256 and the data's content hashes
+SPLIT_ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+
+
+@dataclass
+class TrainResult:
+    """A trained (or reloaded) model with its record, history and test-set probabilities."""
+
+    name: str
+    spec: ModelSpec
+    model: Any
+    record: dict[str, Any]
+    test_proba: np.ndarray
+    reused: bool
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Per-epoch metrics as a tidy DataFrame with columns epoch, split, metric, value."""
+        return pd.DataFrame(self.record["history"], columns=COLUMNS)
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.record["test_accuracy"]
+
+    @property
+    def test_predictions(self) -> np.ndarray:
+        return self.test_proba.argmax(axis=1)
 
 
 class UnusableRun(Exception):
@@ -41,7 +81,7 @@ class OtherSettings(UnusableRun):
     """A saved run that is intact but was made with other settings or data (normal: train again)."""
 
 
-# ---------------------------------------------------------------- hashing
+# ---------------------------------------------------------------- hashing, fingerprints and paths
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -59,6 +99,52 @@ def array_sha256(array: np.ndarray) -> str:
     h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
     h.update(memoryview(a).cast("B"))
     return h.hexdigest()
+
+
+def indices_sha256(indices: np.ndarray) -> str:
+    """The SHA-256 (hex) of a split's training-set indices (their bytes only; a search folder's fingerprint)."""
+    return hashlib.sha256(indices.tobytes()).hexdigest()
+
+
+def fingerprint(settings: dict[str, Any]) -> str:
+    """A short hash of everything that determines a training run (or a search)."""
+    return hashlib.sha256(json.dumps(to_jsonable(settings), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def architecture_signature(model) -> str:
+    """A hash of the model's layers and their settings (layer names left out: Keras numbers them per session)."""
+    layers = []
+    for layer in model.layers:
+        config = {k: v for k, v in layer.get_config().items() if k != "name"}
+        layers.append([type(layer).__name__, config])
+    return hashlib.sha256(json.dumps(to_jsonable(layers), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+_DATA_SIGNATURES: dict[int, dict[str, str]] = {}
+
+
+def data_signature(split: Split) -> dict[str, str]:
+    """The SHA-256 of the content of the split's six arrays (train, validation and test images and labels).
+
+    It tells any two datasets apart (MNIST from Fashion-MNIST, inverted images from plain ones) even where
+    labels and indices agree. Computed once per Split object (some 30 ms for the full data set on one CPU
+    core); a split's arrays are taken as fixed once it has been used for training.
+    """
+    found = _DATA_SIGNATURES.get(id(split))
+    if found is None:
+        found = {role: array_sha256(getattr(split, role)) for role in SPLIT_ARRAYS}
+        _DATA_SIGNATURES[id(split)] = found
+        weakref.finalize(split, _DATA_SIGNATURES.pop, id(split), None)
+    return found
+
+
+def model_paths(output_dir: str | os.PathLike, name: str) -> dict[str, Path]:
+    """Where a trained model, its record and its test probabilities are saved."""
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"model name must be a plain name like 'wits_cnn', got {name!r}")
+    folder = Path(output_dir) / "models"
+    return {"model": folder / f"{name}.keras", "record": folder / f"{name}.json",
+            "proba": folder / f"{name}.test_proba.npy"}
 
 
 # ---------------------------------------------------------------- writing
@@ -101,6 +187,31 @@ def write_proba(proba: np.ndarray, path: Path) -> dict[str, Any]:
     data = buffer.getvalue()
     atomic_write(path, lambda fh: fh.write(data))
     return _file_entry(hashlib.sha256(data).hexdigest(), len(data))
+
+
+def make_record(spec: ModelSpec, name: str, key: str, settings: dict[str, Any], parameters: int,
+                history: pd.DataFrame, epoch_times: list[float], train_time: float, data: Split,
+                scores: dict[str, Any]) -> dict[str, Any]:
+    """The record of a finished run: its settings, sizes, history, timings and scores (`scores`: test accuracy
+    and loss, the accuracy without test-time augmentation, and whether it was used)."""
+    val_acc, train_acc = (history.query(f"split == '{s}' and metric == 'accuracy'").set_index("epoch")["value"]
+                          for s in ("validation", "train"))
+    model_epoch = kept_epoch(history, spec.recipe)
+    n_train = len(data.y_train)
+    steady = epoch_times[1:] or epoch_times  # the first epoch also builds the graph
+    return {**to_jsonable({
+        "version": RECORD_VERSION, "name": name, "key": spec.key, "study": spec.study, "kind": spec.kind,
+        "title": spec.title, "fingerprint": key, **settings, "parameters": parameters,
+        "reported_params": spec.reported_params, "reported": spec.reported,
+        "epochs_run": int(history["epoch"].max()), "best_epoch": model_epoch,
+        "val_accuracy": float(val_acc[model_epoch]), "max_val_accuracy": float(val_acc.max()),
+        "final_train_accuracy": float(train_acc.iloc[-1]), "final_val_accuracy": float(val_acc.iloc[-1]),
+        "test_accuracy": scores["test_accuracy"], "test_loss": scores["test_loss"], "n_train": n_train,
+        "n_val": len(data.y_val), "n_test": len(data.y_test), "train_time_s": round(train_time, 2),
+        "epoch_times_s": [round(t, 3) for t in epoch_times],
+        "images_per_second": n_train * len(steady) / sum(steady) if sum(steady) else None,
+        "history": history.to_dict(orient="split")["data"],
+    }), "test_accuracy_without_tta": scores["test_accuracy_without_tta"], "flip_tta": scores["flip_tta"]}
 
 
 def write_record(path: Path, record: dict[str, Any]) -> None:
@@ -184,3 +295,83 @@ def load_model_file(path: Path) -> Any:
         return keras.models.load_model(path, compile=False)
     except Exception as e:  # Keras raises many kinds here (ValueError, OSError, zipfile errors, ...)
         raise UnusableRun(f"{path} cannot be loaded ({_one_line(e)})") from None
+
+
+def _record_field(record: dict[str, Any], field: str, path: Path) -> Any:
+    if field not in record:
+        raise UnusableRun(f"{path} lacks the field {field!r}")
+    return record[field]
+
+
+def verified_run(output_dir: str | os.PathLike, name: str, expected: str | None = None,
+                 spec: ModelSpec | None = None) -> TrainResult | None:
+    """The saved run `name` once every check passes; None when nothing is saved under that name.
+
+    Raises `OtherSettings` when its fingerprint differs from `expected`, and `UnusableRun` (one line naming the
+    file) when any file is missing, unreadable, of the wrong shape, or does not match the record.
+    """
+    paths = model_paths(output_dir, name)
+    if not any(p.exists() for p in paths.values()):
+        return None
+    record = read_record(paths["record"])
+    version = record.get("version")
+    if version != RECORD_VERSION:
+        raise OtherSettings(f"{paths['record']} has record version {version!r}; this code reads "
+                            f"{RECORD_VERSION} (written by an older version)")
+    if expected is not None and record.get("fingerprint") != expected:
+        raise OtherSettings(f"{paths['record']} was made with other settings or data "
+                            f"(fingerprint {record.get('fingerprint')}, now {expected})")
+    check_files(record, paths)
+    n_test, classes = (_record_field(record, f, paths["record"]) for f in ("n_test", "num_classes"))
+    proba = load_proba(paths["proba"], (n_test, classes))
+    key = _record_field(record, "key", paths["record"])
+    if spec is None or spec.key != key:
+        try:
+            spec = get_spec(key)
+        except (KeyError, ValueError):
+            raise UnusableRun(f"{paths['record']} names model {key!r}, which is not in the registry "
+                              "(pass its spec)") from None
+    model = load_model_file(paths["model"])
+    architecture, parameters = architecture_signature(model), int(model.count_params())
+    if architecture != record.get("architecture") or parameters != record.get("parameters"):
+        raise UnusableRun(f"{paths['model']} holds another architecture ({parameters:,} parameters, "
+                          f"signature {architecture}) than its record ({record.get('parameters')!r} "
+                          f"parameters, signature {record.get('architecture')})")
+    return TrainResult(name, spec, model, record, proba, reused=True)
+
+
+def load_trained(output_dir: str | os.PathLike, name: str, expected: str | None = None,
+                 spec: ModelSpec | None = None, say: Callable[[str], Any] | None = print) -> TrainResult | None:
+    """A saved run by name once it verifies, or None: when there is none, when its fingerprint differs from
+    `expected`, or when any check fails (then `say` gets one line naming the file and the reason).
+
+    `spec` is the model's spec when it is not in the registry (e.g. a search winner).
+    """
+    try:
+        return verified_run(output_dir, name, expected, spec)
+    except UnusableRun as why:
+        if say is not None:
+            say(f"{name}: the saved run is not used: {why}")
+        return None
+
+
+def find_saved(output_dir: str | os.PathLike, names: Sequence[str], expected: str, spec: ModelSpec,
+               say: Callable[[str], Any]) -> TrainResult | None:
+    """The first of `names` whose saved run verifies with fingerprint `expected`, or None.
+
+    A damaged run is reported whichever name it is under; other settings only under the first name (the others
+    are just places to look).
+    """
+    for i, name in enumerate(dict.fromkeys(names)):
+        try:
+            found = verified_run(output_dir, name, expected, spec)
+        except OtherSettings as why:
+            if i == 0:
+                say(f"{name}: the saved run is not used: {why}")
+            continue
+        except UnusableRun as why:
+            say(f"{name}: the saved run is not used: {why}")
+            continue
+        if found is not None:
+            return found
+    return None

@@ -74,26 +74,26 @@ def _assert_retrained_saying_why(run: training.TrainResult, capsys, path: Path) 
 
 
 def test_a_model_file_swapped_for_another_is_not_used(out, capsys):
-    paths = training.model_paths(out, NAME)
-    shutil.copyfile(training.model_paths(out, "other")["model"], paths["model"])
+    paths = store.model_paths(out, NAME)
+    shutil.copyfile(store.model_paths(out, "other")["model"], paths["model"])
     _assert_retrained_saying_why(_train(out), capsys, paths["model"])
 
 
 def test_a_truncated_model_file_means_training_again(out, capsys):
-    path = training.model_paths(out, NAME)["model"]
+    path = store.model_paths(out, NAME)["model"]
     _truncate(path)
     _assert_retrained_saying_why(_train(out), capsys, path)
 
 
 def test_a_truncated_record_means_training_again(out, capsys):
-    path = training.model_paths(out, NAME)["record"]
+    path = store.model_paths(out, NAME)["record"]
     _truncate(path)
     _assert_retrained_saying_why(_train(out), capsys, path)
 
 
 @pytest.mark.parametrize("damage", ["truncated", "wrong shape"])
 def test_damaged_test_probabilities_mean_training_again(out, capsys, damage):
-    path = training.model_paths(out, NAME)["proba"]
+    path = store.model_paths(out, NAME)["proba"]
     if damage == "truncated":
         _truncate(path)
     else:
@@ -102,18 +102,18 @@ def test_damaged_test_probabilities_mean_training_again(out, capsys, damage):
 
 
 def test_probabilities_of_the_wrong_shape_are_refused_naming_the_file(out):
-    path = training.model_paths(out, NAME)["proba"]
+    path = store.model_paths(out, NAME)["proba"]
     with pytest.raises(store.UnusableRun, match=r"shape \(60, 10\).*expects \(60, 3\)") as refused:
         store.load_proba(path, (60, 3))
     assert str(path) in str(refused.value)
 
 
 def test_a_record_whose_architecture_differs_from_its_model_file_is_not_used(out, capsys):
-    path = training.model_paths(out, NAME)["record"]
+    path = store.model_paths(out, NAME)["record"]
     record = json.loads(path.read_text())
     record["parameters"] += 1
     path.write_text(json.dumps(record))
-    _assert_retrained_saying_why(_train(out), capsys, training.model_paths(out, NAME)["model"])
+    _assert_retrained_saying_why(_train(out), capsys, store.model_paths(out, NAME)["model"])
 
 
 @pytest.mark.parametrize("changed", ["x_train", "x_val", "x_test"])
@@ -179,7 +179,7 @@ def test_two_saves_of_one_name_never_share_a_temporary_file(out, monkeypatch):
 
 
 def test_with_progress_none_the_reason_is_logged(out, caplog):
-    path = training.model_paths(out, NAME)["record"]
+    path = store.model_paths(out, NAME)["record"]
     _truncate(path)
     with caplog.at_level(logging.WARNING, logger="fmnist_helpers.training.fit"):
         assert not _train(out, progress="none").reused

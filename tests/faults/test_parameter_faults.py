@@ -58,6 +58,7 @@ def _called_names(tree) -> set[str]:
 
 # ----------------------------------------------------------------- papermill parameters (notebook 02, smoke)
 
+@pytest.mark.slow
 def test_an_unknown_papermill_parameter_stops_the_notebook(tmp_path):
     err = _run_02(tmp_path, val_sise=1000)
     assert err is not None, "the notebook ran on with the default val_size"
@@ -65,6 +66,7 @@ def test_an_unknown_papermill_parameter_stops_the_notebook(tmp_path):
     assert "unknown parameter(s) val_sise" in err.evalue and ACCEPTED_02 in err.evalue
 
 
+@pytest.mark.slow
 def test_a_rejected_run_leaves_the_previous_results_byte_for_byte(tmp_path):
     previous = ResultsRecord.start(tmp_path, "02_preprocessing", params={"profile": "smoke"})
     previous.record(val_size=12_000)

@@ -159,6 +159,7 @@ def _record_restarted(out, stem) -> bool:
         return False
 
 
+@pytest.mark.slow
 @POSIX_ONLY
 def test_a_runner_killed_during_a_forced_rerun_is_redone_by_the_next_run(tmp_path):
     stem, out = "02_preprocessing", tmp_path / "build"

@@ -1,9 +1,15 @@
+"""The stored notebooks stay clean (`hygiene_problems`, `tidy_notebook`), `tidy --refresh` copies only the
+checked cells' outputs from an executed copy (`copy_checked_outputs`), and each notebook opens and links as
+the course promises."""
+import copy
 import re
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from fmnist_helpers.course.notebooks import CHECK_MARK, course_notebooks, hygiene_problems, is_checked, tidy_notebook
+from fmnist_helpers.course.notebooks import (CHECK_MARK, copy_checked_outputs, course_notebooks, hygiene_problems,
+                                             is_checked, tidy_notebook)
 from fmnist_helpers.base.paths import notebooks_dir
 from fmnist_helpers.course.runner import declared_parameters
 
@@ -88,6 +94,77 @@ def test_tidy_strips_everything_but_checked_stdout_and_numbers_checked_cells(tmp
     assert cells[1].outputs == [] and cells[1].execution_count is None and cells[1].metadata == {}
     assert [c.execution_count for c in cells[2:]] == [1, 2]
     assert [[o.text for o in c.outputs] for c in cells[2:]] == [["2\n"], ["3\n"]]
+
+
+# ----------------------------------------------------------------- tidy --refresh: the checked outputs of a run
+
+def _source_and_executed():
+    """A stored notebook (parameters, one checked and one unchecked cell, no outputs) and its executed copy,
+    with papermill's injected-parameters cell after the parameters cell and every code cell's output."""
+    params = new_code_cell("profile = None")
+    params.metadata["tags"] = ["parameters"]
+    source = new_notebook(cells=[params, new_code_cell(f"# {CHECK_MARK}\nprint(x.shape)"),
+                                 new_code_cell("print('trained')")])
+    executed = copy.deepcopy(source)
+    executed.cells.insert(1, new_code_cell('# Parameters\nprofile = "smoke"\n'))
+    for cell, text in zip(executed.cells, ["", "", "(60000, 28, 28)\n", "trained\n"]):
+        cell.outputs = [_stdout(text)] if text else []
+    return source, executed
+
+
+def _texts(nb):
+    return [[o.text for o in c.get("outputs", [])] for c in nb.cells]
+
+
+def test_refresh_copies_the_checked_cells_output_from_the_executed_copy():
+    source, executed = _source_and_executed()
+    copy_checked_outputs(executed, source)
+    assert _texts(source)[1] == ["(60000, 28, 28)\n"]
+
+
+def test_refresh_leaves_the_outputs_of_unchecked_cells_out():
+    source, executed = _source_and_executed()
+    copy_checked_outputs(executed, source)
+    assert _texts(source)[0] == [] and _texts(source)[2] == []
+
+
+def test_refresh_returns_how_many_checked_cells_it_filled():
+    source, executed = _source_and_executed()
+    source.cells.append(new_code_cell(f"# {CHECK_MARK}\nprint(len(x))"))
+    executed.cells.append(copy.deepcopy(source.cells[-1]))
+    assert copy_checked_outputs(executed, source) == 2
+
+
+def test_refresh_matches_cells_by_id_so_two_checked_cells_with_one_source_keep_their_own_outputs():
+    first, second = (new_code_cell(f"# {CHECK_MARK}\nprint(x.shape)") for _ in range(2))
+    source = new_notebook(cells=[first, second])
+    executed = copy.deepcopy(source)
+    executed.cells[0].outputs = [_stdout("(60000, 28, 28)\n")]
+    executed.cells[1].outputs = [_stdout("(48000, 28, 28)\n")]
+    copy_checked_outputs(executed, source)
+    assert _texts(source) == [["(60000, 28, 28)\n"], ["(48000, 28, 28)\n"]]
+
+
+def test_refresh_finds_a_cell_whose_id_changed_by_its_source():
+    source, executed = _source_and_executed()
+    executed.cells[2].id = "renumbered"
+    copy_checked_outputs(executed, source)
+    assert _texts(source)[1] == ["(60000, 28, 28)\n"]
+
+
+def test_refresh_refuses_an_executed_copy_with_fewer_cells_than_the_source():
+    source, executed = _source_and_executed()
+    executed.cells = executed.cells[:2]
+    with pytest.raises(ValueError, match="the executed notebook has fewer cells than its source"):
+        copy_checked_outputs(executed, source)
+
+
+def test_refresh_stops_on_a_checked_cell_the_executed_copy_lacks_by_id_and_by_source():
+    source, executed = _source_and_executed()
+    executed.cells[2].id, executed.cells[2].source = "other", "print(x.dtype)"
+    with pytest.raises(StopIteration):  # a bare StopIteration: `tidy --refresh` stops before writing the notebook
+        copy_checked_outputs(executed, source)
+
 
 
 def _readme_run_times():
