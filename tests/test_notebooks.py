@@ -162,7 +162,7 @@ def test_refresh_refuses_an_executed_copy_with_fewer_cells_than_the_source():
 def test_refresh_stops_on_a_checked_cell_the_executed_copy_lacks_by_id_and_by_source():
     source, executed = _source_and_executed()
     executed.cells[2].id, executed.cells[2].source = "other", "print(x.dtype)"
-    with pytest.raises(StopIteration):  # a bare StopIteration: `tidy --refresh` stops before writing the notebook
+    with pytest.raises(ValueError, match="no cell with id .* or the source of the checked cell"):  # `tidy --refresh` stops before writing
         copy_checked_outputs(executed, source)
 
 

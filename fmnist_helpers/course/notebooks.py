@@ -105,7 +105,11 @@ def copy_checked_outputs(executed, source) -> int:
     for cell in source.cells:
         if not is_checked(cell):
             continue
-        match = by_id.get(cell.get("id")) or next(c for c in executed.cells if c.source == cell.source)
+        match = by_id.get(cell.get("id")) or next((c for c in executed.cells if c.source == cell.source), None)
+        if match is None:
+            first_line = cell.source.splitlines()[0] if cell.source else ""
+            raise ValueError(f"the executed notebook has no cell with id {cell.get('id')!r} or the source of the checked "
+                             f"cell starting {first_line!r}; execute the current source again (tidy --refresh)")
         cell.outputs = match.outputs
         copied += 1
     return copied

@@ -12,20 +12,9 @@ from fmnist_helpers.training.precision import precision_policy
 REPORTED = {spec.key: spec.reported_params for spec in models.MODELS.values() if spec.reported_params}
 
 
-def test_every_study_with_a_parameter_count_is_covered():
-    assert set(REPORTED) == {"wits_cnn", "kh_ann", "kh_cnn", "kh_cnn_reg", "kh_cnn_best", "aueb_mlp2", "aueb_mlp3",
-                             "aueb_cnn1", "aueb_cnn2", "aueb_cnn3"}
-
-
 @pytest.mark.parametrize("key", sorted(REPORTED))
 def test_model_has_the_parameter_count_its_study_reports(key):
     assert models.build_model(key).count_params() == REPORTED[key]
-
-
-def test_the_study_counts_are_the_published_figures():
-    assert REPORTED["wits_cnn"] == 83_322 and REPORTED["kh_ann"] == 535_818 and REPORTED["kh_cnn_best"] == 1_030_218
-    assert REPORTED["kh_cnn"] == REPORTED["kh_cnn_reg"] == 28_394
-    assert (REPORTED["aueb_mlp2"], REPORTED["aueb_mlp3"], REPORTED["aueb_cnn1"]) == (269_322, 335_114, 241_546)
 
 
 # ----------------------------------------------------------------- published figures: one home

@@ -177,7 +177,7 @@ def test_a_changed_architecture_is_not_reused(tmp_path):
     from dataclasses import replace
 
     _train(tmp_path)
-    with_dropout = replace(SMALL, build=lambda n=10: models._kh_cnn(n, dropout=0.5))
+    with_dropout = replace(SMALL, build=models.get_spec("kh_cnn_reg").build)
     assert not _train(tmp_path, spec=with_dropout).reused
 
 
@@ -213,7 +213,7 @@ def test_training_builds_the_model_once():
 
     def counted(n=10):
         builds.append(n)
-        return models._kh_cnn(n)
+        return models.build_model("kh_cnn", n)
 
     _train(spec=replace(SMALL, build=counted))
     assert builds == [10]
@@ -226,7 +226,7 @@ def test_a_reused_run_is_found_without_building_twice(tmp_path):
 
     def counted(n=10):
         builds.append(n)
-        return models._kh_cnn(n)
+        return models.build_model("kh_cnn", n)
 
     _train(tmp_path, spec=replace(SMALL, build=counted))
     assert _train(tmp_path, spec=replace(SMALL, build=counted)).reused
