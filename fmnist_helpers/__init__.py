@@ -7,7 +7,7 @@
     analysis  evaluation, claims, exploration, shifts, plots
     studies   the aueb grid, the comparison of notebook 06, the recorded full run
     exercises the checked exercises, one module per notebook
-    course    notebook start, runner, report, editions, site, command line, pytest plugin
+    course    notebook start, runner, report, editions, site, command line, pytest plugin, quiet start-up
 
 Every module can also be reached by its short name, loaded on first use, so notebooks keep short imports.
 
@@ -19,12 +19,17 @@ from __future__ import annotations
 
 import importlib
 import os as _os
+import sys
 from typing import Any
 
 from fmnist_helpers.base.settings import TF_LOG_LEVEL as _TF_LOG_LEVEL
 
 # Keep TensorFlow's C++ start-up chatter out of notebooks and CI logs (errors still show).
 _os.environ.setdefault(_TF_LOG_LEVEL.name, "2")
+if "ipykernel" in sys.modules:  # in a notebook: its outputs without the harmless start-up lines ($FMNIST_QUIET=0: all)
+    from fmnist_helpers.course.quiet import quiet_kernel_output
+
+    quiet_kernel_output()
 
 LAYERS = ("base", "data", "models", "training", "analysis", "studies", "exercises", "course")
 """The layers from the bottom up: a module may import its own layer and the layers before it."""
@@ -35,12 +40,11 @@ SHORT_NAMES = {
     "registry": "models", "published": "models", "tuning": "models",
     "fit": "training", "store": "training", "callbacks": "training", "precision": "training", "search": "training",
     "history": "training", "pipeline": "training",
-    "pipeline": "training", "history": "training",
     "evaluation": "analysis", "claims": "analysis", "exploration": "analysis", "shifts": "analysis",
     "plots": "analysis",
     "grid": "studies", "comparison": "studies", "reference": "studies",
     "context": "course", "runner": "course", "report": "course", "notebooks": "course", "editions": "course",
-    "site": "course", "cli": "course", "pytest_plugin": "course",
+    "site": "course", "cli": "course", "pytest_plugin": "course", "quiet": "course",
 }
 """Module short name -> its layer: `fmnist_helpers.plots` is `fmnist_helpers.analysis.plots`."""
 

@@ -80,3 +80,16 @@ def figures_without_alt_text(nb) -> list[str]:
         if images and not str(cell.get("metadata", {}).get("alt", "")).strip():
             missing.append(cell.source.splitlines()[0] if cell.source else "<empty cell>")
     return missing
+
+
+def start_up_noise(nb) -> list[str]:
+    """The harmless start-up lines (TensorFlow's oneDNN and CUDA lines, the kernel's TCP warning) that reached
+    the notebook's outputs: a student reads them as failures, so there must be none."""
+    from fmnist_helpers.course.quiet import is_noise
+
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                found += [line for line in out.get("text", "").splitlines() if is_noise(line)]
+    return found

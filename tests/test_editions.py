@@ -17,7 +17,7 @@ from fmnist_helpers.course.notebooks import course_notebooks, exercise_problems
 from fmnist_helpers.base.paths import build_dir, notebooks_dir
 from fmnist_helpers.course.pytest_plugin import record_notebook_time
 from fmnist_helpers.base.results import load_results
-from prose_checks import claim_problems, figures_without_alt_text, unshown_claims
+from prose_checks import claim_problems, figures_without_alt_text, start_up_noise, unshown_claims
 
 NOTEBOOKS = course_notebooks(notebooks_dir())
 
@@ -122,6 +122,7 @@ def test_every_exercise_of_the_notebook_has_its_task_answer_and_check_cells(path
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_the_student_edition_runs_top_to_bottom_and_its_checks_wait_for_answers(path, tmp_path, monkeypatch):
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend, so figures reach the notebook
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # outside pytest ipykernel copies fd 2 into the cells, as for a student
     student = student_notebook(nbformat.read(path, as_version=4), path.name)
     source, executed = tmp_path / path.name, tmp_path / f"executed-{path.name}"
     nbformat.write(student, source)
@@ -143,5 +144,6 @@ def test_the_student_edition_runs_top_to_bottom_and_its_checks_wait_for_answers(
     assert unshown_claims(record, nbformat.read(executed, as_version=4)) == []
     shown = nbformat.read(executed, as_version=4)
     assert figures_without_alt_text(shown) == []
+    assert start_up_noise(shown) == []
     if "plots." in "".join(c.source for c in shown.cells):  # a notebook that plots shows its figures
         assert any("image/png" in o.get("data", {}) for c in shown.cells for o in c.get("outputs", []))

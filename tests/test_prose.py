@@ -18,7 +18,7 @@ from fmnist_helpers.course.notebooks import course_notebooks
 from fmnist_helpers.base.paths import build_dir, notebooks_dir
 from fmnist_helpers.course.pytest_plugin import record_notebook_time
 from fmnist_helpers.base.results import load_results
-from prose_checks import claim_problems, figures_without_alt_text, unshown_claims
+from prose_checks import claim_problems, figures_without_alt_text, start_up_noise, unshown_claims
 
 NOTEBOOKS = course_notebooks(notebooks_dir())
 MNIST_RUN = build_dir("smoke").with_name("smoke-mnist")  # shared, so later notebooks reuse earlier results
@@ -64,6 +64,7 @@ def test_a_figure_without_alt_text_is_caught():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_the_notebook_tells_the_truth_on_mnist(path, monkeypatch):
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend, so figures reach the notebook
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # outside pytest ipykernel copies fd 2 into the cells, as for a student
     executed = MNIST_RUN / path.name
     MNIST_RUN.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -76,3 +77,4 @@ def test_the_notebook_tells_the_truth_on_mnist(path, monkeypatch):
     assert claim_problems(record) == []
     assert unshown_claims(record, nb) == []
     assert figures_without_alt_text(nb) == []
+    assert start_up_noise(nb) == []

@@ -132,7 +132,6 @@ def test_the_kernel_environment_asks_for_one_line_per_model_unless_the_caller_ch
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_the_kernel_gets_the_progress_setting_while_the_runner_keeps_its_own_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("FMNIST_PROGRESS", raising=False)
     params = new_code_cell("profile = None\noutput_dir = None")

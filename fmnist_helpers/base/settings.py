@@ -48,6 +48,14 @@ PROGRESS = Setting(
     "`training.fit.progress_mode`; the runner gives its kernels `summary` and the pytest plugin sets `summary`, "
     "each when unset",
 )
+QUIET = Setting(
+    "FMNIST_QUIET",
+    "whether TensorFlow's and the kernel's harmless start-up lines (oneDNN, CUDA drivers, cuInit, unencrypted "
+    "kernel) are kept out of the runner's terminal and the notebooks' outputs; real errors always show",
+    "`0` shows everything; anything else filters",
+    "filtered",
+    "`course.quiet`: the runner's terminal and, when `fmnist_helpers` is imported in a Jupyter kernel, the notebook",
+)
 TF_LOG_LEVEL = Setting(
     "TF_CPP_MIN_LOG_LEVEL",
     "how much TensorFlow's C++ core logs at start-up",
@@ -91,7 +99,7 @@ MPL_BACKEND = Setting(
     "Matplotlib (the pack never reads it); `.ci/run` sets `Agg`, the prose and editions tests unset it",
 )
 
-ALL: tuple[Setting, ...] = (DATA_DIR, PROFILE, PROGRESS, TF_LOG_LEVEL, CACHE_HOME, TUNER_ID, ORACLE_IP, ORACLE_PORT,
+ALL: tuple[Setting, ...] = (DATA_DIR, PROFILE, PROGRESS, QUIET, TF_LOG_LEVEL, CACHE_HOME, TUNER_ID, ORACLE_IP, ORACLE_PORT,
                             MPL_BACKEND)
 """Every environment variable of the pack, the pack's own first."""
 

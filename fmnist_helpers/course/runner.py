@@ -7,6 +7,8 @@ report `index.html` with its markdown twin `index.md` (see `report.py`).
 A notebook that fails leaves `NN_name.failed.ipynb` with the error in place and stops the run.
 Each kernel starts with this process's environment plus `$FMNIST_PROGRESS=summary` (one line per trained model)
 unless that is set; the runner's own environment is never changed (see `kernel_environment`).
+While it runs, TensorFlow's and the kernels' harmless start-up lines are kept out of the terminal (`quiet.py`); real
+errors and tracebacks still show.
 
 A notebook is skipped on a later run only when `runs.json` says it ran with the same parameters and source, its
 outputs are there and its results record says `complete: true` with the same profile, dataset and parameters;
@@ -26,6 +28,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -36,6 +39,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from fmnist_helpers.base import settings
 from fmnist_helpers.base.atomic import write_json_atomic
 from fmnist_helpers.course.notebooks import course_notebooks
+from fmnist_helpers.course.quiet import quiet_native_stderr
 from fmnist_helpers.base.params import PROFILES, RESERVED_PARAMS
 from fmnist_helpers.base.paths import build_dir, notebooks_dir
 from fmnist_helpers.base.results import Record, load_results, results_path, to_jsonable
@@ -296,6 +300,16 @@ def _kernel_manager_class(env: dict[str, str]) -> type:
     return KernelManagerWithEnvironment
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def plain_traceback(lines: Sequence[str], last: int = 25) -> str:
+    """A kernel's traceback (a list of strings with terminal colours) as plain text: its last `last` lines."""
+    text = "\n".join(_ANSI.sub("", line) for line in lines or ())
+    kept = text.splitlines()[-last:]
+    return "\n".join(kept)
+
+
 def _execute(notebook: Path, target: Path, params: dict[str, Any]) -> None:
     import papermill
 
@@ -309,7 +323,7 @@ def _execute(notebook: Path, target: Path, params: dict[str, Any]) -> None:
         os.replace(partial, failed)
         raise CourseRunError(
             f"{notebook.name} failed in cell {err.exec_count} ({err.ename}: {err.evalue.splitlines()[0] if err.evalue else ''})."
-            f"\nThe executed notebook with the full traceback is {failed}"
+            f"\n{plain_traceback(err.traceback)}\nThe executed notebook with the full traceback is {failed}"
         ) from err
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -385,7 +399,7 @@ def run_course(
     except OSError as err:
         raise CourseRunError(f"cannot create the output folder {out}: {err.strerror}; "
                              f"--output-dir must be a writable folder") from err
-    with lock_output_dir(out, wait=wait, report=report):
+    with lock_output_dir(out, wait=wait, report=report), quiet_native_stderr():
         return _run_selected(out, profile, selected, declared, params, force, report, progress)
 
 

@@ -316,7 +316,8 @@ def run_search(plan: SearchPlan, split: Split, output_dir: str | os.PathLike, na
         space = get_space(plan.space)
         train, val = train_val_datasets(data, space.recipe, plan.batch_size or space.recipe.batch_size, plan.seed,
                                         plan.flip, space.num_classes)
-        tuner.search(train, validation_data=val, epochs=plan.epochs, verbose=1 if mode == "bar" else 0)
+        tuner.search(train, validation_data=val, epochs=plan.epochs, verbose=1 if mode == "bar" else 0,
+                     shuffle=False)  # the tf.data pipeline shuffles; Keras ignores (and warns about) its own
     spent = time.perf_counter() - start
     log = read_trial_log(folder)
     wall = float(log["seconds"].sum()) if len(log) else spent
