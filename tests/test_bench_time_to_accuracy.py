@@ -1,0 +1,48 @@
+"""The time-to-accuracy benchmark's FLOP count, on small models counted by hand.
+
+Usage:
+    .venv/bin/python -m pytest tests/test_bench_time_to_accuracy.py -q
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_time_to_accuracy.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_time_to_accuracy", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _tiny(padding: str):
+    import keras
+
+    return keras.Sequential([
+        keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, padding=padding), keras.layers.MaxPooling2D(2),
+        keras.layers.Flatten(), keras.layers.Dense(10),
+    ])
+
+
+def test_training_flops_are_three_forward_passes_of_the_convolutions_and_dense_layers(bench):
+    # conv: 3x3x1 -> 4 channels on 6x6 outputs: 2*3*3*1*4*6*6 = 2,592; pooled to 3x3x4 = 36 inputs;
+    # dense 36 -> 10: 2*36*10 = 720; forward 3,312, training 3 x 3,312 = 9,936.
+    assert bench.training_flops_per_image(_tiny("valid")) == 9_936
+
+
+def test_a_same_padded_convolution_is_counted_over_its_full_size_output(bench):
+    # conv on 8x8 outputs: 2*3*3*1*4*8*8 = 4,608; pooled to 4x4x4 = 64 inputs; dense: 2*64*10 = 1,280.
+    assert bench.forward_flops_per_image(_tiny("same")) == 5_888
+
+
+def test_a_nested_model_counts_its_inner_layers(bench):
+    import keras
+
+    outer = keras.Sequential([keras.Input((8, 8, 1)), _tiny("valid")])
+    assert bench.training_flops_per_image(outer) == 9_936
