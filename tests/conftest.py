@@ -97,3 +97,17 @@ def synthetic_dataset(n_train: int = 600, n_test: int = 100, seed: int = 0) -> D
     return Dataset("synthetic", rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
                    (np.arange(n_train) % 10).astype(np.uint8), rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
                    (np.arange(n_test) % 10).astype(np.uint8), tuple(f"c{i}" for i in range(10)), Path("."))
+
+
+def write_course_notebook(folder: Path, name: str, parameters: str, *cells: str) -> Path:
+    """Write `folder/<name>.ipynb`: a `parameters` cell with `parameters`, then one code cell per source."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    params = new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(new_notebook(cells=[params, *(new_code_cell(c) for c in cells)], metadata=kernel), path)
+    return path

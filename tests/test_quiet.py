@@ -7,7 +7,7 @@ import time
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from conftest import write_course_notebook
 
 from fmnist_helpers.course.cli import main
 from fmnist_helpers.course.quiet import drop_noise, is_noise, quiet_kernel_output, quiet_native_stderr
@@ -97,17 +97,12 @@ def test_outside_a_kernel_the_notebook_filter_stays_off():
 @pytest.fixture
 def failing_course(tmp_path):
     folder = tmp_path / "notebooks"
-    folder.mkdir()
-    params = new_code_cell("profile = None\noutput_dir = None")
-    params.metadata["tags"] = ["parameters"]
-    start = new_code_cell("import os\nimport fmnist_helpers\nimport tensorflow as tf\n"
+    write_course_notebook(folder, "01_fails", "profile = None\noutput_dir = None",
+                          "import os\nimport fmnist_helpers\nimport tensorflow as tf\n"
                           "print(len(tf.config.list_physical_devices()) > 0)\n"
                           "os.write(2, b'E0000 00:00:1.0 1 op_kernel.cc:12] INVALID_ARGUMENT: a real error\\n')\n"
-                          "import time; time.sleep(1)  # the kernel copies file descriptor 2 into the cell in a thread")
-    fail = new_code_cell("def load():\n    raise ValueError('the file is not there')\nload()")
-    nb = new_notebook(cells=[params, start, fail],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nbformat.write(nb, folder / "01_fails.ipynb")
+                          "import time; time.sleep(1)  # the kernel copies file descriptor 2 into the cell in a thread",
+                          "def load():\n    raise ValueError('the file is not there')\nload()")
     return folder, tmp_path / "build"
 
 

@@ -4,7 +4,7 @@ import os
 import nbformat
 import numpy as np
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from conftest import write_course_notebook
 
 from fmnist_helpers.course.cli import main
 from fmnist_helpers.course.pytest_plugin import record_notebook_time
@@ -72,16 +72,11 @@ def test_a_record_must_show_profile_dataset_and_the_passed_parameters_but_not_th
 @pytest.fixture
 def tiny_course(tmp_path):
     folder = tmp_path / "notebooks"
-    folder.mkdir()
-    params = new_code_cell("profile = None\noutput_dir = None\nx = 1")
-    params.metadata["tags"] = ["parameters"]
-    body = new_code_cell("assert x != 13, 'x must not be 13'\n"
-                         "from fmnist_helpers.base.results import ResultsRecord\n"
-                         "ResultsRecord.start(output_dir, '01_tiny', params={'profile': profile, 'x': x}).finish()\n"
-                         "print('x is', x)")
-    nb = new_notebook(cells=[params, body],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nbformat.write(nb, folder / "01_tiny.ipynb")
+    write_course_notebook(folder, "01_tiny", "profile = None\noutput_dir = None\nx = 1",
+                          "assert x != 13, 'x must not be 13'\n"
+                          "from fmnist_helpers.base.results import ResultsRecord\n"
+                          "ResultsRecord.start(output_dir, '01_tiny', params={'profile': profile, 'x': x}).finish()\n"
+                          "print('x is', x)")
     return folder, tmp_path / "build"
 
 
@@ -134,15 +129,11 @@ def test_the_kernel_environment_asks_for_one_line_per_model_unless_the_caller_ch
 @pytest.mark.slow
 def test_the_kernel_gets_the_progress_setting_while_the_runner_keeps_its_own_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("FMNIST_PROGRESS", raising=False)
-    params = new_code_cell("profile = None\noutput_dir = None")
-    params.metadata["tags"] = ["parameters"]
-    body = new_code_cell("import os\n"
-                         "from fmnist_helpers.base.results import ResultsRecord\n"
-                         "ResultsRecord.start(output_dir, '01_env', params={'profile': profile}).finish()\n"
-                         "print('progress:', os.environ.get('FMNIST_PROGRESS'))")
-    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    (tmp_path / "notebooks").mkdir()
-    nbformat.write(new_notebook(cells=[params, body], metadata=kernel), tmp_path / "notebooks" / "01_env.ipynb")
+    write_course_notebook(tmp_path / "notebooks", "01_env", "profile = None\noutput_dir = None",
+                          "import os\n"
+                          "from fmnist_helpers.base.results import ResultsRecord\n"
+                          "ResultsRecord.start(output_dir, '01_env', params={'profile': profile}).finish()\n"
+                          "print('progress:', os.environ.get('FMNIST_PROGRESS'))")
     import tensorflow  # noqa: F401  the report's hardware line loads it, and its import sets variables of its own
     before = dict(os.environ)
     run_course("smoke", notebook_dir=tmp_path / "notebooks", output_dir=tmp_path / "build", report=_quiet,
