@@ -95,7 +95,7 @@ def test_with_recipe_changes_one_setting_and_keeps_the_rest():
 
 @pytest.mark.parametrize("change, message", [
     ({"optimizer": "adagrad"}, "adam"), ({"split": "random"}, "holdout-12000"), ({"batch_size": 0}, "positive"),
-    ({"learning_rate": 5.0}, "learning_rate"), ({"schedule": "step"}, "warmup-cosine"), ({"colour": 1}, "accepted"),
+    ({"learning_rate": 5.0}, "learning_rate"), ({"schedule": "step"}, "one-cycle"), ({"colour": 1}, "accepted"),
 ])
 def test_with_recipe_rejects_bad_settings_and_says_what_is_accepted(change, message):
     with pytest.raises(ValueError, match=message):
@@ -109,6 +109,15 @@ def test_warmup_cosine_rises_to_the_peak_then_decays():
     assert start == pytest.approx(recipe.learning_rate * 0.1)
     assert peak == pytest.approx(recipe.learning_rate)  # after two warm-up epochs
     assert end < start
+
+
+def test_one_cycle_rises_for_30_percent_of_the_steps_then_decays_nearly_to_zero():
+    recipe = models.Recipe("adamw", 4e-3, schedule="one-cycle", epochs=10)
+    schedule = models.make_optimizer(recipe, steps_per_epoch=10, epochs=10)._learning_rate
+    start, before, peak, end = (float(schedule(step)) for step in (0, 15, 30, 100))
+    assert start == pytest.approx(4e-3 / 25)
+    assert start < before < peak == pytest.approx(4e-3)
+    assert end == pytest.approx(4e-6, rel=1e-3)
 
 
 def test_label_smoothing_and_one_hot_use_the_categorical_loss():

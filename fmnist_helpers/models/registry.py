@@ -59,7 +59,7 @@ class Recipe:
     label_smoothing: float = 0.0
     early_stopping: int | None = None  # patience in epochs, watching validation loss
     restore_best: bool = False  # keep the weights of the best validation epoch
-    schedule: str = "constant"  # "constant" or "warmup-cosine"
+    schedule: str = "constant"  # "constant", "warmup-cosine" or "one-cycle" (see `SCHEDULES`)
     augment: bool = False  # random horizontal flips (and shifts, see `shift`) during training
     shift: float = 0.08  # augmentation shifts, as a fraction of the image side (0.08 of 28 is about 2 pixels)
     flip_tta: bool = False  # average the predictions for each test image and its mirror image
@@ -392,14 +392,23 @@ def with_recipe(spec: ModelSpec, **changes: Any) -> ModelSpec:
     return replace(spec, recipe=recipe)
 
 
+SCHEDULES = {
+    "constant": "the recipe's learning rate throughout",
+    "warmup-cosine": "two warm-up epochs from a tenth of the rate, then cosine decay to 1% of it",
+    "one-cycle": "a linear rise from 1/25 of the rate over the first 30% of the steps, then cosine decay to 0.1% "
+                 "of it (Smith's one-cycle policy, with a cosine descent)",
+}
+"""The learning-rate schedules a recipe may name, and what each does over the run's steps."""
+
+
 def check_recipe(recipe: Recipe) -> None:
     """Raise a ValueError naming the setting if a recipe holds a value the trainer cannot use."""
     if recipe.optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer {recipe.optimizer!r} is not accepted; choose one of: {', '.join(OPTIMIZERS)}")
     if recipe.split not in SPLITS:
         raise ValueError(f"split {recipe.split!r} is not accepted; choose one of: {', '.join(SPLITS)}")
-    if recipe.schedule not in ("constant", "warmup-cosine"):
-        raise ValueError(f"schedule {recipe.schedule!r} is not accepted; choose 'constant' or 'warmup-cosine'")
+    if recipe.schedule not in SCHEDULES:
+        raise ValueError(f"schedule {recipe.schedule!r} is not accepted; choose one of: {', '.join(SCHEDULES)}")
     if not 0 < recipe.learning_rate <= 1:
         raise ValueError(f"learning_rate must lie in (0, 1], got {recipe.learning_rate!r}")
     if not isinstance(recipe.batch_size, int) or recipe.batch_size < 1:
@@ -421,10 +430,16 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int, epochs: int | None = No
     check_recipe(recipe)
     epochs = epochs or recipe.epochs
     lr: Any = recipe.learning_rate
+    total = epochs * steps_per_epoch
     if recipe.schedule == "warmup-cosine":
         warmup = min(2, max(epochs - 1, 0)) * steps_per_epoch
         lr = keras.optimizers.schedules.CosineDecay(
-            recipe.learning_rate * 0.1, decay_steps=max(epochs * steps_per_epoch - warmup, 1), alpha=0.01,
+            recipe.learning_rate * 0.1, decay_steps=max(total - warmup, 1), alpha=0.01,
+            warmup_target=recipe.learning_rate if warmup else None, warmup_steps=warmup)
+    elif recipe.schedule == "one-cycle":
+        warmup = int(0.3 * total)
+        lr = keras.optimizers.schedules.CosineDecay(
+            recipe.learning_rate / 25, decay_steps=max(total - warmup, 1), alpha=0.001,
             warmup_target=recipe.learning_rate if warmup else None, warmup_steps=warmup)
     wd = recipe.weight_decay or None
     if recipe.optimizer == "adam":

@@ -1,0 +1,199 @@
+"""Which pack-CNN recipe reaches the most test accuracy in a given number of epochs? A screening sweep.
+
+Each configuration (an architecture, an epoch count, batch size, peak learning rate, schedule, label smoothing,
+augmentation) trains once per seed on the pack's 54,000-image split and is scored on the 10,000 test images, plain
+and with flip test-time augmentation. It is plain Keras (numpy arrays in, the pack's augmentation block as layers
+in front of the model, the registry's optimizer, schedules and loss), so it runs on any Keras backend. It screens:
+one seed per configuration is enough to drop the clearly worse (a gap of a point against a seed-to-seed spread of
+about 0.15), and `bench_time_to_accuracy.py` then measures the survivors with the pack's own `train_model` over 3
+seeds on an idle machine. The training seconds it prints are only as good as the machine was quiet.
+
+Measured on a GPU (an H200, 2026-11-25, Keras 3.15.1 on JAX 0.11.2, the only framework the lent machine has): one
+epoch of 8,192 images took 86.7 s, compilation included, so it is no faster way to screen there as it stands.
+
+Rows are appended to `--out`/sweep.csv as each run ends, so a run stopped at a time limit keeps what it did.
+
+Usage:
+    KERAS_BACKEND=jax python benchmarks/sweep_recipes.py --data-dir ../shared/data --out build/sweep
+    .venv/bin/python benchmarks/sweep_recipes.py --only fast8 --seeds 1 --out build/sweep-cpu
+    .venv/bin/python benchmarks/sweep_recipes.py --cpu-rate --out build/sweep-rate
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+ARCHS: dict[str, dict[str, Any]] = {
+    # name: pack_cnn builder arguments, plus "bn_each": batch norm after every convolution instead of after pooling
+    "pack": {},
+    "pack_bn_each": {"bn_each": True},
+    "wide": {"filters": (48, 96), "dense": 256},
+    "wide_bn_each": {"filters": (48, 96), "dense": 256, "bn_each": True},
+}
+
+# name: (architecture, epochs, batch, peak learning rate, schedule, label smoothing, shift); AdamW, weight decay 1e-4,
+# the schedules are the registry's (`registry.SCHEDULES`)
+CONFIGS: dict[str, tuple[str, int, int, float, str, float, float]] = {
+    "today20": ("pack", 20, 256, 3e-3, "warmup-cosine", 0.0, 0.08),
+    "today8": ("pack", 8, 256, 3e-3, "warmup-cosine", 0.0, 0.08),
+    "fast8": ("pack", 8, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "fast8_noshift": ("pack", 8, 256, 3e-3, "one-cycle", 0.1, 0.0),
+    "fast8_bn": ("pack_bn_each", 8, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "fast8_bn_noshift": ("pack_bn_each", 8, 256, 3e-3, "one-cycle", 0.1, 0.0),
+    "fast8_lr6": ("pack", 8, 256, 6e-3, "one-cycle", 0.1, 0.08),
+    "fast8_b512": ("pack", 8, 512, 4e-3, "one-cycle", 0.1, 0.08),
+    "fast8_b128": ("pack", 8, 128, 2e-3, "one-cycle", 0.1, 0.08),
+    "fast8_ls0": ("pack", 8, 256, 3e-3, "one-cycle", 0.0, 0.08),
+    "fast8_wc_ls": ("pack", 8, 256, 3e-3, "warmup-cosine", 0.1, 0.08),
+    "fast10": ("pack", 10, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "fast10_bn": ("pack_bn_each", 10, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "fast6_bn_noshift": ("pack_bn_each", 6, 256, 3e-3, "one-cycle", 0.1, 0.0),
+    "long24": ("pack", 24, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "long24_bn": ("pack_bn_each", 24, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "wide12": ("wide", 12, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "wide12_bn": ("wide_bn_each", 12, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "wide16_bn": ("wide_bn_each", 16, 256, 3e-3, "one-cycle", 0.1, 0.08),
+}
+
+
+def build(arch: str, shift: float, seed: int):
+    """The architecture with the pack's augmentation (flips, and shifts when `shift`) in front: active in fit only."""
+    import keras
+
+    from fmnist_helpers.data.preprocess import augmentation
+    from fmnist_helpers.models.registry import pack_cnn
+
+    args = dict(ARCHS[arch])
+    if args.pop("bn_each", False):
+        net = _pack_cnn_bn_each(**args)
+    else:
+        net = pack_cnn(**args)
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((28, 28, 1))
+    outputs = net(augmentation(flip=True, shift=shift, seed=seed)(inputs))
+    return keras.Model(inputs, outputs), net
+
+
+def _pack_cnn_bn_each(filters: tuple[int, int] = (32, 64), dense: int = 256):
+    """pack_cnn with batch norm after each convolution (before its ReLU) instead of once after pooling."""
+    import keras
+    from keras import layers as L
+
+    def conv(width: int, padding: str):
+        return [L.Conv2D(width, 3, padding=padding, use_bias=False, kernel_initializer="he_normal"),
+                L.BatchNormalization(momentum=0.9), L.ReLU()]
+
+    def block(width: int, padding: str, rate: float):
+        return [*conv(width, padding), *conv(width, padding), L.MaxPooling2D(2), L.Dropout(rate)]
+
+    return keras.Sequential([
+        keras.Input((28, 28, 1)), *block(filters[0], "valid", 0.1), *block(filters[1], "same", 0.2),
+        L.Flatten(), L.Dense(dense, use_bias=False), L.BatchNormalization(momentum=0.9), L.ReLU(), L.Dropout(0.3),
+        L.Dense(10, activation="softmax", dtype="float32", name="output"),
+    ], name="pack_cnn_bn_each")
+
+
+def load(data_dir: str | None, seed: int):
+    from fmnist_helpers.data.datasets import load_dataset
+    from fmnist_helpers.data.preprocess import to_model_input
+    from fmnist_helpers.data.splits import make_split
+
+    split = make_split(load_dataset("fashion_mnist", data_dir, download=False, progress=False), "holdout-6000", seed)
+    return (to_model_input(split.x_train), split.y_train.astype("int32"), to_model_input(split.x_test),
+            split.y_test.astype("int32"))
+
+
+def run_one(name: str, seed: int, data_dir: str | None, precision: str, epochs_override: int | None = None,
+            train_images: int | None = None) -> dict[str, Any]:
+    import keras
+
+    from bench_time_to_accuracy import training_flops_per_image
+
+    from fmnist_helpers.models.registry import Recipe, make_loss, make_optimizer
+
+    arch, epochs, batch, lr, sched, smoothing, shift = CONFIGS[name]
+    epochs = epochs_override or epochs
+    keras.mixed_precision.set_global_policy(precision)
+    x, y, xt, yt = load(data_dir, seed)
+    x, y = x[:train_images], y[:train_images]
+    model, net = build(arch, shift, seed)
+    steps = math.ceil(len(x) / batch)
+    recipe = Recipe("adamw", lr, weight_decay=1e-4, batch_size=batch, epochs=epochs, schedule=sched,
+                    label_smoothing=smoothing)
+    model.compile(make_optimizer(recipe, steps), make_loss(recipe), metrics=["accuracy"])
+    y1 = keras.utils.to_categorical(y, 10)
+    start = time.perf_counter()
+    model.fit(x, y1, batch_size=batch, epochs=epochs, verbose=0, shuffle=True)
+    seconds = time.perf_counter() - start
+    p = net.predict(xt, batch_size=2048, verbose=0)
+    pf = net.predict(xt[:, :, ::-1, :], batch_size=2048, verbose=0)
+    return {"config": name, "arch": arch, "epochs": epochs, "batch": batch, "lr": lr, "schedule": sched,
+            "label_smoothing": smoothing, "shift": shift, "seed": seed, "train_s": round(seconds, 2),
+            "plain": float((p.argmax(1) == yt).mean()), "tta": float(((p + pf).argmax(1) == yt).mean()),
+            "mflop_per_image": round(training_flops_per_image(net) / 1e6, 2), "backend": keras.backend.backend(),
+            "precision": precision}
+
+
+def cpu_rate(out: Path, steps: int = 40) -> None:
+    """Training images per second of each architecture at batch 256 and 512, here, in bfloat16 (a short timing)."""
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    x = np.random.default_rng(0).random((512 * steps, 28, 28, 1), dtype=np.float32)
+    y = keras.utils.to_categorical(np.arange(len(x)) % 10, 10)
+    for arch in ARCHS:
+        for batch in (256, 512):
+            model, _ = build(arch, 0.08, 0)
+            model.compile("adamw", "categorical_crossentropy")
+            n = batch * steps
+            model.fit(x[: batch * 4], y[: batch * 4], batch_size=batch, epochs=1, verbose=0)  # compile
+            start = time.perf_counter()
+            model.fit(x[:n], y[:n], batch_size=batch, epochs=1, verbose=0)
+            rate = n / (time.perf_counter() - start)
+            print(f"{arch:<14} batch {batch}: {rate:,.0f} training images/s", flush=True)
+            with (out / "cpu_rate.csv").open("a") as fh:
+                fh.write(f"{arch},{batch},{rate:.1f}\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=list(CONFIGS), help="configurations to run (default: all)")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds per configuration: 42, 43, ...")
+    parser.add_argument("--data-dir", default=None, help="folder with fashion-mnist/ (default: $FMNIST_DATA_DIR)")
+    parser.add_argument("--precision", default=None, help="Keras dtype policy (default: mixed_bfloat16 on GPU "
+                        "and on CPU)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--epochs", type=int, default=None, help="override every configuration's epochs (a check)")
+    parser.add_argument("--train-images", type=int, default=None, help="train on the first N images (a check)")
+    parser.add_argument("--cpu-rate", action="store_true", help="measure each architecture's images/s and stop")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.cpu_rate:
+        return cpu_rate(args.out)
+    precision = args.precision or "mixed_bfloat16"
+    path = args.out / "sweep.csv"
+    for seed in range(42, 42 + args.seeds):
+        for name in args.only or list(CONFIGS):
+            row = run_one(name, seed, args.data_dir, precision, args.epochs, args.train_images)
+            new = not path.exists()
+            with path.open("a", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=list(row))
+                if new:
+                    writer.writeheader()
+                writer.writerow(row)
+            print(f"{name:<18} seed {seed}: plain {row['plain']:.4f} tta {row['tta']:.4f} "
+                  f"in {row['train_s']:.1f} s ({row['mflop_per_image']} MFLOP/img)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""The recipe sweep's configurations: each one names an architecture it can build and a schedule the registry
+knows, and the batch-norm-everywhere variant normalises after every convolution.
+
+Usage:
+    .venv/bin/python -m pytest tests/test_sweep_recipes.py -q
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from fmnist_helpers.models.registry import SCHEDULES
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import sweep_recipes
+        yield sweep_recipes
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_every_configuration_names_a_known_architecture_and_a_registry_schedule(sweep):
+    for name, (arch, epochs, batch, lr, schedule, smoothing, shift) in sweep.CONFIGS.items():
+        assert arch in sweep.ARCHS, name
+        assert schedule in SCHEDULES, name
+        assert epochs >= 1 and batch >= 1 and 0 < lr <= 1 and 0 <= smoothing < 1 and 0 <= shift <= 0.5, name
+
+
+def test_the_batch_norm_everywhere_variant_follows_each_convolution_with_batch_norm(sweep):
+    import keras
+
+    net = sweep._pack_cnn_bn_each()
+    layers = net.layers
+    convs = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D)]
+    assert len(convs) == 4
+    assert all(isinstance(layers[i + 1], keras.layers.BatchNormalization) for i in convs)
+    assert all(not layers[i].use_bias for i in convs)  # the batch norm's shift replaces the bias
+
+
+def test_the_augmentation_sits_in_front_of_the_model_and_prediction_uses_the_bare_network(sweep):
+    model, net = sweep.build("pack", 0.08, seed=0)
+    assert model.layers[-1] is net
+    assert any(layer.name == "augmentation" for layer in model.layers)
+    assert model.count_params() == net.count_params()  # augmentation has no weights
