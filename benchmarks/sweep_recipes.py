@@ -16,29 +16,26 @@ Rows are appended to `--out`/sweep.csv as each run ends, so a run stopped at a t
 Usage:
     KERAS_BACKEND=jax python benchmarks/sweep_recipes.py --data-dir ../shared/data --out build/sweep
     .venv/bin/python benchmarks/sweep_recipes.py --only fast8 --seeds 1 --out build/sweep-cpu
-    .venv/bin/python benchmarks/sweep_recipes.py --cpu-rate --out build/sweep-rate
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import math
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 ARCHS: dict[str, dict[str, Any]] = {
-    # name: pack_cnn builder arguments, plus "bn_each": batch norm after every convolution instead of after pooling
+    # name: registry.pack_cnn builder arguments
     "pack": {},
-    "pack_bn_each": {"bn_each": True},
+    "pack_bn_each": {"norm_every_conv": True},
     "wide": {"filters": (48, 96), "dense": 256},
-    "wide_bn_each": {"filters": (48, 96), "dense": 256, "bn_each": True},
+    "wide_bn_each": {"filters": (48, 96), "dense": 256, "norm_every_conv": True},
 }
 
 # name: (architecture, epochs, batch, peak learning rate, schedule, label smoothing, shift); AdamW, weight decay 1e-4,
@@ -73,37 +70,16 @@ def build(arch: str, shift: float, seed: int):
     from fmnist_helpers.data.preprocess import augmentation
     from fmnist_helpers.models.registry import pack_cnn
 
-    args = dict(ARCHS[arch])
-    if args.pop("bn_each", False):
-        net = _pack_cnn_bn_each(**args)
-    else:
-        net = pack_cnn(**args)
     keras.utils.set_random_seed(seed)
+    net = pack_cnn(**ARCHS[arch])
     inputs = keras.Input((28, 28, 1))
     outputs = net(augmentation(flip=True, shift=shift, seed=seed)(inputs))
     return keras.Model(inputs, outputs), net
 
 
-def _pack_cnn_bn_each(filters: tuple[int, int] = (32, 64), dense: int = 256):
-    """pack_cnn with batch norm after each convolution (before its ReLU) instead of once after pooling."""
-    import keras
-    from keras import layers as L
-
-    def conv(width: int, padding: str):
-        return [L.Conv2D(width, 3, padding=padding, use_bias=False, kernel_initializer="he_normal"),
-                L.BatchNormalization(momentum=0.9), L.ReLU()]
-
-    def block(width: int, padding: str, rate: float):
-        return [*conv(width, padding), *conv(width, padding), L.MaxPooling2D(2), L.Dropout(rate)]
-
-    return keras.Sequential([
-        keras.Input((28, 28, 1)), *block(filters[0], "valid", 0.1), *block(filters[1], "same", 0.2),
-        L.Flatten(), L.Dense(dense, use_bias=False), L.BatchNormalization(momentum=0.9), L.ReLU(), L.Dropout(0.3),
-        L.Dense(10, activation="softmax", dtype="float32", name="output"),
-    ], name="pack_cnn_bn_each")
-
-
+@functools.lru_cache(maxsize=1)
 def load(data_dir: str | None, seed: int):
+    """The pack's 54,000/6,000 split at `seed`, model-ready: (x_train, y_train, x_test, y_test), kept per seed."""
     from fmnist_helpers.data.datasets import load_dataset
     from fmnist_helpers.data.preprocess import to_model_input
     from fmnist_helpers.data.splits import make_split
@@ -120,6 +96,7 @@ def run_one(name: str, seed: int, data_dir: str | None, precision: str, epochs_o
     from bench_time_to_accuracy import training_flops_per_image
 
     from fmnist_helpers.models.registry import Recipe, make_loss, make_optimizer
+    from fmnist_helpers.training.fit import predict_proba
 
     arch, epochs, batch, lr, sched, smoothing, shift = CONFIGS[name]
     epochs = epochs_override or epochs
@@ -135,8 +112,7 @@ def run_one(name: str, seed: int, data_dir: str | None, precision: str, epochs_o
     start = time.perf_counter()
     model.fit(x, y1, batch_size=batch, epochs=epochs, verbose=0, shuffle=True)
     seconds = time.perf_counter() - start
-    p = net.predict(xt, batch_size=2048, verbose=0)
-    pf = net.predict(xt[:, :, ::-1, :], batch_size=2048, verbose=0)
+    p, pf = predict_proba(net, xt), predict_proba(net, xt[:, :, ::-1, :])
     return {"config": name, "arch": arch, "epochs": epochs, "batch": batch, "lr": lr, "schedule": sched,
             "label_smoothing": smoothing, "shift": shift, "seed": seed, "train_s": round(seconds, 2),
             "plain": float((p.argmax(1) == yt).mean()), "tta": float(((p + pf).argmax(1) == yt).mean()),
@@ -144,43 +120,18 @@ def run_one(name: str, seed: int, data_dir: str | None, precision: str, epochs_o
             "precision": precision}
 
 
-def cpu_rate(out: Path, steps: int = 40) -> None:
-    """Training images per second of each architecture at batch 256 and 512, here, in bfloat16 (a short timing)."""
-    import keras
-
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    x = np.random.default_rng(0).random((512 * steps, 28, 28, 1), dtype=np.float32)
-    y = keras.utils.to_categorical(np.arange(len(x)) % 10, 10)
-    for arch in ARCHS:
-        for batch in (256, 512):
-            model, _ = build(arch, 0.08, 0)
-            model.compile("adamw", "categorical_crossentropy")
-            n = batch * steps
-            model.fit(x[: batch * 4], y[: batch * 4], batch_size=batch, epochs=1, verbose=0)  # compile
-            start = time.perf_counter()
-            model.fit(x[:n], y[:n], batch_size=batch, epochs=1, verbose=0)
-            rate = n / (time.perf_counter() - start)
-            print(f"{arch:<14} batch {batch}: {rate:,.0f} training images/s", flush=True)
-            with (out / "cpu_rate.csv").open("a") as fh:
-                fh.write(f"{arch},{batch},{rate:.1f}\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=list(CONFIGS), help="configurations to run (default: all)")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per configuration: 42, 43, ...")
     parser.add_argument("--data-dir", default=None, help="folder with fashion-mnist/ (default: $FMNIST_DATA_DIR)")
-    parser.add_argument("--precision", default=None, help="Keras dtype policy (default: mixed_bfloat16 on GPU "
-                        "and on CPU)")
+    parser.add_argument("--precision", default="mixed_bfloat16", help="Keras dtype policy (default: %(default)s)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=None, help="override every configuration's epochs (a check)")
     parser.add_argument("--train-images", type=int, default=None, help="train on the first N images (a check)")
-    parser.add_argument("--cpu-rate", action="store_true", help="measure each architecture's images/s and stop")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.cpu_rate:
-        return cpu_rate(args.out)
-    precision = args.precision or "mixed_bfloat16"
+    precision = args.precision
     path = args.out / "sweep.csv"
     for seed in range(42, 42 + args.seeds):
         for name in args.only or list(CONFIGS):

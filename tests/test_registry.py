@@ -111,6 +111,19 @@ def test_warmup_cosine_rises_to_the_peak_then_decays():
     assert end < start
 
 
+def test_pack_cnn_can_normalise_after_every_convolution_instead_of_after_pooling():
+    import keras
+
+    layers = models.pack_cnn(norm_every_conv=True).layers
+    convs = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D)]
+    assert len(convs) == 4
+    assert all(isinstance(layers[i + 1], keras.layers.BatchNormalization) for i in convs)
+    assert all(not layers[i].use_bias for i in convs)  # the batch norm's shift replaces the bias
+    default = models.pack_cnn().layers
+    assert not any(isinstance(default[i + 1], keras.layers.BatchNormalization)
+                   for i, layer in enumerate(default) if isinstance(layer, keras.layers.Conv2D))
+
+
 def test_one_cycle_rises_for_30_percent_of_the_steps_then_decays_nearly_to_zero():
     recipe = models.Recipe("adamw", 4e-3, schedule="one-cycle", epochs=10)
     schedule = models.make_optimizer(recipe, steps_per_epoch=10, epochs=10)._learning_rate

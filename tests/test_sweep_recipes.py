@@ -1,5 +1,5 @@
 """The recipe sweep's configurations: each one names an architecture it can build and a schedule the registry
-knows, and the batch-norm-everywhere variant normalises after every convolution.
+knows, and the augmentation runs in front of the network that is scored.
 
 Usage:
     .venv/bin/python -m pytest tests/test_sweep_recipes.py -q
@@ -31,17 +31,6 @@ def test_every_configuration_names_a_known_architecture_and_a_registry_schedule(
         assert arch in sweep.ARCHS, name
         assert schedule in SCHEDULES, name
         assert epochs >= 1 and batch >= 1 and 0 < lr <= 1 and 0 <= smoothing < 1 and 0 <= shift <= 0.5, name
-
-
-def test_the_batch_norm_everywhere_variant_follows_each_convolution_with_batch_norm(sweep):
-    import keras
-
-    net = sweep._pack_cnn_bn_each()
-    layers = net.layers
-    convs = [i for i, layer in enumerate(layers) if isinstance(layer, keras.layers.Conv2D)]
-    assert len(convs) == 4
-    assert all(isinstance(layers[i + 1], keras.layers.BatchNormalization) for i in convs)
-    assert all(not layers[i].use_bias for i in convs)  # the batch norm's shift replaces the bias
 
 
 def test_the_augmentation_sits_in_front_of_the_model_and_prediction_uses_the_bare_network(sweep):

@@ -255,14 +255,24 @@ def _pack_mlp(num_classes: int = 10):
 
 
 def pack_cnn(num_classes: int = 10, filters: tuple[int, int] = (32, 64), dense: int = 256,
-             head_dropout: float = 0.3, name: str = "pack_cnn"):
-    """The pack's strong CNN; the arguments are what notebook 05's search varies (defaults: the registry's)."""
+             head_dropout: float = 0.3, name: str = "pack_cnn", norm_every_conv: bool = False):
+    """The pack's strong CNN; the arguments are what notebook 05's search varies (defaults: the registry's).
+
+    `norm_every_conv` puts batch norm between every convolution and its ReLU (the convolutions then lose their
+    bias) instead of once after each pooling layer: a variant the recipe benchmarks compare, about twice the CPU
+    time for no gain in 8 epochs (benchmarks/README.md).
+    """
     keras, L = _layers()
 
+    def conv(width: int, padding: str):
+        if not norm_every_conv:
+            return [L.Conv2D(width, 3, padding=padding, activation="relu", kernel_initializer="he_normal")]
+        return [L.Conv2D(width, 3, padding=padding, use_bias=False, kernel_initializer="he_normal"),
+                _pack_batch_norm(L), L.ReLU()]
+
     def block(width: int, padding: str, rate: float):
-        return [L.Conv2D(width, 3, padding=padding, activation="relu", kernel_initializer="he_normal"),
-                L.Conv2D(width, 3, padding=padding, activation="relu", kernel_initializer="he_normal"),
-                L.MaxPooling2D(2), _pack_batch_norm(L), L.Dropout(rate)]
+        pooled_norm = [] if norm_every_conv else [_pack_batch_norm(L)]
+        return [*conv(width, padding), *conv(width, padding), L.MaxPooling2D(2), *pooled_norm, L.Dropout(rate)]
 
     return keras.Sequential([
         keras.Input((28, 28, 1)), *block(filters[0], "valid", 0.1), *block(filters[1], "same", 0.2),
