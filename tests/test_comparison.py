@@ -11,7 +11,7 @@ from fmnist_helpers.analysis import evaluation
 from fmnist_helpers.base.results import ROW_OPTIONAL, Row
 from fmnist_helpers.models import published, registry as models
 from fmnist_helpers.training import fit as training
-from fmnist_helpers.base.params import Profile
+from fmnist_helpers.base.params import ParameterError, Profile
 
 ONE_EPOCH = Profile("test", "unit tests", train_subset=None, max_epochs=1, embedding_points=0, augment_examples=0)
 SMALL = models.with_recipe(models.get_spec("kh_cnn"), batch_size=50, split="test-as-validation")
@@ -113,3 +113,22 @@ def test_a_run_on_other_data_is_not_reused_and_not_overwritten(tmp_path):
 def test_repeats_need_at_least_one_seed(tmp_path):
     with pytest.raises(ValueError, match="at least one seed"):
         _repeats(tmp_path, synthetic_dataset(400, 60), [])
+
+
+def test_the_untuned_pack_cnn_plays_when_tuned_is_false_even_after_notebook_05(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "05_tuning.json").write_text(json.dumps(
+        {"figures": {"pack_search": {"best_values": {"block1_filters": 64, "block2_filters": 128}}}}))
+    assert comparison.comparison_models(tmp_path, tuned=False)["pack"]["CNN"].key == "pack_cnn"
+
+
+def test_notebook_06_uses_the_tuned_pack_cnn_by_default_in_full_only():
+    assert comparison.use_tuned_pack(None, "full") is True
+    assert comparison.use_tuned_pack(None, "quick") is False
+    assert comparison.use_tuned_pack(None, "smoke") is False
+    assert comparison.use_tuned_pack(True, "quick") is True
+
+
+def test_a_tuned_pack_that_is_not_a_bool_is_refused_with_the_accepted_values():
+    with pytest.raises(ParameterError, match="tuned_pack='yes' is not accepted; choose one of: None, True, False"):
+        comparison.use_tuned_pack("yes", "quick")

@@ -2,7 +2,7 @@
 are `published.KH_TABLE`) with its deltas by model and by dataset.
 
 Usage:
-    roles = comparison_models(run.output_dir)           # {"study": {"ANN": spec, "CNN": spec}, "pack": {...}}
+    roles = comparison_models(run.output_dir, tuned=True)   # {"study": {"ANN": spec, "CNN": spec}, "pack": {...}}
     table = with_deltas(means.unstack("dataset"))        # adds "CNN - ANN" and "MNIST - Fashion-MNIST"
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from fmnist_helpers.base.params import ParameterError
 from fmnist_helpers.base.results import Figure, Record, Row, load_results
 from fmnist_helpers.models.published import KH_TABLE
 from fmnist_helpers.models.registry import ModelSpec, get_spec
@@ -58,12 +59,29 @@ def tuned_pack_spec(output_dir: str | os.PathLike) -> ModelSpec | None:
     return pack_tuned_spec(values)
 
 
-def comparison_models(output_dir: str | os.PathLike) -> dict[str, dict[str, ModelSpec]]:
-    """The two pairs compared: the `kh` study's ANN and best CNN, and the pack's MLP and CNN (tuned when
-    notebook 05 has run in `output_dir`, else the untuned pack CNN of notebook 04)."""
-    tuned = tuned_pack_spec(output_dir)
+def comparison_models(output_dir: str | os.PathLike, tuned: bool = True) -> dict[str, dict[str, ModelSpec]]:
+    """The two pairs compared: the `kh` study's ANN and best CNN, and the pack's MLP and CNN.
+
+    The pack's CNN is the one notebook 05 tuned in `output_dir` when `tuned` is true and notebook 05 has finished
+    there, else the untuned pack CNN of notebook 04 (whose seed-`seed` run on its dataset notebook 06 then reuses).
+    """
+    pack_cnn = (tuned_pack_spec(output_dir) if tuned else None) or get_spec("pack_cnn")
     return {"study": {"ANN": get_spec("kh_ann"), "CNN": get_spec("kh_cnn_best")},
-            "pack": {"ANN": get_spec("pack_mlp"), "CNN": tuned or get_spec("pack_cnn")}}
+            "pack": {"ANN": get_spec("pack_mlp"), "CNN": pack_cnn}}
+
+
+def use_tuned_pack(tuned_pack: bool | None, profile: str) -> bool:
+    """Notebook 06's `tuned_pack` parameter: None means the tuned pack CNN in `full` only.
+
+    Outside `full`, notebook 05's search is a few short trials whose winner is often the widest network of the
+    space: in the quick profile it trained at 660-910 images/s against the untuned CNN's 2,500, about 80 s a run
+    against 26 s, for three of the comparison's four pack CNN runs (2-core CPU, README).
+    """
+    if tuned_pack is None:
+        return profile == "full"
+    if not isinstance(tuned_pack, bool):
+        raise ParameterError(f"parameter tuned_pack={tuned_pack!r} is not accepted; choose one of: None, True, False")
+    return tuned_pack
 
 
 def reproduction_rows(summary: pd.DataFrame, roles: dict[str, dict[str, ModelSpec]]) -> list[dict[str, Any]]:

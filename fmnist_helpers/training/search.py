@@ -387,7 +387,7 @@ PROFILE_PLANS: dict[str, dict[str, dict[str, Any]]] = {
                            val_size=300),
               "kh": dict(space="kh-sample", strategy="grid", max_trials=None, epochs=1, train_size=500, val_size=300),
               "pack": dict(space="pack", strategy="random", max_trials=2, epochs=1, train_size=1_000, val_size=300)},
-    "quick": {"wits": dict(space="wits", strategy="hyperband", epochs=3, factor=3, batch_size=128, train_size=12_000,
+    "quick": {"wits": dict(space="wits", strategy="hyperband", epochs=3, factor=3, batch_size=128, train_size=8_000,
                            val_size=3_000),
               "kh": dict(space="kh-sample", strategy="grid", max_trials=None, epochs=1, train_size=4_000,
                          val_size=2_000),
