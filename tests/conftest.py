@@ -111,3 +111,16 @@ def write_course_notebook(folder: Path, name: str, parameters: str, *cells: str)
     path = folder / f"{name}.ipynb"
     nbformat.write(new_notebook(cells=[params, *(new_code_cell(c) for c in cells)], metadata=kernel), path)
     return path
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(name: str):
+    """Import `benchmarks/<name>.py` as a module (the benchmarks are scripts, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -6,24 +6,15 @@ Usage:
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
+from conftest import load_benchmark
 from fmnist_helpers.models.registry import SCHEDULES
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
 def sweep():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import sweep_recipes
-        yield sweep_recipes
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    return load_benchmark("sweep_recipes")
 
 
 def test_every_configuration_names_a_known_architecture_and_a_registry_schedule(sweep):
