@@ -37,7 +37,7 @@ LAYERS = ("base", "data", "models", "training", "analysis", "studies", "exercise
 SHORT_NAMES = {
     "atomic": "base", "paths": "base", "params": "base", "results": "base", "settings": "base",
     "idx": "data", "download": "data", "datasets": "data", "splits": "data", "preprocess": "data",
-    "registry": "models", "published": "models", "tuning": "models",
+    "registry": "models", "layers": "models", "published": "models", "tuning": "models",
     "fit": "training", "store": "training", "callbacks": "training", "precision": "training", "search": "training",
     "history": "training", "pipeline": "training",
     "evaluation": "analysis", "claims": "analysis", "exploration": "analysis", "shifts": "analysis",

@@ -291,6 +291,8 @@ def load_model_file(path: Path) -> Any:
     """The Keras model saved at `path` (uncompiled); UnusableRun if Keras cannot load it."""
     import keras
 
+    from fmnist_helpers.models.layers import FusedBatchNormalization  # noqa: F401  (registers it for loading)
+
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as e:  # Keras raises many kinds here (ValueError, OSError, zipfile errors, ...)
