@@ -63,7 +63,7 @@ def comparison_models(output_dir: str | os.PathLike, tuned: bool = True) -> dict
     """The two pairs compared: the `kh` study's ANN and best CNN, and the pack's MLP and CNN.
 
     The pack's CNN is the one notebook 05 tuned in `output_dir` when `tuned` is true and notebook 05 has finished
-    there, else the untuned pack CNN of notebook 04 (whose seed-`seed` run on its dataset notebook 06 then reuses).
+    there, else notebook 04's untuned pack CNN (whose run on the same dataset and seed notebook 06 then reuses).
     """
     pack_cnn = (tuned_pack_spec(output_dir) if tuned else None) or get_spec("pack_cnn")
     return {"study": {"ANN": get_spec("kh_ann"), "CNN": get_spec("kh_cnn_best")},
@@ -75,7 +75,7 @@ def use_tuned_pack(tuned_pack: bool | None, profile: str) -> bool:
 
     Outside `full`, notebook 05's search is a few short trials whose winner is often the widest network of the
     space: in the quick profile it trained at 660-910 images/s against the untuned CNN's 2,500, about 80 s a run
-    against 26 s, for three of the comparison's four pack CNN runs (2-core CPU, README).
+    against 26 s, for three of the comparison's four pack CNN runs (2-core CPU, RESULTS.md "Run times").
     """
     if tuned_pack is None:
         return profile == "full"
