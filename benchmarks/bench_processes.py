@@ -53,12 +53,15 @@ def run_way(key: str, threads: int, parallel: bool, args: argparse.Namespace) ->
     with tempfile.TemporaryDirectory() as tmp:
         commands = [worker_command(key, seed, threads, args, f"{tmp}/seed{seed}") for seed in (42, 43)]
         if parallel:
-            procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-                     for c in commands]
-            outputs = [p.communicate()[0] for p in procs]
+            procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in commands]
+            done = [(p, *p.communicate()) for p in procs]
         else:
-            outputs = [subprocess.run(c, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                      check=True).stdout for c in commands]
+            done = [(p, p.stdout, p.stderr) for p in
+                    (subprocess.run(c, capture_output=True, text=True, check=False) for c in commands)]
+        for proc, _, err in done:
+            if proc.returncode:
+                raise RuntimeError(f"a {key} training worker failed (exit {proc.returncode}):\n{err[-2000:]}")
+        outputs = [out for _, out, _ in done]
     wall = time.perf_counter() - start
     runs = [json.loads(o.strip().splitlines()[-1]) for o in outputs]
     return {"wall_s": wall, "fit_s": sum(r["fit_s"] for r in runs),
