@@ -68,6 +68,57 @@ def test_the_command_writes_the_file_the_notebooks_read(tmp_path, fashion, capsy
     assert reference.label(path=target) == "recorded full run: 2026-11-25, commit abc1234, 2-core x86_64 CPU, seed 42"
 
 
+def _rerun_of_one_notebook(tmp_path, fashion, key, accuracy, notebook="04_cnn", date="2026-11-26"):
+    run = tmp_path / f"rerun-{key}-{date}"
+    (run / "models").mkdir(parents=True)
+    (run / "results").mkdir()
+    rec = {**_record(key, accuracy), "data": {"y_test": store.array_sha256(fashion.y_test)}}
+    (run / "models" / f"{key}.json").write_text(json.dumps(rec))
+    (run / "results" / f"{notebook}.json").write_text(json.dumps(
+        {"params": {"seed": 42}, "environment": {"cpu_count": 2, "machine": "x86_64"}, "updated": f"{date}T09:00:00"}))
+    return run
+
+
+def test_an_update_rerecords_only_the_models_its_run_trained(tmp_path, fashion, capsys):
+    target = tmp_path / "full_run.json"
+    main(["reference", str(_run_folder(tmp_path, fashion)), "--target", str(target), "--commit", "abc1234def"])
+    rerun = _rerun_of_one_notebook(tmp_path, fashion, "wits_cnn", 0.9201)
+    capsys.readouterr()
+    assert main(["reference", str(rerun), "--target", str(target), "--commit", "fed9876abc", "--update"]) == 0
+    printed = capsys.readouterr().out
+    assert "wits_cnn" in printed and "aueb_mlp2" not in printed
+    assert reference.figure("wits_cnn", path=target)["test_accuracy"] == 0.9201
+    assert reference.figure("aueb_mlp2", path=target)["test_accuracy"] == 0.8912
+    assert reference.recorded(target)["run"]["commit"] == "abc1234def"
+
+
+def test_the_label_names_each_update_with_its_notebooks_date_and_commit(tmp_path, fashion):
+    target = tmp_path / "full_run.json"
+    main(["reference", str(_run_folder(tmp_path, fashion)), "--target", str(target), "--commit", "abc1234def"])
+    main(["reference", str(_rerun_of_one_notebook(tmp_path, fashion, "wits_cnn", 0.92)), "--target", str(target),
+          "--commit", "fed9876abc", "--update"])
+    assert reference.label(path=target) == (
+        "recorded full run: 2026-11-25, commit abc1234, 2-core x86_64 CPU, seed 42; the models of 04_cnn "
+        "re-recorded 2026-11-26, commit fed9876, 2-core x86_64 CPU, seed 42")
+
+
+def test_an_update_whose_models_are_all_rerecorded_again_leaves_the_file(tmp_path, fashion):
+    target = tmp_path / "full_run.json"
+    main(["reference", str(_run_folder(tmp_path, fashion)), "--target", str(target), "--commit", "abc1234def"])
+    for commit, date in (("1111111aaa", "2026-11-26"), ("2222222bbb", "2026-11-27")):
+        main(["reference", str(_rerun_of_one_notebook(tmp_path, fashion, "wits_cnn", 0.92, date=date)),
+              "--target", str(target), "--commit", commit, "--update"])
+    updates = reference.recorded(target)["updates"]
+    assert [u["commit"] for u in updates] == ["2222222bbb"] and updates[0]["models"] == {"fashion_mnist": ["wits_cnn"]}
+
+
+def test_an_update_without_a_recorded_run_is_refused_with_what_to_do(tmp_path, fashion, capsys):
+    target = tmp_path / "full_run.json"
+    rerun = _rerun_of_one_notebook(tmp_path, fashion, "wits_cnn", 0.92)
+    assert main(["reference", str(rerun), "--target", str(target), "--update"]) == 2
+    assert "without --update" in capsys.readouterr().err and not target.exists()
+
+
 def test_a_folder_without_trained_models_is_refused_with_what_to_run(tmp_path, capsys):
     assert main(["reference", str(tmp_path), "--target", str(tmp_path / "out.json")]) == 2
     assert "no models/ folder" in capsys.readouterr().err and not (tmp_path / "out.json").exists()
@@ -87,8 +138,9 @@ def test_the_recorded_file_covers_every_registry_model_on_fashion_mnist():
 
 def test_every_recorded_figure_has_the_record_format():
     data = reference.recorded()
-    for field in ("date", "commit", "machine", "seed", "notebooks"):
-        assert data["run"][field], field
+    for run in (data["run"], *data.get("updates", [])):
+        for field in ("date", "commit", "machine", "seed", "notebooks"):
+            assert run[field], field
     for dataset, models in data["models"].items():
         for key, fig in models.items():
             assert set(reference.FIGURES) <= set(fig), (dataset, key)

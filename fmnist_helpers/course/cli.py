@@ -170,12 +170,14 @@ def _reference(args: argparse.Namespace) -> int:
 
     try:
         payload = write_reference(args.run_dir, args.target or RECORDED, data_dir=args.data_dir, commit=args.commit,
-                                  machine=args.machine)
+                                  machine=args.machine, update=args.update)
     except ReferenceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    for dataset, models in payload["models"].items():
-        for key, fig in models.items():
+    written = payload["updates"][-1]["models"] if args.update else payload["models"]
+    for dataset, keys in written.items():
+        for key in keys:
+            fig = payload["models"][dataset][key]
             print(f"{dataset:14s} {key:12s} {fig['test_accuracy'] * 100:6.2f}%  ({fig['runs']} run(s))")
     print(f"wrote {args.target or RECORDED}")
     return 0
@@ -241,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--data-dir", help="folder with the IDX files, to tell the datasets apart")
     ref.add_argument("--commit", help="the commit the run used (default: the run folder's git HEAD)")
     ref.add_argument("--machine", help="describe the machine (default: from the run's results files)")
+    ref.add_argument("--update", action="store_true",
+                     help="re-record only the models this run trained and keep the rest of the file "
+                          "(e.g. after --only 04 with the full profile)")
     ref.set_defaults(func=_reference)
     site = sub.add_parser("site", help="copy a run's HTML pages into a static site with navigation")
     site.add_argument("run_dir", help="a run's output folder, e.g. build/full")

@@ -6,6 +6,9 @@ on the full data, and writes them, with the run's date, commit and machine, to `
 inside the package (a small file in the repository). Notebooks then show the recorded figure next to the
 study's and their own (`reference_column`).
 
+A run of only some notebooks can re-record just the models it trained: `reference build/full --update` replaces
+those models' figures, keeps every other model's, and adds the run to the file's `updates`, which `label` names.
+
 Usage:
     reference.figure("wits_cnn")                # {"test_accuracy": 0.9138, "runs": 1, ...} or None
     table["recorded full run"] = reference.column(table.index, ds.name)
@@ -63,8 +66,12 @@ def label(path: str | os.PathLike = RECORDED) -> str:
     run = recorded(path)["run"]
     if run is None:
         return "no full run recorded yet (python -m fmnist_helpers reference build/full records one)"
-    return (f"recorded {run['profile']} run: {run['date']}, commit {run['commit'][:7]}, {run['machine']}, "
+    text = (f"recorded {run['profile']} run: {run['date']}, commit {run['commit'][:7]}, {run['machine']}, "
             f"seed {run['seed']}")
+    for update in recorded(path).get("updates", []):
+        text += (f"; the models of {', '.join(update['notebooks'])} re-recorded {update['date']}, commit "
+                 f"{update['commit'][:7]}, {update['machine']}, seed {update['seed']}")
+    return text
 
 
 def registry_key(name: str) -> str:
@@ -161,10 +168,31 @@ def _run_facts(run_dir: Path) -> dict[str, Any]:
             "tensorflow": env.get("tensorflow")}
 
 
+def _updated(previous: dict[str, Any], models: dict[str, dict[str, Any]], facts: dict[str, Any]) -> dict[str, Any]:
+    """`previous` with `models` re-recorded from the run described by `facts`, which joins its updates; an earlier
+    update whose models are all re-recorded now is dropped."""
+    if previous.get("run") is None:
+        raise ReferenceError("there is no recorded run to update: record a whole full run first (without --update)")
+    if previous.get("format") != FORMAT:
+        raise ReferenceError(f"the recorded file has format {previous.get('format')!r}, this code writes {FORMAT}: "
+                             "record a whole full run instead (without --update)")
+    merged = {ds: dict(figures) for ds, figures in previous["models"].items()}
+    for ds, figures in models.items():
+        merged.setdefault(ds, {}).update(figures)
+    now = {(ds, key) for ds, figures in models.items() for key in figures}
+    kept = [u for u in previous.get("updates", [])
+            if not {(ds, key) for ds, keys in u["models"].items() for key in keys} <= now]
+    update = {**facts, "models": {ds: sorted(figures) for ds, figures in sorted(models.items())}}
+    return {**previous, "models": {ds: dict(sorted(f.items())) for ds, f in sorted(merged.items())},
+            "updates": [*kept, update]}
+
+
 def write_reference(run_dir: str | os.PathLike, target: str | os.PathLike = RECORDED,
                     data_dir: str | os.PathLike | None = None, commit: str | None = None,
-                    machine: str | None = None) -> dict[str, Any]:
-    """Read a `full` run's training records and write the reference file; returns what was written."""
+                    machine: str | None = None, update: bool = False) -> dict[str, Any]:
+    """Read a `full` run's training records and write the reference file; returns what was written.
+
+    With `update`, only the models this run trained are re-recorded; the rest of `target` is kept."""
     run_dir = Path(run_dir)
     model_dir = run_dir / "models"
     if not model_dir.is_dir():
@@ -183,13 +211,15 @@ def write_reference(run_dir: str | os.PathLike, target: str | os.PathLike = RECO
     facts = _run_facts(run_dir)
     if machine:
         facts["machine"] = machine
-    payload = {
-        "format": FORMAT,
-        "run": {"profile": "full", "commit": commit or _git_commit(run_dir), "written":
-                datetime.now(timezone.utc).isoformat(timespec="seconds"), **facts},
-        "models": {ds: {key: summarize_runs(runs) for key, runs in sorted(models.items())}
-                   for ds, models in sorted(groups.items())},
-    }
+    facts = {"profile": "full", "commit": commit or _git_commit(run_dir),
+             "written": datetime.now(timezone.utc).isoformat(timespec="seconds"), **facts}
+    models = {ds: {key: summarize_runs(runs) for key, runs in sorted(found.items())}
+              for ds, found in sorted(groups.items())}
+    if update:
+        _load.cache_clear()
+        payload = _updated(recorded(target), models, facts)
+    else:
+        payload = {"format": FORMAT, "run": facts, "models": models}
     write_json_atomic(Path(target), payload)
     _load.cache_clear()
     return payload
