@@ -8,6 +8,8 @@ one after the other in this one process:
    where the hardware gains from it (detected: bfloat16 on CPUs with AVX-512 BF16 or AMX, float16 on GPUs),
    running one training step per TensorFlow call;
 3. the same, with `pipeline.STEPS_PER_EXECUTION` steps per call (the notebooks' default);
+   and, where (2) is not already float32, the same in float32: whether this model gains from 16 bits at all
+   (a recipe whose `cpu_bfloat16` is False trains in float32 on a CPU; the row the notebooks use is marked);
 4. the same pipeline with a tuned batch size (the learning rate scaled by the square root of the batch ratio).
 
 It prints training images/second for each, the speed-up ratios against (1) and the test accuracies, so
@@ -29,6 +31,7 @@ from fmnist_helpers.base.params import get_profile
 from fmnist_helpers.training.precision import choose_precision, describe_hardware
 from fmnist_helpers.data.splits import holdout_split
 from fmnist_helpers.training import pipeline
+from fmnist_helpers.training.pipeline import training_precision
 from fmnist_helpers.training.fit import train_model
 
 
@@ -46,14 +49,19 @@ def run_one(key: str, split, epochs: int, batch: int, seed: int) -> list[dict]:
         (f"tf.data + {fast}, batch {study_batch}, {many} steps/call", spec, "tf.data", fast, many),
         (f"tf.data + {fast}, batch {batch}, {many} steps/call", tuned, "tf.data", fast, many),
     ]
+    if fast != "float32":   # the same pipeline in float32: does this model gain from the 16-bit precision?
+        ways.insert(3, (f"tf.data + float32, batch {study_batch}, {many} steps/call", spec, "tf.data", "float32", many))
+    notebooks = training_precision("auto", spec.recipe)   # what train_model picks for this model by default
     rows = []
-    for label, s, pipeline, precision, per_call in ways:
+    for label, s, way, precision, per_call in ways:
         pipeline.STEPS_PER_EXECUTION = per_call
         try:
-            result = train_model(s, split, profile, seed=seed, epochs=epochs, pipeline=pipeline, precision=precision,
+            result = train_model(s, split, profile, seed=seed, epochs=epochs, pipeline=way, precision=precision,
                                  progress="none")
         finally:
             pipeline.STEPS_PER_EXECUTION = many
+        if s is spec and way == "tf.data" and per_call == many and precision == notebooks:
+            label += " (the notebooks' way)"
         rows.append({"model": key, "way": label, "batch": s.recipe.batch_size,
                      "images/s": result.record["images_per_second"], "test accuracy": result.test_accuracy,
                      "train time (s)": result.record["train_time_s"]})
@@ -75,12 +83,12 @@ def main() -> None:
     print(f"hardware: {describe_hardware()}; {os.cpu_count()} CPU cores visible")
     split = holdout_split(load_dataset("fashion_mnist"), 12_000, seed=args.seed)
     print(f"{len(split.y_train):,} training images, {args.epochs} epochs per run, seed {args.seed}\n")
-    header = f"{'model':<10} {'way':<50} {'batch':>5} {'images/s':>9} {'speed-up':>8} {'test acc':>8} {'change':>7}"
+    header = f"{'model':<10} {'way':<72} {'batch':>5} {'images/s':>9} {'speed-up':>8} {'test acc':>8} {'change':>7}"
     print(header)
     print("-" * len(header))
     for key in args.models:
         for row in run_one(key, split, args.epochs, args.batch, args.seed):
-            print(f"{row['model']:<10} {row['way']:<50} {row['batch']:>5} {row['images/s']:>9,.0f} "
+            print(f"{row['model']:<10} {row['way']:<72} {row['batch']:>5} {row['images/s']:>9,.0f} "
                   f"{row['speed-up']:>7.2f}x {row['test accuracy']:>8.4f} {row['accuracy change (points)']:>+7.2f}",
                   flush=True)
 
