@@ -11,10 +11,10 @@ from fmnist_helpers.training.fit import (
     best_fold, fold_summary, predict_proba, profile_split, summarize, train_folds, train_model, train_on_dataset,
     train_repeats,
 )
-from fmnist_helpers.training.history import tidy_history
+from fmnist_helpers.training.history import ends_at_epoch, tidy_history
 from fmnist_helpers.training.store import TrainResult, load_trained
 
 __all__ = [
-    "TrainResult", "best_fold", "fold_summary", "load_trained", "predict_proba", "profile_split", "summarize",
+    "TrainResult", "best_fold", "ends_at_epoch", "fold_summary", "load_trained", "predict_proba", "profile_split", "summarize",
     "tidy_history", "train_folds", "train_model", "train_on_dataset", "train_repeats",
 ]

@@ -4,6 +4,7 @@ Usage:
     history = tidy_history({"loss": [0.6, 0.4], "val_accuracy": [0.80, 0.86]})   # epoch, split, metric, value
     best_epoch(history)                      # 2: the highest validation accuracy, the earliest on ties
     kept_epoch(history, spec.recipe)         # the epoch whose weights a trained model keeps
+    ends_at_epoch(history, spec.recipe, 5)   # True: the run is what a fresh 5-epoch run would give
     epoch_values(history, 2)[("validation", "accuracy")]
 """
 from __future__ import annotations
@@ -43,6 +44,19 @@ def kept_epoch(history: pd.DataFrame, recipe: Recipe) -> int:
     if not recipe.restore_best:
         return int(history["epoch"].max())
     return best_epoch(history, "loss" if recipe.early_stopping else "accuracy")
+
+
+def ends_at_epoch(history: pd.DataFrame, recipe: Recipe, epochs: int) -> bool:
+    """Whether a run already holds what training again from scratch for `epochs` epochs, keeping the last epoch,
+    with the same seed, data and recipe otherwise, would give: it trained exactly `epochs` epochs and kept the last
+    one's weights.
+
+    A fresh run with the same seed repeats the first `epochs` epochs step for step (the same initial weights, the
+    same batches in the same order); callbacks that only watch, or restore the epoch that is the last anyway,
+    change nothing. So notebook 05 keeps such a retraining as its final model instead of training it twice.
+    """
+    last = int(history["epoch"].max())
+    return last == epochs and kept_epoch(history, recipe) == last
 
 
 def epoch_values(history: pd.DataFrame, epoch: int) -> pd.Series:
