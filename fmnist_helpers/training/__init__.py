@@ -15,6 +15,6 @@ from fmnist_helpers.training.history import ends_at_epoch, tidy_history
 from fmnist_helpers.training.store import TrainResult, load_trained
 
 __all__ = [
-    "TrainResult", "best_fold", "ends_at_epoch", "fold_summary", "load_trained", "predict_proba", "profile_split", "summarize",
-    "tidy_history", "train_folds", "train_model", "train_on_dataset", "train_repeats",
+    "TrainResult", "best_fold", "ends_at_epoch", "fold_summary", "load_trained", "predict_proba", "profile_split",
+    "summarize", "tidy_history", "train_folds", "train_model", "train_on_dataset", "train_repeats",
 ]
