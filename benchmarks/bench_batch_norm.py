@@ -30,13 +30,8 @@ def keras_batch_norm(L):
     return L.BatchNormalization(momentum=0.9, epsilon=1e-5)
 
 
-def keras_pack_batch_norm(L):
-    """The pack models' batch norm in Keras's own layer: running statistics that move 10% per step."""
-    return L.BatchNormalization(momentum=0.9)
-
-
 def fused_pack_batch_norm(L):
-    """The same settings in the fused layer."""
+    """The pack CNN's batch-norm settings (`registry._pack_batch_norm`, Keras's layer) in the fused layer."""
     from fmnist_helpers.models.layers import FusedBatchNormalization
 
     return FusedBatchNormalization(momentum=0.9)
@@ -47,7 +42,7 @@ def ways(model: str) -> list[tuple[str, object]]:
     if model == "bu_cnn":
         return [("Keras `BatchNormalization`", keras_batch_norm),
                 ("fused (`FusedBatchNormalization`)", registry._torch_batch_norm)]
-    return [("Keras `BatchNormalization`", keras_pack_batch_norm),
+    return [("Keras `BatchNormalization`", registry._pack_batch_norm),
             ("fused (`FusedBatchNormalization`)", fused_pack_batch_norm)]
 
 
