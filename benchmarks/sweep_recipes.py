@@ -26,7 +26,7 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -36,30 +36,51 @@ ARCHS: dict[str, dict[str, Any]] = {
     "pack_bn_each": {"norm_every_conv": True},
     "wide": {"filters": (48, 96), "dense": 256},
     "wide_bn_each": {"filters": (48, 96), "dense": 256, "norm_every_conv": True},
+    # no dropout, or half of it: in a short run dropout may slow learning more than it regularises
+    "pack_nodrop": {"block_dropout": (0.0, 0.0), "head_dropout": 0.0},
+    "pack_halfdrop": {"block_dropout": (0.05, 0.1), "head_dropout": 0.15},
 }
 
-# name: (architecture, epochs, batch, peak learning rate, schedule, label smoothing, shift); AdamW, weight decay 1e-4,
-# the schedules are the registry's (`registry.SCHEDULES`)
-CONFIGS: dict[str, tuple[str, int, int, float, str, float, float]] = {
-    "today20": ("pack", 20, 256, 3e-3, "warmup-cosine", 0.0, 0.08),
-    "today8": ("pack", 8, 256, 3e-3, "warmup-cosine", 0.0, 0.08),
-    "fast8": ("pack", 8, 256, 3e-3, "one-cycle", 0.1, 0.08),
-    "fast8_noshift": ("pack", 8, 256, 3e-3, "one-cycle", 0.1, 0.0),
-    "fast8_bn": ("pack_bn_each", 8, 256, 3e-3, "one-cycle", 0.1, 0.08),
-    "fast8_bn_noshift": ("pack_bn_each", 8, 256, 3e-3, "one-cycle", 0.1, 0.0),
-    "fast8_lr6": ("pack", 8, 256, 6e-3, "one-cycle", 0.1, 0.08),
-    "fast8_b512": ("pack", 8, 512, 4e-3, "one-cycle", 0.1, 0.08),
-    "fast8_b128": ("pack", 8, 128, 2e-3, "one-cycle", 0.1, 0.08),
-    "fast8_ls0": ("pack", 8, 256, 3e-3, "one-cycle", 0.0, 0.08),
-    "fast8_wc_ls": ("pack", 8, 256, 3e-3, "warmup-cosine", 0.1, 0.08),
-    "fast10": ("pack", 10, 256, 3e-3, "one-cycle", 0.1, 0.08),
-    "fast10_bn": ("pack_bn_each", 10, 256, 3e-3, "one-cycle", 0.1, 0.08),
-    "fast6_bn_noshift": ("pack_bn_each", 6, 256, 3e-3, "one-cycle", 0.1, 0.0),
-    "long24": ("pack", 24, 256, 3e-3, "one-cycle", 0.1, 0.08),
-    "long24_bn": ("pack_bn_each", 24, 256, 3e-3, "one-cycle", 0.1, 0.08),
-    "wide12": ("wide", 12, 256, 3e-3, "one-cycle", 0.1, 0.08),
-    "wide12_bn": ("wide_bn_each", 12, 256, 3e-3, "one-cycle", 0.1, 0.08),
-    "wide16_bn": ("wide_bn_each", 16, 256, 3e-3, "one-cycle", 0.1, 0.08),
+
+class Config(NamedTuple):
+    """One screened recipe: AdamW with weight decay 1e-4 and one of the registry's schedules (`registry.SCHEDULES`)."""
+
+    arch: str  # a key of ARCHS
+    epochs: int
+    batch: int
+    lr: float  # the peak learning rate
+    schedule: str
+    smoothing: float  # label smoothing
+    shift: float  # augmentation shifts as a fraction of the side (0: flips only)
+    ema: float = 0.0  # momentum of an exponential moving average of the weights, used at the end (0: none)
+
+
+CONFIGS: dict[str, Config] = {
+    "today20": Config("pack", 20, 256, 3e-3, "warmup-cosine", 0.0, 0.08),
+    "today8": Config("pack", 8, 256, 3e-3, "warmup-cosine", 0.0, 0.08),
+    "fast8": Config("pack", 8, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "fast8_noshift": Config("pack", 8, 256, 3e-3, "one-cycle", 0.1, 0.0),
+    "fast8_bn": Config("pack_bn_each", 8, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "fast8_bn_noshift": Config("pack_bn_each", 8, 256, 3e-3, "one-cycle", 0.1, 0.0),
+    "fast8_lr6": Config("pack", 8, 256, 6e-3, "one-cycle", 0.1, 0.08),
+    "fast8_b512": Config("pack", 8, 512, 4e-3, "one-cycle", 0.1, 0.08),
+    "fast8_b128": Config("pack", 8, 128, 2e-3, "one-cycle", 0.1, 0.08),
+    "fast8_ls0": Config("pack", 8, 256, 3e-3, "one-cycle", 0.0, 0.08),
+    "fast8_wc_ls": Config("pack", 8, 256, 3e-3, "warmup-cosine", 0.1, 0.08),
+    "fast10": Config("pack", 10, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "fast10_bn": Config("pack_bn_each", 10, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "fast6_bn_noshift": Config("pack_bn_each", 6, 256, 3e-3, "one-cycle", 0.1, 0.0),
+    "long24": Config("pack", 24, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "long24_bn": Config("pack_bn_each", 24, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "wide12": Config("wide", 12, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "wide12_bn": Config("wide_bn_each", 12, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "wide16_bn": Config("wide_bn_each", 16, 256, 3e-3, "one-cycle", 0.1, 0.08),
+    "fast8_noshift_nodrop": Config("pack_nodrop", 8, 256, 3e-3, "one-cycle", 0.1, 0.0),
+    "fast8_noshift_halfdrop": Config("pack_halfdrop", 8, 256, 3e-3, "one-cycle", 0.1, 0.0),
+    "fast8_noshift_ema": Config("pack", 8, 256, 3e-3, "one-cycle", 0.1, 0.0, ema=0.99),
+    "fast8_noshift_lr6": Config("pack", 8, 256, 6e-3, "one-cycle", 0.1, 0.0),
+    "fast8_noshift_b128": Config("pack", 8, 128, 2e-3, "one-cycle", 0.1, 0.0),
+    "fast8_noshift_ls2": Config("pack", 8, 256, 3e-3, "one-cycle", 0.2, 0.0),
 }
 
 
@@ -98,7 +119,7 @@ def run_one(name: str, seed: int, data_dir: str | None, precision: str, epochs_o
     from fmnist_helpers.models.registry import Recipe, make_loss, make_optimizer
     from fmnist_helpers.training.fit import predict_proba
 
-    arch, epochs, batch, lr, sched, smoothing, shift = CONFIGS[name]
+    arch, epochs, batch, lr, sched, smoothing, shift, ema = CONFIGS[name]
     epochs = epochs_override or epochs
     keras.mixed_precision.set_global_policy(precision)
     x, y, xt, yt = load(data_dir, seed)
@@ -107,14 +128,17 @@ def run_one(name: str, seed: int, data_dir: str | None, precision: str, epochs_o
     steps = math.ceil(len(x) / batch)
     recipe = Recipe("adamw", lr, weight_decay=1e-4, batch_size=batch, epochs=epochs, schedule=sched,
                     label_smoothing=smoothing)
-    model.compile(make_optimizer(recipe, steps), make_loss(recipe), metrics=["accuracy"])
+    optimizer = make_optimizer(recipe, steps)
+    if ema:  # read when the optimizer builds its slots; fit() copies the averages into the model at its end
+        optimizer.use_ema, optimizer.ema_momentum = True, ema
+    model.compile(optimizer, make_loss(recipe), metrics=["accuracy"])
     y1 = keras.utils.to_categorical(y, 10)
     start = time.perf_counter()
     model.fit(x, y1, batch_size=batch, epochs=epochs, verbose=0, shuffle=True)
     seconds = time.perf_counter() - start
     p, pf = predict_proba(net, xt), predict_proba(net, xt[:, :, ::-1, :])
     return {"config": name, "arch": arch, "epochs": epochs, "batch": batch, "lr": lr, "schedule": sched,
-            "label_smoothing": smoothing, "shift": shift, "seed": seed, "train_s": round(seconds, 2),
+            "label_smoothing": smoothing, "shift": shift, "ema": ema, "seed": seed, "train_s": round(seconds, 2),
             "plain": float((p.argmax(1) == yt).mean()), "tta": float(((p + pf).argmax(1) == yt).mean()),
             "mflop_per_image": round(training_flops_per_image(net) / 1e6, 2), "backend": keras.backend.backend(),
             "precision": precision}

@@ -18,10 +18,11 @@ def sweep():
 
 
 def test_every_configuration_names_a_known_architecture_and_a_registry_schedule(sweep):
-    for name, (arch, epochs, batch, lr, schedule, smoothing, shift) in sweep.CONFIGS.items():
+    for name, (arch, epochs, batch, lr, schedule, smoothing, shift, ema) in sweep.CONFIGS.items():
         assert arch in sweep.ARCHS, name
         assert schedule in SCHEDULES, name
         assert epochs >= 1 and batch >= 1 and 0 < lr <= 1 and 0 <= smoothing < 1 and 0 <= shift <= 0.5, name
+        assert ema == 0 or 0.9 <= ema < 1, name
 
 
 def test_the_augmentation_sits_in_front_of_the_model_and_prediction_uses_the_bare_network(sweep):
@@ -29,3 +30,18 @@ def test_the_augmentation_sits_in_front_of_the_model_and_prediction_uses_the_bar
     assert model.layers[-1] is net
     assert any(layer.name == "augmentation" for layer in model.layers)
     assert model.count_params() == net.count_params()  # augmentation has no weights
+
+
+def test_the_no_dropout_architecture_keeps_its_dropout_layers_at_rate_zero(sweep):
+    _, net = sweep.build("pack_nodrop", 0.0, seed=0)
+    rates = [layer.rate for layer in net.layers if layer.__class__.__name__ == "Dropout"]
+    assert len(rates) == 3 and set(rates) == {0.0}
+    _, default = sweep.build("pack", 0.0, seed=0)
+    assert [layer.rate for layer in default.layers if layer.__class__.__name__ == "Dropout"] == [0.1, 0.2, 0.3]
+
+
+@pytest.mark.slow
+def test_a_configuration_with_weight_averaging_trains_and_reports_its_momentum(sweep):
+    row = sweep.run_one("fast8_noshift_ema", 42, None, "float32", epochs_override=1, train_images=512)
+    assert row["ema"] == 0.99 and row["epochs"] == 1
+    assert 0.0 <= row["plain"] <= 1.0 and 0.0 <= row["tta"] <= 1.0

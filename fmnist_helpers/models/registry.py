@@ -259,8 +259,11 @@ def _pack_mlp(num_classes: int = 10):
 
 
 def pack_cnn(num_classes: int = 10, filters: tuple[int, int] = (32, 64), dense: int = 256,
-             head_dropout: float = 0.3, name: str = "pack_cnn", norm_every_conv: bool = False):
+             head_dropout: float = 0.3, name: str = "pack_cnn", norm_every_conv: bool = False,
+             block_dropout: tuple[float, float] = (0.1, 0.2)):
     """The pack's strong CNN; the arguments are what notebook 05's search varies (defaults: the registry's).
+
+    `block_dropout` is the dropout rate after each of the two blocks (the recipe benchmarks vary it).
 
     `norm_every_conv` puts batch norm between every convolution and its ReLU (the convolutions then lose their
     bias) instead of once after each pooling layer: a variant the recipe benchmarks compare, about twice the CPU
@@ -279,7 +282,8 @@ def pack_cnn(num_classes: int = 10, filters: tuple[int, int] = (32, 64), dense: 
         return [*conv(width, padding), *conv(width, padding), L.MaxPooling2D(2), *pooled_norm, L.Dropout(rate)]
 
     return keras.Sequential([
-        keras.Input((28, 28, 1)), *block(filters[0], "valid", 0.1), *block(filters[1], "same", 0.2),
+        keras.Input((28, 28, 1)), *block(filters[0], "valid", block_dropout[0]),
+        *block(filters[1], "same", block_dropout[1]),
         L.Flatten(), L.Dense(dense, use_bias=False), _pack_batch_norm(L), L.ReLU(), L.Dropout(head_dropout),
         _head(keras, L, num_classes),
     ], name=name)
