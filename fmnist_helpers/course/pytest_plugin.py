@@ -80,9 +80,10 @@ def pytest_collection_modifyitems(items) -> None:
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: ignored when xdist is not installed
 def pytest_xdist_make_scheduler(config, log):
-    """xdist's scope scheduling over `xdist_group`'s groups (whole groups to a worker, in collection order).
+    """xdist's scope scheduling over the groups of `xdist_group` (whole groups to a worker, in collection order).
 
-    Not `--dist loadgroup`: its `xdist_group` marks act by renaming node ids, which pytest 9.2 no longer allows."""
+    Not `--dist loadgroup` with `xdist_group` marks: xdist 3.8 applies those by renaming a test's node id through
+    an attribute that pytest 9.2 no longer reads, so every test would go out on its own."""
     from xdist.scheduler import LoadScopeScheduling
 
     class GroupScheduling(LoadScopeScheduling):
