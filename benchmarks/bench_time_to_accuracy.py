@@ -13,11 +13,15 @@ between runs, so the baseline `pack_cnn` (today's recipe) always trains in the s
 candidate's time and accuracy are given against it. No assertions.
 
 It writes every run's row (`runs.csv`, `runs.json`), the summary with the ceilings (`summary.json`) and a plot
-of test accuracy against training seconds (`accuracy_vs_seconds.png`) to `--out`.
+of test accuracy against training seconds (`accuracy_vs_seconds.png`) to `--out`. With `--record PATH` it also
+writes one file with the run's date, commit, command and machine, the summary and every run's row: the recorded
+evidence notebook 04 shows (`fmnist_helpers/studies/recorded/time_to_accuracy.json`, read by `studies.speed`).
 
 Usage:
     .venv/bin/python benchmarks/bench_time_to_accuracy.py [--candidates pack_cnn_6ep pack_cnn_narrow_12ep] [--seeds 3]
     .venv/bin/python benchmarks/bench_time_to_accuracy.py --train-images 2000 --seeds 1 --baseline-epochs 1 --epochs-override 1
+    .venv/bin/python benchmarks/bench_time_to_accuracy.py --candidates pack_cnn_fast --baseline-epochs 8 \
+        --record fmnist_helpers/studies/recorded/time_to_accuracy.json --machine "2-core CPU, idle but for the run"
 """
 from __future__ import annotations
 
@@ -28,8 +32,12 @@ import functools
 import io
 import math
 import os
+import platform
 import statistics
+import subprocess
+import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +46,6 @@ from fmnist_helpers.models.registry import get_spec
 BASELINE = "pack_cnn"
 BASE_LR = get_spec("pack_cnn").recipe.learning_rate  # today's: 3e-3 with AdamW at batch 256
 FLIPS_ONECYCLE = {"shift": 0.0, "schedule": "one-cycle", "label_smoothing": 0.1}  # the short runs' recipe changes
-NO_DROPOUT = {"block_dropout": (0.0, 0.0), "head_dropout": 0.0}  # pack_cnn builder arguments
 
 CANDIDATES: dict[str, tuple[str, dict[str, Any] | None, dict[str, Any]]] = {
     # name: (registry key, pack_cnn builder arguments or None for the registry's model, recipe changes)
@@ -61,12 +68,17 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any] | None, dict[str, Any]]] = {
     "pack_cnn_8ep_flips_onecycle": ("pack_cnn", None, {"epochs": 8, **FLIPS_ONECYCLE}),
     # The same for 12 epochs: about 270 s here, to see how much of the gap to 93.5% more epochs of it close.
     "pack_cnn_12ep_flips_onecycle": ("pack_cnn", None, {"epochs": 12, **FLIPS_ONECYCLE}),
-    # The 8-epoch recipe without any dropout (sweep_recipes.py, fast8_noshift_nodrop: +0.51 points on one seed;
-    # half the dropout gave +0.34): in 8 epochs the flips and label smoothing regularise enough, and dropout
-    # slows learning more than it helps.
-    "pack_cnn_8ep_nodrop": ("pack_cnn", NO_DROPOUT, {"epochs": 8, **FLIPS_ONECYCLE}),
-    # The same for 9 epochs: one more epoch, still about 180 s.
-    "pack_cnn_9ep_nodrop": ("pack_cnn", NO_DROPOUT, {"epochs": 9, **FLIPS_ONECYCLE}),
+    # The registry's short recipe, pack_cnn_fast: the flips and one-cycle recipe above for 8 epochs, without any
+    # dropout (sweep_recipes.py, fast8_noshift_nodrop: +0.51 points on one seed; half the dropout gave +0.34) and
+    # at a peak rate of 5e-3 (fast8_noshift_nodrop_lr5: +0.31 points more on that seed). In so short a run the
+    # flips and label smoothing regularise enough, dropout slows learning more than it helps, and each of the
+    # few steps may move further.
+    "pack_cnn_fast": ("pack_cnn_fast", None, {}),
+    # The same for 9 epochs, if 8 fall short.
+    "pack_cnn_fast_9ep": ("pack_cnn_fast", None, {"epochs": 9}),
+    # The dropout-free recipe at the peak rate of the others, 3e-3: the 2026-11-26 run at d12db88 trained it for 8
+    # and 9 epochs as pack_cnn_8ep_nodrop and pack_cnn_9ep_nodrop.
+    "pack_cnn_fast_lr3_9ep": ("pack_cnn_fast", None, {"epochs": 9, "learning_rate": BASE_LR}),
 }
 
 PRECISION_DTYPES = {"mixed_bfloat16": "bfloat16", "mixed_float16": "float16", "float32": "float32"}
@@ -280,6 +292,33 @@ def write_outputs(out: Path, rows: list[dict[str, Any]], summary: list[dict[str,
     plt.close(fig)
 
 
+def run_facts(machine_note: str | None) -> dict[str, Any]:
+    """When, from which commit, by which command and on what machine this run trained: the record's label."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    commit = git("rev-parse", "HEAD") or "unknown"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += " with uncommitted changes"
+    machine = f"{os.cpu_count()}-core {platform.machine()} CPU"
+    return {"date": datetime.now(timezone.utc).date().isoformat(), "commit": commit,
+            "command": " ".join(["benchmarks/bench_time_to_accuracy.py", *sys.argv[1:]]),
+            "machine": f"{machine}, {machine_note}" if machine_note else machine}
+
+
+def write_record(path: Path, meta: dict[str, Any], summary: list[dict[str, Any]],
+                 rows: list[dict[str, Any]]) -> None:
+    """The one-file record notebook 04 reads (`studies.speed`): the run's facts, its summary and every row."""
+    from fmnist_helpers.base.atomic import write_json_atomic
+
+    write_json_atomic(path, {"format": 1, **meta, "candidates": summary, "runs": rows})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", nargs="+", default=list(CANDIDATES), choices=list(CANDIDATES),
@@ -290,6 +329,11 @@ def main() -> None:
                         help="epochs of every candidate but the baseline, for a quick try")
     parser.add_argument("--train-images", type=int, default=None, help="train on a random subset of this size")
     parser.add_argument("--out", type=Path, default=Path("build/benchmarks/time_to_accuracy"))
+    parser.add_argument("--record", type=Path, default=None,
+                        help="also write the one-file record notebook 04 reads (e.g. "
+                             "fmnist_helpers/studies/recorded/time_to_accuracy.json)")
+    parser.add_argument("--machine", default=None,
+                        help="a note on the machine for the record's label, e.g. 'idle but for the run'")
     parser.add_argument("--list", action="store_true", help="list the candidates and stop")
     args = parser.parse_args()
     if args.list:
@@ -300,6 +344,7 @@ def main() -> None:
     from fmnist_helpers.training.pipeline import training_precision
     from fmnist_helpers.training.precision import describe_hardware
 
+    facts = run_facts(args.machine)  # before training: the commit that trains, not one made meanwhile
     names = [BASELINE, *[n for n in args.candidates if n != BASELINE]]
     precision = training_precision("auto", get_spec(BASELINE).recipe)
     print(f"hardware: {describe_hardware()}; {os.cpu_count()} CPU cores visible; training precision {precision}")
@@ -313,10 +358,13 @@ def main() -> None:
     summary = summarize(rows, names)
     print()
     print_table(summary)
-    meta = {"hardware": describe_hardware(), "cpu_count": os.cpu_count(), "precision": precision,
+    meta = {**facts, "hardware": describe_hardware(), "cpu_count": os.cpu_count(), "precision": precision,
             "ceiling": ceiling, "seeds": seeds, "train_images": args.train_images}
     write_outputs(args.out, rows, summary, meta)
     print(f"\nruns, summary and plot written to {args.out}")
+    if args.record:
+        write_record(args.record, meta, summary, rows)
+        print(f"record written to {args.record}")
 
 
 if __name__ == "__main__":

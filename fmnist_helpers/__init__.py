@@ -5,7 +5,7 @@
     models    the model registry, the studies' published figures and the search spaces
     training  fit, store, callbacks, history, pipeline, precision, hyperparameter search
     analysis  evaluation, claims, exploration, shifts, plots
-    studies   the aueb grid, the comparison of notebook 06, the recorded full run
+    studies   the aueb grid, the comparison of notebook 06, the recorded full run and speed benchmark
     exercises the checked exercises, one module per notebook
     course    notebook start, runner, report, editions, site, command line, pytest plugin, quiet start-up
 
@@ -42,7 +42,7 @@ SHORT_NAMES = {
     "history": "training", "pipeline": "training",
     "evaluation": "analysis", "claims": "analysis", "exploration": "analysis", "shifts": "analysis",
     "plots": "analysis",
-    "grid": "studies", "comparison": "studies", "reference": "studies",
+    "grid": "studies", "comparison": "studies", "reference": "studies", "speed": "studies",
     "context": "course", "runner": "course", "report": "course", "notebooks": "course", "editions": "course",
     "site": "course", "cli": "course", "pytest_plugin": "course", "quiet": "course",
 }

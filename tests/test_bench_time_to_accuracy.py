@@ -40,3 +40,27 @@ def test_a_nested_model_counts_its_inner_layers(bench):
 
     outer = keras.Sequential([keras.Input((8, 8, 1)), _tiny("valid")])
     assert bench.training_flops_per_image(outer) == 9_936
+
+
+def test_the_record_the_benchmark_writes_is_one_the_notebooks_reader_accepts(bench, tmp_path):
+    from fmnist_helpers.studies import speed
+
+    facts = bench.run_facts("idle but for the run")
+    assert facts["machine"].endswith(", idle but for the run") and facts["command"].startswith("benchmarks/")
+    assert len(facts["date"]) == 10 and facts["commit"]
+    summary = [{"candidate": "pack_cnn", "epochs": 8, "seeds": 1, "median_train_s": 1.0, "mean_plain": 0.5,
+                "mean_tta": None, "time_ratio_vs_baseline": 1.0, "accuracy_change_points": 0.0}]
+    rows = [{"candidate": "pack_cnn", "seed": 42, "epochs": 8, "train_time_s": 1.0, "plain_test_accuracy": 0.5,
+             "tta_test_accuracy": None}]
+    path = tmp_path / "record.json"
+    bench.write_record(path, {**facts, "seeds": [42]}, summary, rows)
+    rec = speed.record(path)
+    assert speed.summary_table(rec).index.tolist() == ["pack_cnn"]
+    assert facts["date"] in speed.label(rec)
+
+
+def test_every_candidate_names_a_registry_model(bench):
+    from fmnist_helpers.models.registry import MODELS
+
+    for name, (key, widths, changes) in bench.CANDIDATES.items():
+        assert key in MODELS, name

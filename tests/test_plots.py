@@ -23,6 +23,9 @@ PROBA = np.random.default_rng(0).dirichlet(np.ones(10), size=50).astype("float32
 TRIALS = pd.DataFrame({"order": [1, 2, 3], "score": [0.85, 0.82, 0.88], "learning_rate": [1e-3, 3e-4, 2e-3]})
 DEPTHS = pd.DataFrame({"depth": [1, 1, 2, 2, 3], "score": [0.86, 0.87, 0.9, 0.91, 0.89]})
 CONFUSION = evaluation.confusion_table(DS.y_test, PROBA.argmax(1), NAMES)
+SPEED_RUNS = pd.DataFrame({"candidate": ["base", "base", "fast", "fast"], "seed": [42, 43, 42, 43],
+                           "epochs": [8, 8, 9, 9], "train_time_s": [160.0, 162.0, 175.0, 181.0],
+                           "plain_test_accuracy": [0.921, 0.923, 0.934, 0.936]})
 ROBUSTNESS = pd.DataFrame([{"transformation": t, "strength": s, "model": m, "accuracy": 0.9 - s / 10}
                            for t in ("shift", "rotate") for s in (0, 1, 2) for m in ("ANN", "CNN")])
 
@@ -74,6 +77,7 @@ FIGURES = {
         DS.x_test[:1] / 255, {"shift": {0: DS.x_test[:1] / 255, 2: DS.x_test[:1] / 255},
                               "invert": {0: DS.x_test[:1] / 255, 0.5: DS.x_test[:1] / 255, 1: 1 - DS.x_test[:1] / 255}}),
     "robustness_curves": lambda: plots.robustness_curves(ROBUSTNESS, units={"shift": "pixels"}),
+    "time_to_accuracy": lambda: plots.time_to_accuracy(SPEED_RUNS, target=(180, 93.5)),
 }
 
 
@@ -172,4 +176,16 @@ def test_pair_gallery_shows_only_images_the_second_model_fixes():
 def test_robustness_curves_has_one_panel_per_transformation():
     fig = plots.robustness_curves(ROBUSTNESS)
     assert [ax.get_title() for ax in fig.axes] == ["shift", "rotate"]
+    matplotlib.pyplot.close(fig)
+
+
+def test_time_to_accuracy_gives_each_candidate_its_own_marker_and_shades_the_target_corner():
+    fig = plots.time_to_accuracy(SPEED_RUNS, target=(180, 93.5))
+    ax = fig.axes[0]
+    points = [c for c in ax.collections if c.get_offsets().shape[0] == 2]
+    assert len(points) == 2  # one scatter per candidate, two seeds each
+    assert points[0].get_paths()[0] != points[1].get_paths()[0]  # told apart by shape, not colour alone
+    labels = ax.get_legend_handles_labels()[1]
+    assert "target: 93.5% in 180 s" in labels and "fast (9 epochs)" in labels
+    assert ax.get_xlim()[0] == 0
     matplotlib.pyplot.close(fig)

@@ -412,6 +412,25 @@ def _finish(fig: Figure, ax, xlabel: str, ylabel: str, title: str, legend: str |
     return fig
 
 
+def time_to_accuracy(runs: pd.DataFrame, title: str = "Test accuracy against training time",
+                     target: tuple[float, float] | None = None) -> Figure:
+    """One point per run (training seconds, plain test accuracy in %), a marker and colour per candidate; `target`
+    (seconds, accuracy in %) shades the corner a recipe must reach: at most that time, at least that accuracy."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    markers = "osD^vP*X"
+    for i, (name, part) in enumerate(runs.groupby("candidate", sort=False)):
+        epochs = part["epochs"].iloc[0]
+        ax.scatter(part["train_time_s"], part["plain_test_accuracy"] * 100, s=55, marker=markers[i % len(markers)],
+                   color=_CB[i % len(_CB)], label=f"{name} ({epochs:g} epochs)")
+    if target is not None:
+        seconds, accuracy = target
+        top = max(accuracy + 0.3, runs["plain_test_accuracy"].max() * 100 + 0.2)
+        ax.fill_between([0, seconds], accuracy, top, color="grey", alpha=0.15,
+                        label=f"target: {accuracy:g}% in {seconds:g} s")
+        ax.set_xlim(left=0)
+    return _finish(fig, ax, "training time (seconds)", "plain test accuracy (%)", title, legend="lower right")
+
+
 def search_progress(trials: pd.DataFrame, title: str = "Search progress", reference: float | None = None,
                     reference_label: str = "study's best") -> Figure:
     """Each trial's validation accuracy in the order it ran, the best so far as a step line, and a reference."""

@@ -1,0 +1,84 @@
+"""The recorded time-to-accuracy benchmark: what test accuracy each pack CNN recipe buys per second of training.
+
+The figures are never typed by hand. `benchmarks/bench_time_to_accuracy.py --record PATH` trains every candidate
+over several seeds, with today's `pack_cnn` in the same run as the baseline, and writes its date, commit, command
+and machine, the summary and every run's row to `recorded/time_to_accuracy.json` inside the package. Notebook 04
+shows that evidence for the registry's `pack_cnn_fast`; a full benchmark run takes half an hour, so a notebook reads
+the record instead of training it again.
+
+Usage:
+    rec = speed.record()                       # None in a fork that has not recorded one yet
+    print(speed.label(rec))                    # "recorded benchmark: 2026-11-26, commit 1a2b3c4, ..."
+    speed.summary_table(rec)                   # one row per candidate: seconds, accuracies, ratios
+    plots.time_to_accuracy(speed.runs_table(rec))
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+SPEED_RECORD = Path(__file__).with_name("recorded") / "time_to_accuracy.json"
+REQUIRED = ("format", "date", "commit", "command", "machine", "seeds", "candidates", "runs")
+"""The keys a record must have; `record` names any that are missing."""
+BENCHMARK_ONLY = ("pack_cnn_fast",)
+"""Registry models that no notebook trains: their evidence is this record, not the recorded `full` run."""
+WRITE_COMMAND = ("benchmarks/bench_time_to_accuracy.py --candidates pack_cnn_fast --baseline-epochs 8 "
+                 "--record fmnist_helpers/studies/recorded/time_to_accuracy.json")
+
+
+class SpeedRecordError(ValueError):
+    """The record cannot be read; the message says what is wrong and how to write a good one."""
+
+
+def record(path: str | os.PathLike = SPEED_RECORD) -> dict[str, Any] | None:
+    """The recorded benchmark run, or None when no file exists yet (a fresh fork)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SpeedRecordError(f"cannot read the benchmark record {path}: {exc}; write it again with "
+                               f"{WRITE_COMMAND}") from exc
+    missing = [key for key in REQUIRED if key not in rec] if isinstance(rec, dict) else list(REQUIRED)
+    if missing:
+        raise SpeedRecordError(f"the benchmark record {path} lacks {', '.join(missing)}: it was not written by "
+                               f"the benchmark's --record; write it with {WRITE_COMMAND}")
+    return rec
+
+
+def label(rec: dict[str, Any] | None) -> str:
+    """Where the figures come from, in one line: date, commit, machine, seeds and the command that made them."""
+    if rec is None:
+        return f"no benchmark recorded yet ({WRITE_COMMAND} records one)"
+    commit, _, rest = rec["commit"].partition(" ")
+    seeds = rec["seeds"]
+    return (f"recorded benchmark: {rec['date']}, commit {commit[:7]}{' ' + rest if rest else ''}, {rec['machine']}, "
+            f"seeds {seeds[0]}-{seeds[-1]}; made by `{rec['command']}`")
+
+
+def summary_table(rec: dict[str, Any]) -> pd.DataFrame:
+    """One row per candidate (baseline first): epochs, median seconds, mean accuracies and the ratios."""
+    rows = [{"candidate": c["candidate"], "epochs": c["epochs"], "seeds": c["seeds"],
+             "median train s": c["median_train_s"], "mean plain test accuracy": c["mean_plain"],
+             "mean flip-TTA test accuracy": c["mean_tta"], "time vs baseline": c["time_ratio_vs_baseline"],
+             "plain vs baseline (points)": c["accuracy_change_points"]} for c in rec["candidates"]]
+    return pd.DataFrame(rows).set_index("candidate")
+
+
+def runs_table(rec: dict[str, Any]) -> pd.DataFrame:
+    """Every run: candidate, seed, epochs, training seconds, plain and flip-TTA test accuracy."""
+    cols = ["candidate", "seed", "epochs", "train_time_s", "plain_test_accuracy", "tta_test_accuracy"]
+    return pd.DataFrame([{k: run.get(k) for k in cols} for run in rec["runs"]], columns=cols)
+
+
+def candidate(rec: dict[str, Any], name: str) -> dict[str, Any]:
+    """The summary of one candidate; a clear error naming the recorded ones if `name` is not among them."""
+    found = {c["candidate"]: c for c in rec["candidates"]}
+    if name not in found:
+        raise KeyError(f"the benchmark record has no candidate {name!r}; it has: {', '.join(found)}")
+    return found[name]

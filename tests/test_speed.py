@@ -1,0 +1,74 @@
+"""The recorded speed benchmark: the file notebook 04 reads, its label and tables, and what a bad file says.
+
+Usage:
+    .venv/bin/python -m pytest tests/test_speed.py -q
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fmnist_helpers.studies import speed
+
+
+def _record(**changes):
+    rec = {"format": 1, "date": "2026-11-26", "commit": "0123456789abcdef with uncommitted changes",
+           "command": "benchmarks/bench_time_to_accuracy.py --candidates pack_cnn_fast", "machine": "2-core x86_64 CPU",
+           "seeds": [42, 43, 44],
+           "candidates": [
+               {"candidate": "pack_cnn", "epochs": 8, "seeds": 3, "median_train_s": 160.0, "mean_plain": 0.921,
+                "mean_tta": 0.924, "time_ratio_vs_baseline": 1.0, "accuracy_change_points": 0.0},
+               {"candidate": "pack_cnn_fast", "epochs": 9, "seeds": 3, "median_train_s": 176.0, "mean_plain": 0.936,
+                "mean_tta": 0.939, "time_ratio_vs_baseline": 1.1, "accuracy_change_points": 1.5}],
+           "runs": [{"candidate": "pack_cnn", "seed": 42, "epochs": 8, "train_time_s": 160.0,
+                     "plain_test_accuracy": 0.921, "tta_test_accuracy": 0.924, "images_per_second": 2700.0}]}
+    rec.update(changes)
+    return rec
+
+
+def test_the_label_names_date_short_commit_machine_seeds_and_command():
+    text = speed.label(_record())
+    assert "2026-11-26" in text and "commit 0123456 with uncommitted changes" in text
+    assert "2-core x86_64 CPU" in text and "seeds 42-44" in text and "--candidates pack_cnn_fast" in text
+
+
+def test_a_fork_without_a_record_reads_none_and_is_told_how_to_make_one(tmp_path):
+    assert speed.record(tmp_path / "absent.json") is None
+    assert "--record" in speed.label(None)
+
+
+def test_a_record_missing_keys_is_refused_with_their_names(tmp_path):
+    path = tmp_path / "bad.json"
+    rec = _record()
+    del rec["commit"], rec["runs"]
+    path.write_text(json.dumps(rec))
+    with pytest.raises(speed.SpeedRecordError, match="lacks commit, runs"):
+        speed.record(path)
+
+
+def test_a_record_that_is_not_json_is_refused_with_the_command_that_writes_one(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text("{not json")
+    with pytest.raises(speed.SpeedRecordError, match="--record"):
+        speed.record(path)
+
+
+def test_the_summary_table_has_one_row_per_candidate_baseline_first():
+    table = speed.summary_table(_record())
+    assert list(table.index) == ["pack_cnn", "pack_cnn_fast"]
+    assert table.loc["pack_cnn_fast", "mean plain test accuracy"] == 0.936
+    assert table.loc["pack_cnn_fast", "time vs baseline"] == 1.1
+
+
+def test_the_runs_table_keeps_the_columns_the_plot_needs():
+    runs = speed.runs_table(_record())
+    assert {"candidate", "epochs", "train_time_s", "plain_test_accuracy"} <= set(runs.columns)
+    assert "images_per_second" not in runs.columns
+
+
+def test_an_unknown_candidate_is_refused_with_the_recorded_names():
+    assert speed.candidate(_record(), "pack_cnn_fast")["epochs"] == 9
+    with pytest.raises(KeyError, match="pack_cnn, pack_cnn_fast"):
+        speed.candidate(_record(), "pack_cnn_slow")
+
