@@ -33,6 +33,7 @@ import io
 import math
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -307,7 +308,7 @@ def run_facts(machine_note: str | None) -> dict[str, Any]:
         commit += " with uncommitted changes"
     machine = f"{os.cpu_count()}-core {platform.machine()} CPU"
     return {"date": datetime.now(timezone.utc).date().isoformat(), "commit": commit,
-            "command": " ".join(["benchmarks/bench_time_to_accuracy.py", *sys.argv[1:]]),
+            "command": shlex.join(["benchmarks/bench_time_to_accuracy.py", *sys.argv[1:]]),
             "machine": f"{machine}, {machine_note}" if machine_note else machine}
 
 

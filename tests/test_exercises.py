@@ -232,3 +232,16 @@ def test_the_exercises_page_lists_every_exercise_with_its_type_and_time_budget()
     for row in exercises.catalogue().itertuples():
         line = f"| {row.notebook[:2]} | {row.exercise} | {row.title} | {row.type} | {row.minutes} | {row.difficulty} |"
         assert line in page, line
+
+
+def test_the_label_smoothing_exercise_expects_the_target_keras_trains_towards():
+    import keras
+
+    from fmnist_helpers.exercises import nb04
+
+    probabilities = np.random.default_rng(0).dirichlet(np.ones(10), size=4).astype("float32")
+    one_hot = np.tile(np.eye(10, dtype="float32")[2], (4, 1))
+    smoothed = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)(one_hot, probabilities)
+    target = np.tile(np.asarray(nb04.q6.expected, dtype="float32"), (4, 1))
+    plain = keras.losses.CategoricalCrossentropy()(target, probabilities)
+    assert np.isclose(float(smoothed), float(plain), rtol=1e-5)

@@ -72,3 +72,12 @@ def test_an_unknown_candidate_is_refused_with_the_recorded_names():
     with pytest.raises(KeyError, match="pack_cnn, pack_cnn_fast"):
         speed.candidate(_record(), "pack_cnn_slow")
 
+
+
+def test_the_packaged_record_is_readable_and_holds_the_fast_recipe_beside_the_baseline():
+    rec = speed.record()
+    assert rec is not None, f"{speed.SPEED_RECORD} is missing: write it with {speed.WRITE_COMMAND}"
+    names = [c["candidate"] for c in rec["candidates"]]
+    assert names[0] == "pack_cnn" and "pack_cnn_fast" in names
+    assert {r["candidate"] for r in rec["runs"]} == set(names)
+    assert all(c["seeds"] == len(rec["seeds"]) for c in rec["candidates"])

@@ -416,7 +416,7 @@ def time_to_accuracy(runs: pd.DataFrame, title: str = "Test accuracy against tra
                      target: tuple[float, float] | None = None) -> Figure:
     """One point per run (training seconds, plain test accuracy in %), a marker and colour per candidate; `target`
     (seconds, accuracy in %) shades the corner a recipe must reach: at most that time, at least that accuracy."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(9, 4.2))
     markers = "osD^vP*X"
     for i, (name, part) in enumerate(runs.groupby("candidate", sort=False)):
         epochs = part["epochs"].iloc[0]
@@ -428,7 +428,8 @@ def time_to_accuracy(runs: pd.DataFrame, title: str = "Test accuracy against tra
         ax.fill_between([0, seconds], accuracy, top, color="grey", alpha=0.15,
                         label=f"target: {accuracy:g}% in {seconds:g} s")
         ax.set_xlim(left=0)
-    return _finish(fig, ax, "training time (seconds)", "plain test accuracy (%)", title, legend="lower right")
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=9)  # beside the chart: it hides no point
+    return _finish(fig, ax, "training time (seconds)", "plain test accuracy (%)", title)
 
 
 def search_progress(trials: pd.DataFrame, title: str = "Search progress", reference: float | None = None,

@@ -1,5 +1,5 @@
 """Exercises of notebook 04 (the convolutional network): an output shape, a parameter count, the shape formula,
-the kh CNN in plain Keras, and dropout against the overfitting gap.
+the kh CNN in plain Keras, dropout against the overfitting gap, and the target label smoothing trains towards.
 
 Usage:
     ex = exercises.for_notebook("04_cnn"); ex.q1.check((26, 26, 32))
@@ -325,4 +325,53 @@ q5 = Answer(
     ),
 )
 
-EXERCISES = [q1, q2, q3, q4, q5]
+# ------------------------------------------------------------------------------------------------ q6
+
+_SMOOTHING, _CLASS, _N_CLASSES = 0.1, 2, 10
+_SMOOTHED = [(1 - _SMOOTHING) * (k == _CLASS) + _SMOOTHING / _N_CLASSES for k in range(_N_CLASSES)]
+
+
+def _vector_problem(answer: Any, context: dict[str, Any] | None = None) -> str | None:
+    try:
+        values = [float(v) for v in answer]
+    except (TypeError, ValueError):
+        return "give 10 numbers, one per class: a list such as [0.01, ...] or a NumPy array."
+    if len(values) != _N_CLASSES:
+        return f"give one number per class: 10 numbers, not {len(values)}."
+    if not math.isclose(sum(values), 1.0, abs_tol=1e-6):
+        return (f"your numbers add up to {sum(values):.4f}; a target is a probability distribution over the 10 "
+                "classes, so they must add up to 1.")
+    return None
+
+
+def _same_vector(a: Any, b: Any) -> bool:
+    try:
+        return len(a) == len(b) and all(math.isclose(float(x), y, abs_tol=1e-6) for x, y in zip(a, b))
+    except (TypeError, ValueError):
+        return False
+
+
+q6 = Answer(
+    key="q6", title="What label smoothing trains towards", kind="compute", minutes=5, difficulty="easy",
+    task="`pack_cnn_fast` trains with `label_smoothing=0.1`. For an image of class 2 (of 10 classes), what target "
+         "vector does Keras's `CategoricalCrossentropy(label_smoothing=0.1)` train the model towards? Give 10 "
+         "numbers.",
+    hints=("Keras takes 0.1 of the probability away from the one-hot vector and shares it out evenly over all "
+           "10 classes, the right one included.",
+           "Each entry is `one_hot * (1 - 0.1) + 0.1 / 10`; `np.eye(10)[2]` is the one-hot vector of class 2."),
+    solution_code="answer_q6 = np.eye(10)[2] * (1 - 0.1) + 0.1 / 10   # 0.91 for class 2, 0.01 for every other",
+    expected=_SMOOTHED, same=_same_vector, validate=_vector_problem, solution_example=_SMOOTHED,
+    on_correct=lambda a, ctx: ("0.91 for class 2 and 0.01 for each other class. The loss is lowest when the model "
+                               "predicts exactly that, so it gains nothing by pushing a probability towards 1: "
+                               "its outputs stay moderate, which steadies a short, fast schedule."),
+    mistakes=(
+        Mistake("that shares the 0.1 among the 9 other classes only; Keras shares it among all 10, so the right "
+                "class keeps 0.9 + 0.01.", [0.9 if k == _CLASS else 0.1 / 9 for k in range(_N_CLASSES)]),
+        Mistake("that is the one-hot vector itself: with label smoothing the target moves 0.1 of the probability "
+                "away from it.", [float(k == _CLASS) for k in range(_N_CLASSES)]),
+        Mistake("the right class is class 2, counting from 0 (the third entry).",
+                [0.91 if k == 1 else 0.01 for k in range(_N_CLASSES)]),
+    ),
+)
+
+EXERCISES = [q1, q2, q3, q4, q5, q6]

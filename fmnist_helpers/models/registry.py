@@ -1,4 +1,4 @@
-"""The model registry: every architecture of the five studies, and the pack's own two, by a stable key.
+"""The model registry: every architecture of the five studies, and the pack's own models, by a stable key.
 
 Each entry carries the study's layers and its training recipe (optimizer, learning rate, loss, batch size,
 epochs, split, early stopping) as defaults, the parameter count and the figures the study reports (both kept
