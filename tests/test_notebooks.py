@@ -96,6 +96,15 @@ def test_tidy_strips_everything_but_checked_stdout_and_numbers_checked_cells(tmp
     assert [[o.text for o in c.outputs] for c in cells[2:]] == [["2\n"], ["3\n"]]
 
 
+def test_tidy_joins_a_checked_cells_stdout_chunks_into_one_output(tmp_path):
+    chunked = new_code_cell(f"# {CHECK_MARK}\nfor i in range(3): print(i)", execution_count=1,
+                            outputs=[_stdout("0\n"), _stdout("1\n"), new_output("stream", name="stderr", text="w"),
+                                     _stdout("2\n")])
+    nb = nbformat.read(_notebook(tmp_path, [chunked]), as_version=4)
+    tidy_notebook(nb)
+    assert [(o.name, o.text) for o in nb.cells[1].outputs] == [("stdout", "0\n1\n2\n")]
+
+
 # ----------------------------------------------------------------- tidy --refresh: the checked outputs of a run
 
 def _source_and_executed():

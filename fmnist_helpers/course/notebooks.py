@@ -89,10 +89,23 @@ def tidy_notebook(nb) -> None:
             continue
         checked += 1
         cell.execution_count = checked
-        cell.outputs = [o for o in cell.outputs if not is_stderr(o)]
+        cell.outputs = join_streams([o for o in cell.outputs if not is_stderr(o)])
         for out in cell.outputs:
             if "execution_count" in out:
                 out["execution_count"] = checked
+
+
+def join_streams(outputs: list) -> list:
+    """Consecutive stream outputs of one stream joined into one, as nbval compares them: a cell whose prints
+    were slow stores the same text in a single output however the kernel chunked it."""
+    joined: list = []
+    for out in outputs:
+        if (joined and out.get("output_type") == "stream" and joined[-1].get("output_type") == "stream"
+                and joined[-1].get("name") == out.get("name")):
+            joined[-1] = nbformat.v4.new_output("stream", name=out["name"], text=joined[-1]["text"] + out["text"])
+        else:
+            joined.append(out)
+    return joined
 
 
 def copy_checked_outputs(executed, source) -> int:
