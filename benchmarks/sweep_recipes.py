@@ -8,8 +8,10 @@ one seed per configuration is enough to drop the clearly worse (a gap of a point
 about 0.15), and `bench_time_to_accuracy.py` then measures the survivors with the pack's own `train_model` over 3
 seeds on an idle machine. The training seconds it prints are only as good as the machine was quiet.
 
-Measured on a GPU (an H200, 2026-11-25, Keras 3.15.1 on JAX 0.11.2, the only framework the lent machine has): one
-epoch of 8,192 images took 86.7 s, compilation included, so it is no faster way to screen there as it stands.
+On a GPU machine that has JAX but no TensorFlow, run it with `KERAS_BACKEND=jax`. It prints the backend's devices
+first (a JAX that silently fell back to the CPU shows there), and each row has the first epoch's seconds
+(compilation included) apart from the median of the others. `--budget-s` starts no new run after that many
+seconds, so a call with a hard time limit ends with whole rows.
 
 Rows are appended to `--out`/sweep.csv as each run ends, so a run stopped at a time limit keeps what it did.
 
@@ -23,6 +25,7 @@ import argparse
 import csv
 import functools
 import math
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -44,7 +47,7 @@ ARCHS: dict[str, dict[str, Any]] = {
 
 
 class Config(NamedTuple):
-    """One screened recipe: AdamW with weight decay 1e-4 and one of the registry's schedules (`registry.SCHEDULES`)."""
+    """One screened recipe: AdamW and one of the registry's schedules (`registry.SCHEDULES`)."""
 
     arch: str  # a key of ARCHS
     epochs: int
@@ -55,6 +58,7 @@ class Config(NamedTuple):
     shift: float  # augmentation shifts as a fraction of the side (0: flips only)
     ema: float = 0.0  # momentum of an exponential moving average of the weights, used at the end (0: none)
     erase: float = 0.0  # chance that random erasing blanks a patch of a training image (0: never)
+    wd: float = 1e-4  # AdamW's weight decay; Keras multiplies it by the learning rate, so 1e-4 is next to none
 
 
 CONFIGS: dict[str, Config] = {
@@ -93,6 +97,24 @@ CONFIGS: dict[str, Config] = {
     "long24_noshift_halfdrop": Config("pack_halfdrop", 24, 256, 3e-3, "one-cycle", 0.1, 0.0),
     "wide14_noshift_halfdrop": Config("wide_halfdrop", 14, 256, 3e-3, "one-cycle", 0.1, 0.0),
     "long26_noshift_halfdrop_erase": Config("pack_halfdrop", 26, 256, 3e-3, "one-cycle", 0.1, 0.0, erase=0.5),
+    # 28 epochs of the pack CNN is about 560 s on the 2-core CPU: the longest run that fits the 600 s target, with
+    # one change each against the best 24-epoch recipe so far (half the dropout: 94.24% with flip TTA, one seed)
+    "long28_noshift_halfdrop": Config("pack_halfdrop", 28, 256, 3e-3, "one-cycle", 0.1, 0.0),
+    "long28_noshift_halfdrop_lr5": Config("pack_halfdrop", 28, 256, 5e-3, "one-cycle", 0.1, 0.0),
+    "long28_noshift_drop": Config("pack", 28, 256, 3e-3, "one-cycle", 0.1, 0.0),
+    "long28_noshift_halfdrop_ls05": Config("pack_halfdrop", 28, 256, 3e-3, "one-cycle", 0.05, 0.0),
+    "long28_noshift_halfdrop_ema": Config("pack_halfdrop", 28, 256, 3e-3, "one-cycle", 0.1, 0.0, ema=0.999),
+    "long28_noshift_halfdrop_b512": Config("pack_halfdrop", 28, 512, 5e-3, "one-cycle", 0.1, 0.0),
+    # real weight decay (AdamW decays by wd x rate a step), with half or none of the dropout; more smoothing
+    "long28_noshift_halfdrop_wd05": Config("pack_halfdrop", 28, 256, 3e-3, "one-cycle", 0.1, 0.0, wd=0.05),
+    "long28_noshift_nodrop_wd05": Config("pack_nodrop", 28, 256, 3e-3, "one-cycle", 0.1, 0.0, wd=0.05),
+    "long28_noshift_halfdrop_wd01": Config("pack_halfdrop", 28, 256, 3e-3, "one-cycle", 0.1, 0.0, wd=0.01),
+    "long28_noshift_halfdrop_ls15": Config("pack_halfdrop", 28, 256, 3e-3, "one-cycle", 0.15, 0.0),
+    # on a CPU with AMX (bfloat16 ceiling about 1,540 GFLOP/s against 400 without), 600 s buys about twice the
+    # epochs: the pack CNN for 48, with all or half of its dropout, or the wider one for 28
+    "long48_noshift_drop": Config("pack", 48, 256, 3e-3, "one-cycle", 0.1, 0.0),
+    "long48_noshift_halfdrop": Config("pack_halfdrop", 48, 256, 3e-3, "one-cycle", 0.1, 0.0),
+    "wide28_noshift_halfdrop": Config("wide_halfdrop", 28, 256, 3e-3, "one-cycle", 0.1, 0.0),
 }
 
 
@@ -113,6 +135,41 @@ def build(arch: str, shift: float, seed: int, erase: float = 0.0):
         augmented = erasing(augmented)
     outputs = net(augmented)
     return keras.Model(inputs, outputs), net
+
+
+def epoch_clock():
+    """A Keras callback that keeps each epoch's wall-clock seconds in `.seconds` (the first one includes the
+    compilation of the training step)."""
+    import keras
+
+    class _EpochClock(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._start)
+
+    return _EpochClock()
+
+
+def backend_devices() -> str:
+    """The Keras backend and the devices it computes on, e.g. "jax: [CudaDevice(id=0)]"."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return f"jax {jax.__version__}: {jax.devices()}"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return f"tensorflow {tf.__version__}: {[d.name for d in tf.config.list_logical_devices()]}"
+    return backend
 
 
 @functools.lru_cache(maxsize=1)
@@ -136,34 +193,37 @@ def run_one(name: str, seed: int, data_dir: str | None, precision: str, epochs_o
     from fmnist_helpers.models.registry import Recipe, make_loss, make_optimizer
     from fmnist_helpers.training.fit import predict_proba
 
-    arch, epochs, batch, lr, sched, smoothing, shift, ema, erase = CONFIGS[name]
+    arch, epochs, batch, lr, sched, smoothing, shift, ema, erase, wd = CONFIGS[name]
     epochs = epochs_override or epochs
     keras.mixed_precision.set_global_policy(precision)
     x, y, xt, yt = load(data_dir, seed)
     x, y = x[:train_images], y[:train_images]
     model, net = build(arch, shift, seed, erase)
     steps = math.ceil(len(x) / batch)
-    recipe = Recipe("adamw", lr, weight_decay=1e-4, batch_size=batch, epochs=epochs, schedule=sched,
+    recipe = Recipe("adamw", lr, weight_decay=wd, batch_size=batch, epochs=epochs, schedule=sched,
                     label_smoothing=smoothing)
     optimizer = make_optimizer(recipe, steps)
     if ema:  # read when the optimizer builds its slots; fit() copies the averages into the model at its end
         optimizer.use_ema, optimizer.ema_momentum = True, ema
     model.compile(optimizer, make_loss(recipe), metrics=["accuracy"])
     y1 = keras.utils.to_categorical(y, 10)
+    clock = epoch_clock()
     start = time.perf_counter()
-    model.fit(x, y1, batch_size=batch, epochs=epochs, verbose=0, shuffle=True)
+    model.fit(x, y1, batch_size=batch, epochs=epochs, verbose=0, shuffle=True, callbacks=[clock])
     seconds = time.perf_counter() - start
     p, pf = predict_proba(net, xt), predict_proba(net, xt[:, :, ::-1, :])
     return {"config": name, "arch": arch, "epochs": epochs, "batch": batch, "lr": lr, "schedule": sched,
-            "label_smoothing": smoothing, "shift": shift, "ema": ema, "erase": erase, "seed": seed,
-            "train_s": round(seconds, 2),
+            "label_smoothing": smoothing, "shift": shift, "ema": ema, "erase": erase, "wd": wd,
+            "seed": seed,
+            "train_s": round(seconds, 2), "first_epoch_s": round(clock.seconds[0], 2),
+            "epoch_s": round(statistics.median(clock.seconds[1:] or clock.seconds), 2),
             "plain": float((p.argmax(1) == yt).mean()), "tta": float(((p + pf).argmax(1) == yt).mean()),
             "mflop_per_image": round(training_flops_per_image(net) / 1e6, 2), "backend": keras.backend.backend(),
             "precision": precision}
 
 
-COLUMNS = ["config", "arch", "epochs", "batch", "lr", "schedule", "label_smoothing", "shift", "ema", "erase", "seed",
-           "train_s", "plain", "tta", "mflop_per_image", "backend", "precision"]
+COLUMNS = ["config", "arch", "epochs", "batch", "lr", "schedule", "label_smoothing", "shift", "ema", "erase", "wd",
+           "seed", "train_s", "first_epoch_s", "epoch_s", "plain", "tta", "mflop_per_image", "backend", "precision"]
 """sweep.csv's columns, in order (run_one's row)."""
 
 
@@ -188,13 +248,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=None, help="override every configuration's epochs (a check)")
     parser.add_argument("--train-images", type=int, default=None, help="train on the first N images (a check)")
+    parser.add_argument("--budget-s", type=float, default=None,
+                        help="start no new run after this many seconds (default: no limit)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     precision = args.precision
     path = args.out / "sweep.csv"
     check_columns(path)
+    print(f"keras {backend_devices()}; precision {precision}", flush=True)
+    began = time.perf_counter()
     for seed in range(42, 42 + args.seeds):
         for name in args.only or list(CONFIGS):
+            if args.budget_s is not None and time.perf_counter() - began > args.budget_s:
+                print(f"stopping: {args.budget_s:.0f} s budget spent before {name} seed {seed}", flush=True)
+                return
             row = run_one(name, seed, args.data_dir, precision, args.epochs, args.train_images)
             new = not path.exists()
             with path.open("a", newline="") as fh:
@@ -203,7 +270,8 @@ def main() -> None:
                     writer.writeheader()
                 writer.writerow(row)
             print(f"{name:<18} seed {seed}: plain {row['plain']:.4f} tta {row['tta']:.4f} "
-                  f"in {row['train_s']:.1f} s ({row['mflop_per_image']} MFLOP/img)", flush=True)
+                  f"in {row['train_s']:.1f} s (first epoch {row['first_epoch_s']:.1f} s, then {row['epoch_s']:.2f} s "
+                  f"each; {row['mflop_per_image']} MFLOP/img)", flush=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ def sweep():
 
 
 def test_every_configuration_names_a_known_architecture_and_a_registry_schedule(sweep):
-    for name, (arch, epochs, batch, lr, schedule, smoothing, shift, ema, erase) in sweep.CONFIGS.items():
+    for name, (arch, epochs, batch, lr, schedule, smoothing, shift, ema, erase, wd) in sweep.CONFIGS.items():
         assert arch in sweep.ARCHS, name
         assert schedule in SCHEDULES, name
         assert epochs >= 1 and batch >= 1 and 0 < lr <= 1 and 0 <= smoothing < 1 and 0 <= shift <= 0.5, name
