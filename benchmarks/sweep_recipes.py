@@ -259,7 +259,7 @@ def main() -> None:
     began = time.perf_counter()
     for seed in range(42, 42 + args.seeds):
         for name in args.only or list(CONFIGS):
-            if args.budget_s is not None and time.perf_counter() - began > args.budget_s:
+            if args.budget_s is not None and time.perf_counter() - began >= args.budget_s:
                 print(f"stopping: {args.budget_s:.0f} s budget spent before {name} seed {seed}", flush=True)
                 return
             row = run_one(name, seed, args.data_dir, precision, args.epochs, args.train_images)

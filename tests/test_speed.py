@@ -33,6 +33,12 @@ def test_the_label_names_date_short_commit_machine_seeds_and_command():
     assert "2-core x86_64 CPU" in text and "seeds 42-44" in text and "--candidates pack_cnn_fast" in text
 
 
+def test_the_label_gives_the_measured_ceiling_so_records_from_different_machines_can_be_told_apart():
+    text = speed.label(_record(ceiling={"dtype": "bfloat16", "conv_gflops": 1327.4}))
+    assert "bfloat16 convolution ceiling measured at 1,327 GFLOP/s" in text
+    assert "ceiling" not in speed.label(_record())  # an older record without one still reads
+
+
 def test_a_fork_without_a_record_reads_none_and_is_told_how_to_make_one(tmp_path):
     assert speed.record(tmp_path / "absent.json") is None
     assert "--record" in speed.label(None)
@@ -73,6 +79,21 @@ def test_an_unknown_candidate_is_refused_with_the_recorded_names():
         speed.candidate(_record(), "pack_cnn_slow")
 
 
+def test_the_verdict_says_met_when_both_the_accuracy_and_the_time_are_inside_the_goal():
+    assert speed.verdict(_record(), "pack_cnn_fast") == "pack_cnn_fast meets its goal of 93.5% plain in 180 s."
+
+
+def test_the_verdict_names_each_figure_that_misses_the_goal():
+    goal = speed.Goal(0.94, 170, "mean_plain")
+    assert speed.verdict(_record(), "pack_cnn_fast", goal) == (
+        "pack_cnn_fast misses its goal of 94.0% plain in 170 s: 93.60% plain and 176 s.")
+
+
+def test_the_verdict_scores_with_flip_tta_where_the_goal_says_so():
+    goal = speed.Goal(0.9395, 600, "mean_tta")  # 93.9% with flips: missed; plain is not looked at
+    assert speed.verdict(_record(), "pack_cnn_fast", goal).endswith(": 93.90% with flip TTA.")
+
+
 
 def test_the_packaged_record_is_readable_and_holds_the_fast_recipe_beside_the_baseline():
     rec = speed.record()
@@ -81,3 +102,10 @@ def test_the_packaged_record_is_readable_and_holds_the_fast_recipe_beside_the_ba
     assert names[0] == "pack_cnn" and "pack_cnn_fast" in names
     assert {r["candidate"] for r in rec["runs"]} == set(names)
     assert all(c["seeds"] == len(rec["seeds"]) for c in rec["candidates"])
+
+
+def test_the_packaged_record_holds_every_model_whose_evidence_it_is():
+    rec = speed.record()
+    names = {c["candidate"] for c in rec["candidates"]}
+    assert set(speed.BENCHMARK_ONLY) <= names
+    assert set(speed.GOALS) <= names

@@ -66,3 +66,12 @@ def test_a_configuration_with_weight_averaging_trains_and_reports_its_momentum(s
     assert row["ema"] == 0.99 and row["epochs"] == 1
     assert list(row) == sweep.COLUMNS
     assert 0.0 <= row["plain"] <= 1.0 and 0.0 <= row["tta"] <= 1.0
+
+
+def test_a_spent_budget_starts_no_run_and_says_so(sweep, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["sweep_recipes.py", "--only", "fast8", "--out", str(tmp_path), "--budget-s", "0"])
+    sweep.main()
+    out = capsys.readouterr().out
+    assert out.startswith("keras ")  # the backend and its devices come first
+    assert "stopping: 0 s budget spent before fast8 seed 42" in out
+    assert not (tmp_path / "sweep.csv").exists()

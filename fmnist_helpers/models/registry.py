@@ -414,7 +414,7 @@ MODELS: dict[str, ModelSpec] = {s.key: s for s in [
               "(0.31 points on the screening's seed). What did not help: batch norm after every convolution (twice "
               "the CPU time), batch 512 or 128, a moving average of the weights. AdamW, batch 256, the same "
               "54,000/6,000 split and flip test-time augmentation as pack_cnn."),
-    ModelSpec("pack_cnn_wide", "pack", "cnn", "pack CNN, wider layers: 28 epochs, half the dropout", _pack_cnn_wide,
+    ModelSpec("pack_cnn_wide", "pack", "cnn", "pack CNN, wider layers, 28-epoch recipe", _pack_cnn_wide,
               Recipe("adamw", 3e-3, weight_decay=1e-4, batch_size=256, epochs=28, split="holdout-6000",
                      label_smoothing=0.1, restore_best=True, schedule="one-cycle", augment=True, shift=0.0,
                      flip_tta=True),

@@ -3,21 +3,22 @@
 The figures are never typed by hand. `benchmarks/bench_time_to_accuracy.py --record PATH` trains every candidate
 over several seeds, with today's `pack_cnn` in the same run as the baseline, and writes its date, commit, command
 and machine, the summary and every run's row to `recorded/time_to_accuracy.json` inside the package. Notebook 04
-shows that evidence for the registry's `pack_cnn_fast`; a full benchmark run takes half an hour, so a notebook reads
-the record instead of training it again.
+shows that evidence for the registry's `pack_cnn_fast` and `pack_cnn_wide`, each against its goal (`GOALS`); a full
+benchmark run takes half an hour, so a notebook reads the record instead of training it again.
 
 Usage:
     rec = speed.record()                       # None in a fork that has not recorded one yet
     print(speed.label(rec))                    # "recorded benchmark: 2026-11-26, commit 1a2b3c4, ..."
     speed.summary_table(rec)                   # one row per candidate: seconds, accuracies, ratios
     plots.time_to_accuracy(speed.runs_table(rec))
+    print(speed.verdict(rec, "pack_cnn_fast"))   # "pack_cnn_fast meets its goal: 93.5% plain in 180 s ..."
 """
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -26,8 +27,23 @@ REQUIRED = ("format", "date", "commit", "command", "machine", "seeds", "candidat
 """The keys a record must have; `record` names any that are missing."""
 BENCHMARK_ONLY = ("pack_cnn_fast", "pack_cnn_wide")
 """Registry models that no notebook trains: their evidence is this record, not the recorded `full` run."""
-WRITE_COMMAND = ("benchmarks/bench_time_to_accuracy.py --candidates pack_cnn_fast --baseline-epochs 8 "
+WRITE_COMMAND = ("benchmarks/bench_time_to_accuracy.py --candidates pack_cnn_fast pack_cnn_wide --baseline-epochs 8 "
                  "--record fmnist_helpers/studies/recorded/time_to_accuracy.json")
+
+
+class Goal(NamedTuple):
+    """What a recipe must reach: a mean test accuracy, scored plain or with flip TTA, in a median training time."""
+
+    accuracy: float  # a fraction, e.g. 0.935
+    seconds: float
+    score: str  # "mean_plain" or "mean_tta", a key of the record's candidate summary
+
+    def describe(self) -> str:
+        return f"{self.accuracy:.1%} {'plain' if self.score == 'mean_plain' else 'with flip TTA'} in {self.seconds:g} s"
+
+
+GOALS = {"pack_cnn_fast": Goal(0.935, 180, "mean_plain"), "pack_cnn_wide": Goal(0.945, 600, "mean_tta")}
+"""The speed issue's two targets, on the mean of the recorded seeds: the short recipe's and the 10-minute one's."""
 
 
 class SpeedRecordError(ValueError):
@@ -57,8 +73,11 @@ def label(rec: dict[str, Any] | None) -> str:
         return f"no benchmark recorded yet ({WRITE_COMMAND} records one)"
     commit, _, rest = rec["commit"].partition(" ")
     seeds = rec["seeds"]
-    return (f"recorded benchmark: {rec['date']}, commit {commit[:7]}{' ' + rest if rest else ''}, {rec['machine']}, "
-            f"seeds {seeds[0]}-{seeds[-1]}; made by `{rec['command']}`")
+    ceiling = rec.get("ceiling") or {}
+    measured = (f" (its {ceiling['dtype']} convolution ceiling measured at {ceiling['conv_gflops']:,.0f} GFLOP/s)"
+                if "conv_gflops" in ceiling and "dtype" in ceiling else "")
+    return (f"recorded benchmark: {rec['date']}, commit {commit[:7]}{' ' + rest if rest else ''}, {rec['machine']}"
+            f"{measured}, seeds {seeds[0]}-{seeds[-1]}; made by `{rec['command']}`")
 
 
 def summary_table(rec: dict[str, Any]) -> pd.DataFrame:
@@ -82,3 +101,16 @@ def candidate(rec: dict[str, Any], name: str) -> dict[str, Any]:
     if name not in found:
         raise KeyError(f"the benchmark record has no candidate {name!r}; it has: {', '.join(found)}")
     return found[name]
+
+
+def verdict(rec: dict[str, Any], name: str, goal: Goal | None = None) -> str:
+    """One sentence: does candidate `name` meet `goal` (default: its entry in `GOALS`) on the recorded means?"""
+    goal = goal or GOALS[name]
+    found = candidate(rec, name)
+    kind = "plain" if goal.score == "mean_plain" else "with flip TTA"
+    short = [text for text, missed in [(f"{found[goal.score]:.2%} {kind}", found[goal.score] < goal.accuracy),
+                                       (f"{found['median_train_s']:.0f} s", found["median_train_s"] > goal.seconds)]
+             if missed]
+    if not short:
+        return f"{name} meets its goal of {goal.describe()}."
+    return f"{name} misses its goal of {goal.describe()}: {' and '.join(short)}."
