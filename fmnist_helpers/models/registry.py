@@ -303,6 +303,12 @@ def _pack_cnn_wide(num_classes: int = 10):
     return pack_cnn(num_classes, filters=(48, 96), block_dropout=(0.05, 0.1), head_dropout=0.15, name="pack_cnn_wide")
 
 
+PACK_FAST_RECIPE = Recipe("adamw", 5e-3, weight_decay=1e-4, batch_size=256, epochs=8, split="holdout-6000",
+                          label_smoothing=0.1, restore_best=True, schedule="one-cycle", augment=True, shift=0.0,
+                          flip_tta=True)
+"""`pack_cnn_fast`'s recipe: 8 epochs of flips without shifts, one-cycle to a peak of 5e-3, label smoothing 0.1.
+`pack_cnn_wide` runs it for 28 epochs at a peak of 3e-3."""
+
 KH_RECIPE = Recipe("rmsprop", 1e-3, batch_size=64, epochs=20, split="test-as-validation", one_hot=True)
 """The `kh` study's recipe, for all its models and its grid search: RMSprop at Keras's default rate, batch 64, 20
 epochs, the test set as validation, one-hot labels."""
@@ -399,10 +405,7 @@ MODELS: dict[str, ModelSpec] = {s.key: s for s in [
               "image are both scored and the probabilities averaged (flip test-time augmentation; the record "
               "keeps the plain score too)."),
     ModelSpec("pack_cnn_fast", "pack", "cnn", "pack CNN, short recipe: 8 epochs, no dropout", _pack_cnn_fast,
-              Recipe("adamw", 5e-3, weight_decay=1e-4, batch_size=256, epochs=8, split="holdout-6000",
-                     label_smoothing=0.1, restore_best=True, schedule="one-cycle", augment=True, shift=0.0,
-                     flip_tta=True),
-              None, {},
+              PACK_FAST_RECIPE, None, {},
               "The pack CNN's layers, trained for 8 epochs with a recipe picked for accuracy per second of training "
               "(benchmarks/sweep_recipes.py screened the variants on one seed, bench_time_to_accuracy.py measured "
               "the survivors on 3, on two CPU cores). Each change from pack_cnn's recipe earned its place there: "
@@ -415,10 +418,7 @@ MODELS: dict[str, ModelSpec] = {s.key: s for s in [
               "the CPU time), batch 512 or 128, a moving average of the weights. AdamW, batch 256, the same "
               "54,000/6,000 split and flip test-time augmentation as pack_cnn."),
     ModelSpec("pack_cnn_wide", "pack", "cnn", "pack CNN, wider layers, 28-epoch recipe", _pack_cnn_wide,
-              Recipe("adamw", 3e-3, weight_decay=1e-4, batch_size=256, epochs=28, split="holdout-6000",
-                     label_smoothing=0.1, restore_best=True, schedule="one-cycle", augment=True, shift=0.0,
-                     flip_tta=True),
-              None, {},
+              replace(PACK_FAST_RECIPE, learning_rate=3e-3, epochs=28), None, {},
               "The pack CNN's layers at 1.5x the width (48-48 and 96-96 filters, about 2.2x the FLOPs per image) with "
               "pack_cnn_fast's recipe run for 28 epochs: the larger setting of the speed benchmark, aimed at 94.5% "
               "with flip test-time augmentation in 10 minutes of CPU training. A screening of 35 runs on a GPU "
