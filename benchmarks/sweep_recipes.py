@@ -97,8 +97,8 @@ CONFIGS: dict[str, Config] = {
     "long24_noshift_halfdrop": Config("pack_halfdrop", 24, 256, 3e-3, "one-cycle", 0.1, 0.0),
     "wide14_noshift_halfdrop": Config("wide_halfdrop", 14, 256, 3e-3, "one-cycle", 0.1, 0.0),
     "long26_noshift_halfdrop_erase": Config("pack_halfdrop", 26, 256, 3e-3, "one-cycle", 0.1, 0.0, erase=0.5),
-    # 28 epochs of the pack CNN is about 560 s on the 2-core CPU: the longest run that fits the 600 s target, with
-    # one change each against the best 24-epoch recipe so far (half the dropout: 94.24% with flip TTA, one seed)
+    # 28 epochs of the pack CNN is about 560 s on the 2-core AVX-512 CPU: the longest run that fits the 600 s target,
+    # with one change each against the best 24-epoch recipe so far (half the dropout: 94.24% with flip TTA, one seed)
     "long28_noshift_halfdrop": Config("pack_halfdrop", 28, 256, 3e-3, "one-cycle", 0.1, 0.0),
     "long28_noshift_halfdrop_lr5": Config("pack_halfdrop", 28, 256, 5e-3, "one-cycle", 0.1, 0.0),
     "long28_noshift_drop": Config("pack", 28, 256, 3e-3, "one-cycle", 0.1, 0.0),

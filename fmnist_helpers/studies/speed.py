@@ -11,7 +11,7 @@ Usage:
     print(speed.label(rec))                    # "recorded benchmark: 2026-11-26, commit 1a2b3c4, ..."
     speed.summary_table(rec)                   # one row per candidate: seconds, accuracies, ratios
     plots.time_to_accuracy(speed.runs_table(rec))
-    print(speed.verdict(rec, "pack_cnn_fast"))   # "pack_cnn_fast meets its goal: 93.5% plain in 180 s ..."
+    print(speed.verdict(rec, "pack_cnn_fast"))   # "pack_cnn_fast meets its goal of 93.5% plain in 180 s."
 """
 from __future__ import annotations
 
@@ -38,8 +38,13 @@ class Goal(NamedTuple):
     seconds: float
     score: str  # "mean_plain" or "mean_tta", a key of the record's candidate summary
 
+    @property
+    def scored(self) -> str:
+        """How the accuracy is scored, in words: "plain" or "with flip TTA"."""
+        return "plain" if self.score == "mean_plain" else "with flip TTA"
+
     def describe(self) -> str:
-        return f"{self.accuracy:.1%} {'plain' if self.score == 'mean_plain' else 'with flip TTA'} in {self.seconds:g} s"
+        return f"{self.accuracy:.1%} {self.scored} in {self.seconds:g} s"
 
 
 GOALS = {"pack_cnn_fast": Goal(0.935, 180, "mean_plain"), "pack_cnn_wide": Goal(0.945, 600, "mean_tta")}
@@ -107,8 +112,7 @@ def verdict(rec: dict[str, Any], name: str, goal: Goal | None = None) -> str:
     """One sentence: does candidate `name` meet `goal` (default: its entry in `GOALS`) on the recorded means?"""
     goal = goal or GOALS[name]
     found = candidate(rec, name)
-    kind = "plain" if goal.score == "mean_plain" else "with flip TTA"
-    short = [text for text, missed in [(f"{found[goal.score]:.2%} {kind}", found[goal.score] < goal.accuracy),
+    short = [text for text, missed in [(f"{found[goal.score]:.2%} {goal.scored}", found[goal.score] < goal.accuracy),
                                        (f"{found['median_train_s']:.0f} s", found["median_train_s"] > goal.seconds)]
              if missed]
     if not short:
