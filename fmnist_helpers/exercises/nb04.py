@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from .common import fraction_for_points, history_values, need_int_tuple, need_number, sign_error
-from .core import Answer, Function, Mistake, NotAnswered
+from .core import Answer, Function, Mistake, NotAnswered, same_number
 
 TITLE = "The convolutional network"
 
@@ -344,13 +344,6 @@ def _vector_problem(answer: Any, context: dict[str, Any] | None = None) -> str |
     return None
 
 
-def _same_vector(a: Any, b: Any) -> bool:
-    try:
-        return len(a) == len(b) and all(math.isclose(float(x), y, abs_tol=1e-6) for x, y in zip(a, b))
-    except (TypeError, ValueError):
-        return False
-
-
 q6 = Answer(
     key="q6", title="What label smoothing trains towards", kind="compute", minutes=5, difficulty="easy",
     task="`pack_cnn_fast` trains with `label_smoothing=0.1`. For an image of class 2 (of 10 classes), what target "
@@ -360,7 +353,8 @@ q6 = Answer(
            "10 classes, the right one included.",
            "Each entry is `one_hot * (1 - 0.1) + 0.1 / 10`; `np.eye(10)[2]` is the one-hot vector of class 2."),
     solution_code="answer_q6 = np.eye(10)[2] * (1 - 0.1) + 0.1 / 10   # 0.91 for class 2, 0.01 for every other",
-    expected=_SMOOTHED, same=_same_vector, validate=_vector_problem, solution_example=_SMOOTHED,
+    expected=_SMOOTHED, same=lambda a, b: same_number(a, b, abs_tol=1e-6), validate=_vector_problem,
+    solution_example=_SMOOTHED,
     on_correct=lambda a, ctx: ("0.91 for class 2 and 0.01 for each other class. The loss is lowest when the model "
                                "predicts exactly that, so it gains nothing by pushing a probability towards 1: "
                                "its outputs stay moderate, which steadies a short, fast schedule."),
