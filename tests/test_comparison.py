@@ -44,15 +44,14 @@ def test_kh_table_takes_the_mean_over_seeds_of_one_pair():
         comparison.kh_table(evaluation.seed_summary(runs, by=["source", "role", "dataset"]), "study")
 
 
-def test_the_pack_cnn_is_the_tuned_one_when_notebook_05_has_run(tmp_path):
-    assert comparison.comparison_models(tmp_path)["pack"]["CNN"].key == "pack_cnn"
+def test_tuned_plays_the_pack_cnn_notebook_05_tuned_when_it_has_run(tmp_path):
     values = {"block1_filters": 48, "block2_filters": 96, "dense_units": 128, "head_dropout": 0.3, "learning_rate": 0.002}
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "05_tuning.json").write_text(json.dumps(
         {"figures": {"pack_search": {"best_values": values}}}))
-    tuned = comparison.comparison_models(tmp_path)["pack"]["CNN"]
-    assert tuned.key == "pack_tuned" and tuned.kind == "cnn"
-    assert comparison.comparison_models(tmp_path)["study"]["CNN"].key == "kh_cnn_best"
+    roles = comparison.comparison_models(tmp_path, pack_cnn="tuned")
+    assert roles["pack"]["CNN"].key == "pack_tuned" and roles["pack"]["CNN"].kind == "cnn"
+    assert "block2_filters=96" in roles["pack"]["CNN"].notes and roles["study"]["CNN"].key == "kh_cnn_best"
 
 
 def test_reproduction_rows_put_the_kh_figure_beside_the_mean():
@@ -115,20 +114,30 @@ def test_repeats_need_at_least_one_seed(tmp_path):
         _repeats(tmp_path, synthetic_dataset(400, 60), [])
 
 
-def test_the_untuned_pack_cnn_plays_when_tuned_is_false_even_after_notebook_05(tmp_path):
-    (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "05_tuning.json").write_text(json.dumps(
+def _finished_notebook_05(folder):
+    (folder / "results").mkdir()
+    (folder / "results" / "05_tuning.json").write_text(json.dumps(
         {"figures": {"pack_search": {"best_values": {"block1_filters": 64, "block2_filters": 128}}}}))
-    assert comparison.comparison_models(tmp_path, tuned=False)["pack"]["CNN"].key == "pack_cnn"
 
 
-def test_notebook_06_uses_the_tuned_pack_cnn_by_default_in_full_only():
-    assert comparison.use_tuned_pack(None, "full") is True
-    assert comparison.use_tuned_pack(None, "quick") is False
-    assert comparison.use_tuned_pack(None, "smoke") is False
-    assert comparison.use_tuned_pack(True, "quick") is True
+def test_the_registry_pack_cnn_asked_for_plays_even_after_notebook_05(tmp_path):
+    _finished_notebook_05(tmp_path)
+    assert comparison.comparison_models(tmp_path, pack_cnn="pack_cnn_wide")["pack"]["CNN"].key == "pack_cnn_wide"
+    assert comparison.comparison_models(tmp_path)["pack"]["CNN"].key == "pack_cnn"
 
 
-def test_a_tuned_pack_that_is_not_a_bool_is_refused_with_the_accepted_values():
-    with pytest.raises(ParameterError, match="tuned_pack='yes' is not accepted; choose one of: None, True, False"):
-        comparison.use_tuned_pack("yes", "quick")
+def test_tuned_falls_back_to_notebook_04s_pack_cnn_before_notebook_05_has_run(tmp_path):
+    assert comparison.comparison_models(tmp_path, pack_cnn="tuned")["pack"]["CNN"].key == "pack_cnn"
+
+
+def test_notebook_06_uses_the_wide_pack_cnn_by_default_in_full_only():
+    assert comparison.pack_cnn_for(None, "full") == "pack_cnn_wide"
+    assert comparison.pack_cnn_for(None, "quick") == "pack_cnn"
+    assert comparison.pack_cnn_for(None, "smoke") == "pack_cnn"
+    assert comparison.pack_cnn_for("tuned", "quick") == "tuned"
+
+
+def test_a_pack_cnn_that_is_not_offered_is_refused_with_the_accepted_values():
+    with pytest.raises(ParameterError, match="pack_cnn='kh_cnn' is not accepted; choose one of: 'pack_cnn', "
+                                             "'pack_cnn_fast', 'pack_cnn_wide', 'tuned'"):
+        comparison.pack_cnn_for("kh_cnn", "quick")

@@ -133,7 +133,7 @@ def test_a_missing_file_means_nothing_recorded(tmp_path):
 def test_the_recorded_file_covers_every_registry_model_on_fashion_mnist():
     data = reference.recorded()
     assert data["format"] == reference.FORMAT and data["run"]["profile"] == "full"
-    assert set(data["models"]["fashion_mnist"]) == set(MODELS) - set(speed.BENCHMARK_ONLY)
+    assert set(data["models"]["fashion_mnist"]) == set(MODELS) - set(speed.NOT_IN_FULL_RUN)
 
 
 def test_every_recorded_figure_has_the_record_format():

@@ -428,7 +428,8 @@ MODELS: dict[str, ModelSpec] = {s.key: s for s in [
               "94.86% on their first seed. A run this long needs some regularisation again, so half of pack_cnn's "
               "dropout (0.05 and 0.1 after the blocks, 0.15 in the head; none scored lower over 24 epochs), and the "
               "peak rate goes back to 3e-3 (5e-3 gave nothing at 28 epochs). Flips without shifts, the one-cycle "
-              "schedule, label smoothing 0.1, AdamW, batch 256 and the 54,000/6,000 split as pack_cnn_fast."),
+              "schedule, label smoothing 0.1, AdamW, batch 256 and the 54,000/6,000 split as pack_cnn_fast. Notebook "
+              "06 trains it as the pack's CNN in the full profile."),
 ]}
 
 

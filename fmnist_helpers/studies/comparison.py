@@ -2,7 +2,7 @@
 are `published.KH_TABLE`) with its deltas by model and by dataset.
 
 Usage:
-    roles = comparison_models(run.output_dir, tuned=True)   # {"study": {"ANN": spec, "CNN": spec}, "pack": {...}}
+    roles = comparison_models(run.output_dir, pack_cnn="pack_cnn_wide")   # {"study": {"ANN": .., "CNN": ..}, "pack": ..}
     table = with_deltas(means.unstack("dataset"))        # adds "CNN - ANN" and "MNIST - Fashion-MNIST"
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from fmnist_helpers.base.params import ParameterError
+from fmnist_helpers.base.params import check_choice
 from fmnist_helpers.base.results import Figure, Record, Row, load_results
 from fmnist_helpers.models.published import KH_TABLE
 from fmnist_helpers.models.registry import ModelSpec, get_spec
@@ -59,29 +59,39 @@ def tuned_pack_spec(output_dir: str | os.PathLike) -> ModelSpec | None:
     return pack_tuned_spec(values)
 
 
-def comparison_models(output_dir: str | os.PathLike, tuned: bool = True) -> dict[str, dict[str, ModelSpec]]:
+PACK_CNNS = ("pack_cnn", "pack_cnn_fast", "pack_cnn_wide", "tuned")
+"""What notebook 06's `pack_cnn` parameter accepts: a registry pack CNN, or "tuned" for notebook 05's search winner."""
+
+
+def comparison_models(output_dir: str | os.PathLike, pack_cnn: str = "pack_cnn") -> dict[str, dict[str, ModelSpec]]:
     """The two pairs compared: the `kh` study's ANN and best CNN, and the pack's MLP and CNN.
 
-    The pack's CNN is the one notebook 05 tuned in `output_dir` when `tuned` is true and notebook 05 has finished
-    there, else notebook 04's untuned pack CNN (whose run on the same dataset and seed notebook 06 then reuses).
+    The pack's CNN is the registry model `pack_cnn` names, or with "tuned" the one notebook 05 tuned in `output_dir`
+    (notebook 04's untuned `pack_cnn` when notebook 05 has not finished there).
+
+    Usage:
+        roles = comparison_models(run.output_dir, pack_cnn="pack_cnn_wide")
     """
-    pack_cnn = (tuned_pack_spec(output_dir) if tuned else None) or get_spec("pack_cnn")
+    choice = check_choice("pack_cnn", pack_cnn, PACK_CNNS)
+    cnn = (tuned_pack_spec(output_dir) or get_spec("pack_cnn")) if choice == "tuned" else get_spec(choice)
     return {"study": {"ANN": get_spec("kh_ann"), "CNN": get_spec("kh_cnn_best")},
-            "pack": {"ANN": get_spec("pack_mlp"), "CNN": pack_cnn}}
+            "pack": {"ANN": get_spec("pack_mlp"), "CNN": cnn}}
 
 
-def use_tuned_pack(tuned_pack: bool | None, profile: str) -> bool:
-    """Notebook 06's `tuned_pack` parameter: None means the tuned pack CNN in `full` only.
+def pack_cnn_for(pack_cnn: str | None, profile: str) -> str:
+    """Notebook 06's `pack_cnn` parameter: None means `pack_cnn_wide` in `full` and `pack_cnn` otherwise.
 
-    Outside `full`, notebook 05's search is a few short trials whose winner is often the widest network of the
-    space: in the quick profile it trained at 660-910 images/s against the untuned CNN's 2,500, about 80 s a run
-    against 26 s, for three of the comparison's four pack CNN runs (2-core CPU, RESULTS.md "Run times").
+    In `full`, `pack_cnn_wide` scores as high as the CNN notebook 05 tunes (94.51% with flips over 3 seeds, against
+    94.40% over 2) and trains in less time: 568 s a run on the AMX machine of the speed record, an estimated 18
+    minutes on the AVX-512 one where the tuned CNN took 21-31 (RESULTS.md, "Speed" and "Run times"). In `smoke` and
+    `quick`, notebook 04 has already trained `pack_cnn` on the same subset, dataset and seed, so that run is reused.
+
+    Usage:
+        key = pack_cnn_for(None, "full")    # "pack_cnn_wide"
     """
-    if tuned_pack is None:
-        return profile == "full"
-    if not isinstance(tuned_pack, bool):
-        raise ParameterError(f"parameter tuned_pack={tuned_pack!r} is not accepted; choose one of: None, True, False")
-    return tuned_pack
+    if pack_cnn is None:
+        return "pack_cnn_wide" if profile == "full" else "pack_cnn"
+    return check_choice("pack_cnn", pack_cnn, PACK_CNNS)
 
 
 def reproduction_rows(summary: pd.DataFrame, roles: dict[str, dict[str, ModelSpec]]) -> list[dict[str, Any]]:
