@@ -346,9 +346,9 @@ MODELS: dict[str, ModelSpec] = {s.key: s for s in [
               "Batch norm uses PyTorch's running-statistics momentum. PyTorch's Adam weight decay is an L2 term; Keras applies it decoupled, a close equivalent at 1e-5. "
               "Its batch norm sits on full-size feature maps and uses TensorFlow's fused kernel (1.3-1.4x faster "
               "than Keras's own layer on the course's 2-core CPU, measured; the same arithmetic). It trains in "
-              "float32 on CPUs: with Keras's layer bfloat16 was slower; with the fused kernel it is about 1.6x "
-              "faster, but one short run lost 2.5 points of test accuracy, so float32 stays until a check over "
-              "seeds and folds (benchmarks/README.md)."),
+              "float32 on CPUs: with Keras's layer bfloat16 was slower; with the fused kernel it was 1.6x faster in one "
+              "short run on an AVX-512 CPU but only 1.03-1.14x on an AMX one, where over 2 seeds x 3 folds it "
+              "scored 0.51 points lower (within noise, but lower in 5 of 6 pairs; benchmarks/README.md)."),
     ModelSpec("uw_mlp", "uw", "mlp", "uw MLP 500-250-125", _uw_mlp,
               Recipe("adam", 1e-4, batch_size=32, epochs=20, split="first-5000", restore_best=True),
               None, REPORTED["uw_mlp"],
