@@ -65,6 +65,12 @@ def augmentation(flip: bool = True, shift: float = 0.1, rotate: float = 0.0, see
     return keras.Sequential(layers, name="augmentation")
 
 
+TF_DATA_AUTOTUNE = False
+"""Whether tf.data's autotuner runs in `make_dataset`'s pipelines. Off: on the course's 2-core CPU it made about a
+third of the epochs after the first take twice as long, the extra seconds spent before the epoch's first step, for
+no faster steady epochs (benchmarks/bench_autotune.py)."""
+
+
 def make_dataset(
     x: np.ndarray,
     y: np.ndarray,
@@ -79,7 +85,8 @@ def make_dataset(
 
     `x` is model input (float32, N x 28 x 28 x 1). Labels stay integers unless `num_classes` is given,
     in which case they are one-hot encoded. Augmentation runs on whole batches after caching, so
-    every epoch sees fresh random transformations of the cached images.
+    every epoch sees fresh random transformations of the cached images. tf.data's autotuner is off
+    unless `TF_DATA_AUTOTUNE` is set.
     """
     import tensorflow as tf
 
@@ -96,4 +103,6 @@ def make_dataset(
     ds = ds.batch(batch_size)
     if augment is not None:
         ds = ds.map(lambda xb, yb: (augment(xb, training=True), yb), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.autotune.enabled = TF_DATA_AUTOTUNE
+    return ds.prefetch(tf.data.AUTOTUNE).with_options(options)
