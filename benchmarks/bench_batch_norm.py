@@ -17,7 +17,7 @@ from unittest import mock
 
 from fmnist_helpers.base.params import Profile
 from fmnist_helpers.data.datasets import load_dataset
-from fmnist_helpers.data.splits import kfold_splits, make_split
+from fmnist_helpers.data.splits import recipe_splits
 from fmnist_helpers.models import registry
 from fmnist_helpers.training.fit import train_model
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     ds = load_dataset("fashion_mnist")
     split_name = registry.get_spec(args.model).recipe.split
-    split = kfold_splits(ds, 3, seed=42)[0] if split_name.startswith("kfold") else make_split(ds, split_name, 42)
+    split = recipe_splits(ds, split_name, seed=42)[0]
     where = "fold 1 of 3" if split_name.startswith("kfold") else f"split {split_name}"
     profile = Profile("bench", "benchmark", train_subset=args.train_images or None, max_epochs=args.epochs,
                       embedding_points=0, augment_examples=0)

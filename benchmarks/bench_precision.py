@@ -21,7 +21,7 @@ import tempfile
 from fmnist_helpers.analysis.evaluation import noise_band, verdict
 from fmnist_helpers.base.params import Profile
 from fmnist_helpers.data.datasets import load_dataset
-from fmnist_helpers.data.splits import kfold_splits, make_split
+from fmnist_helpers.data.splits import recipe_splits
 from fmnist_helpers.models.registry import get_spec
 from fmnist_helpers.training.fit import train_model
 from fmnist_helpers.training.precision import describe_hardware
@@ -31,10 +31,7 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 
 def splits_for(model: str, ds, seed: int) -> list:
     """Every fold of the recipe's k-fold split ("kfold-3": three), or its one split otherwise."""
-    split = get_spec(model).recipe.split
-    if split.startswith("kfold-"):
-        return kfold_splits(ds, int(split.split("-")[1]), seed=seed)
-    return [make_split(ds, split, seed)]
+    return recipe_splits(ds, get_spec(model).recipe.split, seed=seed)
 
 
 def summarise(rows: list[dict], n_test: int) -> list[str]:

@@ -80,3 +80,13 @@ def test_make_split_resolves_a_recipes_split_name(name, sizes):
 def test_make_split_refuses_an_unknown_name():
     with pytest.raises(ValueError, match="holdout-<n>"):
         splits.make_split(synthetic_dataset(600, 100), "random-10")
+
+
+def test_recipe_splits_gives_one_split_per_fold_of_a_k_fold_recipe():
+    folds = splits.recipe_splits(synthetic_dataset(600, 100), "kfold-3", seed=0)
+    assert [len(f.y_val) for f in folds] == [200, 200, 200]
+
+
+def test_recipe_splits_gives_the_one_split_of_any_other_recipe():
+    (split,) = splits.recipe_splits(synthetic_dataset(600, 100), "holdout-120", seed=0)
+    assert (len(split.y_train), len(split.y_val)) == (480, 120)

@@ -111,6 +111,17 @@ def subsample(split: Split, n_train: int | None, n_val: int | None = None, seed:
     )
 
 
+def recipe_splits(ds: Dataset, name: str, seed: int = 42) -> list[Split]:
+    """Every split a recipe's split name gives: one per fold for "kfold-<k>", else the one `make_split` makes.
+
+    Usage:
+        folds = recipe_splits(ds, "kfold-3", seed=42)     # three Splits
+    """
+    if name.startswith("kfold-"):
+        return kfold_splits(ds, int(name.split("-")[1]), seed=seed)
+    return [make_split(ds, name, seed=seed)]
+
+
 def make_split(ds: Dataset, name: str, seed: int = 42) -> Split:
     """A split by the name a model recipe uses: "holdout-<n>", "first-<n>" or "test-as-validation".
 

@@ -339,15 +339,14 @@ def train_on_dataset(
 
     Augmentation flips images only for clothes (never for digits, where a flipped 2 is no longer a 2).
     """
-    from fmnist_helpers.data.splits import kfold_splits, make_split
+    from fmnist_helpers.data.splits import recipe_splits
 
     spec = model if isinstance(model, ModelSpec) else get_spec(model)
     kwargs.setdefault("flip", getattr(ds, "name", "") != "mnist")
+    splits = recipe_splits(ds, spec.recipe.split, seed=seed)
     if spec.recipe.split.startswith("kfold-"):
-        folds = kfold_splits(ds, int(spec.recipe.split.split("-")[1]), seed=seed)
-        return best_fold(train_folds(spec, folds, profile, seed=seed, output_dir=output_dir, name=name, **kwargs))
-    split = make_split(ds, spec.recipe.split, seed=seed)
-    return train_model(spec, split, profile, seed=seed, output_dir=output_dir, name=name, **kwargs)
+        return best_fold(train_folds(spec, splits, profile, seed=seed, output_dir=output_dir, name=name, **kwargs))
+    return train_model(spec, splits[0], profile, seed=seed, output_dir=output_dir, name=name, **kwargs)
 
 
 def repeat_name(base: str, dataset: str, seed: int) -> str:
