@@ -212,6 +212,13 @@ def test_seed_summary_gives_mean_and_sample_sd_per_group():
     assert table.loc["a", "mean +- sd"] == "92.00% +- 2.00"
 
 
+def test_seed_summary_says_a_single_seed_has_no_sd_rather_than_a_zero_one():
+    runs = pd.DataFrame({"model": ["a", "b", "b"], "test_accuracy": [0.9104, 0.90, 0.92]})
+    table = evaluation.seed_summary(runs, by=["model"])
+    assert table.loc["a", "mean +- sd"] == "91.04% (one seed, no sd)"
+    assert table.loc["b", "mean +- sd"] == "91.00% +- 1.41"
+
+
 def test_seed_summary_names_a_missing_column():
     with pytest.raises(ValueError, match="no column"):
         evaluation.seed_summary(pd.DataFrame({"model": ["a"]}), by=["model"])

@@ -255,13 +255,16 @@ def seed_summary(scores: pd.DataFrame, by: Sequence[str], value: str = "test_acc
 
     Usage:
         seed_summary(runs, by=["dataset", "model"])   # columns: mean, sd, n, and "mean +- sd" as text
+
+    A group with one run has sd 0.0 and the text "91.04% (one seed, no sd)": one run shows no spread, not zero spread.
     """
     missing = [c for c in [*by, value] if c not in scores.columns]
     if missing:
         raise ValueError(f"scores has no column(s) {', '.join(missing)}; it has: {', '.join(scores.columns)}")
     table = scores.groupby(list(by), sort=False)[value].agg(mean="mean", sd="std", n="count")
     table["sd"] = table["sd"].fillna(0.0)  # a single seed has no spread to show
-    table["mean +- sd"] = [f"{m:.2%} +- {s * 100:.2f}" for m, s in zip(table["mean"], table["sd"])]
+    table["mean +- sd"] = [f"{m:.2%} +- {s * 100:.2f}" if n > 1 else f"{m:.2%} (one seed, no sd)"
+                           for m, s, n in zip(table["mean"], table["sd"], table["n"])]
     return table
 
 
