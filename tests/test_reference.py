@@ -146,3 +146,13 @@ def test_every_recorded_figure_has_the_record_format():
             assert set(reference.FIGURES) <= set(fig), (dataset, key)
             assert 0.1 < fig["test_accuracy"] <= 1 and fig["runs"] == len(fig["names"]) >= 1, (dataset, key)
             assert all(reference.registry_key(n) == key for n in fig["names"]), (dataset, key)
+
+
+def test_the_label_says_a_run_of_several_seeds_records_their_means(tmp_path):
+    target = tmp_path / "full_run.json"
+    run = {"profile": "full", "date": "2026-11-27", "commit": "abc1234def", "machine": "2-core x86_64 CPU", "seed": 42}
+    target.write_text(json.dumps({"format": reference.FORMAT, "run": run, "models": {},
+                                  "updates": [{**run, "n_seeds": 3, "notebooks": ["06_ann_vs_cnn"], "models": {}}]}))
+    assert reference.label(path=target) == (
+        "recorded full run: 2026-11-27, commit abc1234, 2-core x86_64 CPU, seed 42; the models of 06_ann_vs_cnn "
+        "re-recorded 2026-11-27, commit abc1234, 2-core x86_64 CPU, seeds 42-44 (means)")

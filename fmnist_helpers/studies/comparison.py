@@ -81,10 +81,10 @@ def comparison_models(output_dir: str | os.PathLike, pack_cnn: str = "pack_cnn")
 def pack_cnn_for(pack_cnn: str | None, profile: str) -> str:
     """Notebook 06's `pack_cnn` parameter: None means `pack_cnn_wide` in `full` and `pack_cnn` otherwise.
 
-    In `full`, `pack_cnn_wide` scores about as high as the CNN notebook 05 tunes (94.41% with flips over four runs:
-    94.51% over 3 seeds in the speed record and 94.11% in notebook 06's recorded one-seed run; the tuned CNN 94.40%
-    over 2) and trains in less time: 497-568 s a run on the AMX machines, an estimated 18 minutes on the AVX-512 one
-    where the tuned CNN took 21-31 (RESULTS.md, "Speed", "Run times" and notebook 06's runs). In `smoke` and
+    In `full`, `pack_cnn_wide` scores as high as the CNN notebook 05 tunes (94.33% with flips over 3 seeds in notebook
+    06's recorded run, 94.51% in the speed record; the tuned CNN 94.40% over 2) and trains in less time: 492-568 s a
+    run on the AMX machines, an estimated 18 minutes on the AVX-512 one where the tuned CNN took 21-31 (RESULTS.md,
+    "Speed", "Run times" and notebook 06's runs). In `smoke` and
     `quick`, notebook 04 has already trained `pack_cnn` on the same subset, dataset and seed, so that run is reused.
 
     Usage:

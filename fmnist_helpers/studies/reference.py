@@ -66,12 +66,17 @@ def label(path: str | os.PathLike = RECORDED) -> str:
     run = recorded(path)["run"]
     if run is None:
         return "no full run recorded yet (python -m fmnist_helpers reference build/full records one)"
-    text = (f"recorded {run['profile']} run: {run['date']}, commit {run['commit'][:7]}, {run['machine']}, "
-            f"seed {run['seed']}")
+    text = f"recorded {run['profile']} run: {run['date']}, commit {run['commit'][:7]}, {run['machine']}, {_seeds(run)}"
     for update in recorded(path).get("updates", []):
         text += (f"; the models of {', '.join(update['notebooks'])} re-recorded {update['date']}, commit "
-                 f"{update['commit'][:7]}, {update['machine']}, seed {update['seed']}")
+                 f"{update['commit'][:7]}, {update['machine']}, {_seeds(update)}")
     return text
+
+
+def _seeds(facts: dict[str, Any]) -> str:
+    """"seed 42", or "seeds 42-44 (means)" for a run that trained each model with several seeds."""
+    first, n = facts["seed"], facts.get("n_seeds") or 1
+    return f"seeds {first}-{first + n - 1} (means)" if n > 1 and isinstance(first, int) else f"seed {first}"
 
 
 def registry_key(name: str) -> str:
@@ -163,6 +168,7 @@ def _run_facts(run_dir: Path) -> dict[str, Any]:
     cores = env.get(Env.CPU_COUNT) or os.cpu_count()
     return {"date": (newest.get(Record.UPDATED) or newest.get(Record.STARTED, ""))[:10],
             "seed": newest.get(Record.PARAMS, {}).get("seed"),
+            "n_seeds": newest.get(Record.PARAMS, {}).get("n_seeds") or 1,
             "machine": f"{cores}-core {env.get(Env.MACHINE) or platform.machine()} CPU",
             "notebooks": sorted(p.stem for p in results),
             "tensorflow": env.get("tensorflow")}
