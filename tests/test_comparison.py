@@ -9,7 +9,7 @@ from conftest import synthetic_dataset
 from fmnist_helpers.studies import comparison
 from fmnist_helpers.analysis import evaluation
 from fmnist_helpers.base.results import ROW_OPTIONAL, Row
-from fmnist_helpers.models import published, registry as models
+from fmnist_helpers.models import published, registry as models, tuning
 from fmnist_helpers.training import fit as training
 from fmnist_helpers.base.params import ParameterError, Profile
 
@@ -42,6 +42,23 @@ def test_kh_table_takes_the_mean_over_seeds_of_one_pair():
     assert table.loc["CNN - ANN", "Fashion-MNIST"] == pytest.approx(0.03)
     with pytest.raises(ValueError, match="no runs of the 'study' pair"):
         comparison.kh_table(evaluation.seed_summary(runs, by=["source", "role", "dataset"]), "study")
+
+
+def test_tuned_keeps_the_recipe_of_the_space_notebook_05_searched(tmp_path):
+    values = {"block1_filters": 40, "block2_filters": 80, "dense_units": 256, "head_dropout": 0.1, "learning_rate": 0.004}
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "05_tuning.json").write_text(json.dumps(
+        {"figures": {"pack_search": {"plan": {"space": "pack-wide"}, "best_values": values}}}))
+    cnn = comparison.comparison_models(tmp_path, pack_cnn="tuned")["pack"]["CNN"]
+    assert cnn.key == "pack_tuned" and cnn.recipe == tuning.pack_tuned_spec(values, space="pack-wide").recipe
+    assert cnn.recipe.epochs == 28
+
+
+def test_in_full_notebook_05s_untuned_cnn_is_the_pack_cnn_notebook_06_repeats_so_06_reuses_its_run():
+    from fmnist_helpers.training import search
+
+    untuned = tuning.get_space(search.profile_plan("pack", "full").space).default_model
+    assert untuned == comparison.pack_cnn_for(None, "full") == "pack_cnn_wide"
 
 
 def test_tuned_plays_the_pack_cnn_notebook_05_tuned_when_it_has_run(tmp_path):

@@ -1,4 +1,5 @@
-"""Search spaces: the wits space is the study's, the kh grid has the study's shape, the pack space is pack_cnn."""
+"""Search spaces: the wits space is the study's, the kh grid has the study's shape, the pack spaces are pack_cnn
+and pack_cnn_wide."""
 import keras_tuner as kt
 import pytest
 
@@ -103,6 +104,42 @@ def test_pack_space_defaults_build_the_registry_pack_cnn():
     hp = kt.HyperParameters()
     default = tuning.pack_space(hp)
     assert architecture_signature(default) == architecture_signature(models.build_model("pack_cnn"))
+
+
+def test_pack_wide_space_defaults_build_the_registry_pack_cnn_wide():
+    hp = kt.HyperParameters()
+    default = tuning.pack_wide_space(hp)
+    assert architecture_signature(default) == architecture_signature(models.build_model("pack_cnn_wide"))
+
+
+def test_no_point_of_the_pack_wide_space_is_wider_than_pack_cnn_wide():
+    widest = {name: max(tuning.PACK_WIDE_SPACE[name]["values"]) for name in ("block1_filters", "block2_filters")}
+    assert widest == {"block1_filters": 48, "block2_filters": 96}
+
+
+@pytest.mark.parametrize("name", tuning.PACK_SPACES)
+def test_a_pack_space_trains_with_the_recipe_of_the_model_its_defaults_build(name):
+    space = tuning.get_space(name)
+    assert space.recipe == models.get_spec(space.default_model).recipe
+
+
+def test_the_tuned_pack_cnn_takes_the_recipe_of_the_space_it_was_found_in():
+    values = {"block1_filters": 40, "block2_filters": 80, "dense_units": 128, "head_dropout": 0.1,
+              "learning_rate": 0.004}
+    wide, plain = tuning.pack_tuned_spec(values, space="pack-wide"), tuning.pack_tuned_spec(values)
+    assert (wide.recipe.epochs, wide.recipe.schedule, wide.recipe.learning_rate) == (28, "one-cycle", 0.004)
+    assert (plain.recipe.epochs, plain.recipe.schedule) == (20, "warmup-cosine")
+    assert wide.key == plain.key == "pack_tuned"
+
+
+def test_a_tuned_pack_cnn_from_a_space_not_around_the_pack_cnn_is_refused():
+    with pytest.raises(ValueError, match="'wits' is not one of the pack's spaces; choose one of: pack, pack-wide"):
+        tuning.pack_tuned_spec({}, space="wits")
+
+
+def test_the_full_profile_searches_around_pack_cnn_wide_and_the_others_around_pack_cnn():
+    spaces = {profile: search.profile_plan("pack", profile).space for profile in ("smoke", "quick", "full")}
+    assert spaces == {"smoke": "pack", "quick": "pack", "full": "pack-wide"}
 
 
 def test_hypermodel_compiles_with_the_trials_learning_rate():

@@ -68,8 +68,9 @@ class Figure(StrEnum):
     PACK_MLP_TEST_ACCURACY = "pack_mlp_test_accuracy"
     PACK_CNN_TEST_ACCURACY = "pack_cnn_test_accuracy"
     PACK_TUNED_TEST_ACCURACY = "pack_tuned_test_accuracy"
+    PACK_UNTUNED_TEST_ACCURACY = "pack_untuned_test_accuracy"  # the default point of notebook 05's pack space
     PACK_BEST = "pack_best"  # {dataset: {kind: test accuracy}}
-    PACK_SEARCH = "pack_search"  # {"best_values": {hyperparameter: value}, ...}
+    PACK_SEARCH = "pack_search"  # {"plan": {"space": name, ...}, "best_values": {hyperparameter: value}, ...}
     HARDWARE = "hardware"  # precision.describe_hardware()
     PRECISION = "precision"  # the Keras dtype policy the notebook trained in
 
@@ -96,9 +97,10 @@ DATASET_PARAM = "dataset"
 
 PACK_ACCURACIES: dict[Figure, str] = {
     Figure.PACK_MLP_TEST_ACCURACY: "pack_mlp", Figure.PACK_CNN_TEST_ACCURACY: "pack_cnn",
-    Figure.PACK_TUNED_TEST_ACCURACY: "pack_cnn"}
+    Figure.PACK_TUNED_TEST_ACCURACY: "pack_cnn", Figure.PACK_UNTUNED_TEST_ACCURACY: "pack_cnn"}
 """Scalar figures holding a pack model's test accuracy on the notebook's dataset, and the registry model whose
-architecture it measures (the tuned CNN is `pack_cnn` with searched widths), which gives its kind."""
+architecture it measures (the tuned CNN and the untuned one beside it are `pack_cnn`'s layers at some widths),
+which gives its kind."""
 
 READERS: dict[str, tuple[str, ...]] = {
     "course.runner (is an earlier run complete, with these parameters?)": (Record.COMPLETE, Record.PARAMS),
@@ -118,7 +120,8 @@ READERS: dict[str, tuple[str, ...]] = {
 WRITERS: dict[str, tuple[Figure, ...]] = {
     "03_mlp": (Figure.MODELS, Figure.REPRODUCTION, Figure.PACK_MLP_TEST_ACCURACY),
     "04_cnn": (Figure.MODELS, Figure.REPRODUCTION, Figure.PACK_CNN_TEST_ACCURACY),
-    "05_tuning": (Figure.MODELS, Figure.PACK_SEARCH, Figure.PACK_TUNED_TEST_ACCURACY, Figure.PACK_CNN_TEST_ACCURACY),
+    "05_tuning": (Figure.MODELS, Figure.PACK_SEARCH, Figure.PACK_TUNED_TEST_ACCURACY,
+                  Figure.PACK_UNTUNED_TEST_ACCURACY),
     "06_ann_vs_cnn": (Figure.REPRODUCTION, Figure.PACK_BEST, Figure.HARDWARE, Figure.PRECISION),
 }
 """The figures each notebook must record for its readers; a reproduction row carries every `Row` column but

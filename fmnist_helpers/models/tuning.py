@@ -12,6 +12,7 @@ in `search` run. Importing this module loads neither Keras nor Keras Tuner; buil
 | `kh`   | 1-3 conv layers, then a dense layer     | the study's 65 configurations (filters and units rising)  |
 | `kh-sample` | the same                           | 10 of them, spread over the depths (for quick runs)       |
 | `pack` | the pack's strong CNN (`pack_cnn`)      | block widths, dense units, dropout, learning rate         |
+| `pack-wide` | `pack_cnn_wide` and its 28-epoch recipe | the same, no wider than `pack_cnn_wide`              |
 
 Usage:
     hp = keras_tuner.HyperParameters()
@@ -156,6 +157,25 @@ def pack_space(hp):
                     head_dropout=v["head_dropout"], name="pack_tuned")
 
 
+PACK_WIDE_SPACE: dict[str, dict[str, Any]] = {
+    "block1_filters": {"values": [32, 40, 48], "default": 48},
+    "block2_filters": {"values": [64, 80, 96], "default": 96},
+    "dense_units": {"values": [128, 256, 384], "default": 256},
+    "head_dropout": {"min_value": 0.0, "max_value": 0.3, "step": 0.05, "default": 0.15},
+    "learning_rate": {"min_value": 1.5e-3, "max_value": 6e-3, "sampling": "log", "default": 3e-3},
+}
+"""The space around `pack_cnn_wide` (the defaults build it), trained with its short one-cycle recipe. Its widest
+point is `pack_cnn_wide`'s, so a winner never costs more per epoch than that model (the dense layer's width adds
+little compute); the dropout after the two blocks stays at `pack_cnn_wide`'s 0.05 and 0.1."""
+
+
+def pack_wide_space(hp):
+    """`pack_cnn_wide` with its widths, head dropout and peak learning rate searched."""
+    v = {name: _declare(hp, name, spec) for name, spec in PACK_WIDE_SPACE.items()}
+    return pack_cnn(filters=(v["block1_filters"], v["block2_filters"]), dense=v["dense_units"],
+                    head_dropout=v["head_dropout"], block_dropout=(0.05, 0.1), name="pack_tuned")
+
+
 # -- the spaces by name, and a space's models at fixed values -----------------------------------------------
 
 
@@ -169,6 +189,7 @@ class Space:
     recipe: Recipe
     description: str
     num_classes: int = 10
+    default_model: str | None = None  # the registry model its defaults build and its recipe trains, if any
 
 SPACES: dict[str, Space] = {
     "wits": Space("wits", wits_space, Recipe("adam", 1e-3, batch_size=32, epochs=10, split="holdout-12000"),
@@ -176,8 +197,15 @@ SPACES: dict[str, Space] = {
     "kh": Space("kh", kh_space, KH_RECIPE,
                 "the kh grid: 1-3 conv layers, filters and dense units rising through 16-128"),
     "kh-sample": Space("kh-sample", kh_sample_space, KH_RECIPE, "ten points of the kh grid, three or four per depth"),
-    "pack": Space("pack", pack_space, get_spec("pack_cnn").recipe, "the pack's strong CNN, widths and rates"),
+    "pack": Space("pack", pack_space, get_spec("pack_cnn").recipe, "the pack's strong CNN, widths and rates",
+                  default_model="pack_cnn"),
+    "pack-wide": Space("pack-wide", pack_wide_space, get_spec("pack_cnn_wide").recipe,
+                       "pack_cnn_wide and its 28-epoch recipe, widths and rates", default_model="pack_cnn_wide"),
 }
+
+
+PACK_SPACES = ("pack", "pack-wide")
+"""The spaces around the pack's CNN: notebook 05 searches `pack` in smoke and quick, `pack-wide` in full."""
 
 
 def get_space(name: str) -> Space:
@@ -234,10 +262,13 @@ def winner_spec(space: str | Space, values: dict[str, Any], key: str, title: str
                      space_recipe(space, chosen, **recipe_changes), notes=f"found by search: {shown}")
 
 
-def pack_tuned_spec(values: dict[str, Any]):
-    """The pack CNN at a `pack` search's winning values, under the one name notebooks 05 and 06 save it by.
+def pack_tuned_spec(values: dict[str, Any], space: str = "pack"):
+    """The pack CNN at the winning values of a search of `space` ("pack" or "pack-wide"), with that space's
+    recipe, under the one name notebooks 05 and 06 save it by.
 
     Usage:
-        spec = pack_tuned_spec(result.best_values)     # key "pack_tuned"
+        spec = pack_tuned_spec(result.best_values, space=plan.space)     # key "pack_tuned"
     """
-    return winner_spec("pack", values, "pack_tuned", title="pack CNN, tuned")
+    if space not in PACK_SPACES:
+        raise ValueError(f"{space!r} is not one of the pack's spaces; choose one of: {', '.join(PACK_SPACES)}")
+    return winner_spec(space, values, "pack_tuned", title="pack CNN, tuned")

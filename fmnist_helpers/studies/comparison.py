@@ -53,10 +53,11 @@ def tuned_pack_spec(output_dir: str | os.PathLike) -> ModelSpec | None:
         figures = load_results(output_dir, "05_tuning")[Record.FIGURES]
     except FileNotFoundError:
         return None
-    values = (figures.get(Figure.PACK_SEARCH) or {}).get("best_values")
+    found = figures.get(Figure.PACK_SEARCH) or {}
+    values = found.get("best_values")
     if not values:
         return None
-    return pack_tuned_spec(values)
+    return pack_tuned_spec(values, space=(found.get("plan") or {}).get("space", "pack"))
 
 
 PACK_CNNS = ("pack_cnn", "pack_cnn_fast", "pack_cnn_wide", "tuned")
