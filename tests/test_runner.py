@@ -144,6 +144,23 @@ def test_the_kernel_gets_the_progress_setting_while_the_runner_keeps_its_own_env
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets: elsewhere kernels keep TCP")
+def test_the_kernel_talks_over_unix_sockets_in_a_private_folder_removed_after_the_notebook(tmp_path):
+    write_course_notebook(tmp_path / "notebooks", "01_sockets", "profile = None\noutput_dir = None",
+                          "from ipykernel.kernelapp import IPKernelApp\n"
+                          "from fmnist_helpers.base.results import ResultsRecord\n"
+                          "ResultsRecord.start(output_dir, '01_sockets', params={'profile': profile}).finish()\n"
+                          "app = IPKernelApp.instance()\n"
+                          "print(app.transport, app.ip)")
+    run_course("smoke", notebook_dir=tmp_path / "notebooks", output_dir=tmp_path / "build", report=_quiet,
+               progress=False)
+    executed = nbformat.read(tmp_path / "build" / "01_sockets.ipynb", as_version=4)
+    transport, ip = executed.cells[-1].outputs[0].text.split()
+    assert transport == "ipc" and os.path.basename(os.path.dirname(ip)).startswith("fmnist-kernel-")
+    assert not os.path.exists(os.path.dirname(ip))
+
+
+@pytest.mark.slow
 def test_cli_reports_a_failure_with_exit_code_1(tiny_course, capsys, monkeypatch):
     monkeypatch.setattr("fmnist_helpers.course.runner.notebooks_dir", lambda: tiny_course[0])
     assert main(["run", "--profile", "smoke", "--output-dir", str(tiny_course[1]), "-p", "x=13", "--no-progress"]) == 1
@@ -223,6 +240,15 @@ def test_a_second_run_skips_the_executed_notebooks(mnist_run):
     again = run_course("smoke", only=["01", "02"], params={"dataset": "mnist"}, output_dir=out, report=_quiet,
                        progress=False)
     assert [o.status for o in again] == ["skipped", "skipped"]
+
+
+@pytest.mark.slow
+def test_notebook_05_refuses_an_unknown_pack_space_before_it_trains_anything(tmp_path):
+    with pytest.raises(CourseRunError) as err:
+        run_course("smoke", only=["05"], params={"pack_space": "vgg"}, output_dir=tmp_path, report=_quiet,
+                   progress=False)
+    assert "pack_space='vgg' is not accepted; choose one of: 'pack', 'pack-wide'" in str(err.value)
+    assert not (tmp_path / "models").exists() and not (tmp_path / "searches").exists()
 
 
 @pytest.mark.slow

@@ -288,16 +288,55 @@ def kernel_environment(environ: Mapping[str, str] | None = None) -> dict[str, st
     return env
 
 
-def _kernel_manager_class(env: dict[str, str]) -> type:
-    """A Jupyter kernel manager class whose kernels start with `env` instead of this process's environment."""
+def _kernel_manager_class(env: dict[str, str], ipc_dir: str | os.PathLike | None = None) -> type:
+    """A Jupyter kernel manager class whose kernels start with `env` instead of this process's environment.
+
+    With `ipc_dir` the kernel and the runner talk over Unix sockets in that folder instead of TCP ports. Over TCP the
+    runner picks five free ports and the kernel binds them a moment later; meanwhile one may be taken (Jupyter's
+    known race, jupyter_client and papermill issue 511), and the kernel's heartbeat thread then prints a traceback
+    ending in "Address already in use" that reads as a failure though the notebook runs on. Sockets in a private
+    folder cannot collide.
+    """
     from jupyter_client import AsyncKernelManager
+    from traitlets import default
 
     class KernelManagerWithEnvironment(AsyncKernelManager):
         async def start_kernel(self, **kw: Any) -> None:
             kw.setdefault("env", env)
             await super().start_kernel(**kw)
 
+        if ipc_dir is not None:
+            @default("transport")
+            def _transport_default(self) -> str:
+                return "ipc"
+
+            @default("ip")
+            def _ip_default(self) -> str:
+                return os.path.join(os.fspath(ipc_dir), "kernel")
+
     return KernelManagerWithEnvironment
+
+
+@contextmanager
+def kernel_socket_dir() -> Iterator[str | None]:
+    """A fresh private folder for a kernel's Unix sockets, removed afterwards; None where the system has no Unix
+    sockets (Windows), where kernels keep TCP.
+
+    Usage:
+        with kernel_socket_dir() as ipc_dir:
+            papermill.execute_notebook(..., kernel_manager_class=_kernel_manager_class(env, ipc_dir))
+    """
+    import shutil
+    import tempfile
+
+    if os.name != "posix":
+        yield None
+        return
+    folder = tempfile.mkdtemp(prefix="fmnist-kernel-")   # short: a socket's path must stay under about 100 bytes
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -316,9 +355,10 @@ def _execute(notebook: Path, target: Path, params: dict[str, Any]) -> None:
     partial = target.with_name(target.stem + ".partial.ipynb")
     failed = target.with_name(target.stem + ".failed.ipynb")
     try:
-        papermill.execute_notebook(str(notebook), str(partial), parameters=params, cwd=str(notebook.parent),
-                                   progress_bar=False, log_output=False, request_save_on_cell_execute=True,
-                                   kernel_manager_class=_kernel_manager_class(kernel_environment()))
+        with kernel_socket_dir() as ipc_dir:
+            papermill.execute_notebook(str(notebook), str(partial), parameters=params, cwd=str(notebook.parent),
+                                       progress_bar=False, log_output=False, request_save_on_cell_execute=True,
+                                       kernel_manager_class=_kernel_manager_class(kernel_environment(), ipc_dir))
     except papermill.PapermillExecutionError as err:
         os.replace(partial, failed)
         raise CourseRunError(
