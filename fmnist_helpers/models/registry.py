@@ -428,8 +428,9 @@ MODELS: dict[str, ModelSpec] = {s.key: s for s in [
               "94.86% on their first seed. A run this long needs some regularisation again, so half of pack_cnn's "
               "dropout (0.05 and 0.1 after the blocks, 0.15 in the head; none scored lower over 24 epochs), and the "
               "peak rate goes back to 3e-3 (5e-3 gave nothing at 28 epochs). Flips without shifts, the one-cycle "
-              "schedule, label smoothing 0.1, AdamW, batch 256 and the 54,000/6,000 split as pack_cnn_fast. Notebook "
-              "06 trains it as the pack's CNN in the full profile."),
+              "schedule, label smoothing 0.1, AdamW, batch 256 and the 54,000/6,000 split as pack_cnn_fast. In the full "
+              "profile notebook 05 tunes the space around it (tuning.PACK_WIDE_SPACE) and notebook 06 trains it as "
+              "the pack's CNN."),
 ]}
 
 
