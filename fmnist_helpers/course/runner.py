@@ -292,10 +292,10 @@ def _kernel_manager_class(env: dict[str, str], ipc_dir: str | os.PathLike | None
     """A Jupyter kernel manager class whose kernels start with `env` instead of this process's environment.
 
     With `ipc_dir` the kernel and the runner talk over Unix sockets in that folder instead of TCP ports. Over TCP the
-    runner picks five free ports and the kernel binds them a moment later; meanwhile one may be taken (Jupyter's
-    known race, jupyter_client and papermill issue 511), and the kernel's heartbeat thread then prints a traceback
-    ending in "Address already in use" that reads as a failure though the notebook runs on. Sockets in a private
-    folder cannot collide.
+    runner picks five free ports and the kernel binds them a moment later; meanwhile one may be taken (a known
+    Jupyter race, papermill issue 511). The kernel's heartbeat thread then prints a traceback ending in "Address
+    already in use", the notebook runs on, and at its end the runner may wait forever for that heartbeat: it did
+    after the last cell of a 50-minute `full` run of notebook 05. Sockets in a private folder cannot collide.
     """
     from jupyter_client import AsyncKernelManager
     from traitlets import default

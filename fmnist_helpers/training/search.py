@@ -400,8 +400,9 @@ PROFILE_PLANS: dict[str, dict[str, dict[str, Any]]] = {
 """The searches notebook 05 runs in each profile, by role. `full` searches the wits space with Hyperband on
 all the data, runs the whole kh grid at lower fidelity (2 epochs on 10,000 images) and screens the space around
 `pack_cnn_wide` on subsets, so that its winner trains with that model's 28-epoch recipe in about the same time
-(`pack_cnn`'s 20-epoch recipe at those widths cost 2-3 times as long); `smoke` and `quick` run a 10-point sample
-of the kh grid and search around `pack_cnn`, which notebook 04 has trained on the same subset."""
+(winners of the `pack` space, trained with `pack_cnn`'s 20-epoch recipe, took 21-31 minutes a run on the AVX-512
+machine); `smoke` and `quick` run a 10-point sample of the kh grid and search around `pack_cnn`, which notebook 04
+has trained on the same subset."""
 
 
 def profile_plan(role: str, profile: str, seed: int = 42, **changes: Any) -> SearchPlan:
