@@ -150,11 +150,17 @@ PACK_SPACE: dict[str, dict[str, Any]] = {
 """The pack's space around its strong CNN; the defaults are `pack_cnn` as the registry builds it."""
 
 
+def _pack_cnn_from(hp, space: dict[str, dict[str, Any]], **fixed: Any):
+    """The pack CNN with the widths and head dropout `space` declares on `hp` (its learning rate goes to the
+    recipe), and `fixed` passed to `pack_cnn` as it is."""
+    v = {name: _declare(hp, name, spec) for name, spec in space.items()}
+    return pack_cnn(filters=(v["block1_filters"], v["block2_filters"]), dense=v["dense_units"],
+                    head_dropout=v["head_dropout"], name="pack_tuned", **fixed)
+
+
 def pack_space(hp):
     """The pack's strong CNN with its widths, head dropout and learning rate searched."""
-    v = {name: _declare(hp, name, spec) for name, spec in PACK_SPACE.items()}
-    return pack_cnn(filters=(v["block1_filters"], v["block2_filters"]), dense=v["dense_units"],
-                    head_dropout=v["head_dropout"], name="pack_tuned")
+    return _pack_cnn_from(hp, PACK_SPACE)
 
 
 PACK_WIDE_SPACE: dict[str, dict[str, Any]] = {
@@ -171,9 +177,7 @@ little compute); the dropout after the two blocks stays at `pack_cnn_wide`'s 0.0
 
 def pack_wide_space(hp):
     """`pack_cnn_wide` with its widths, head dropout and peak learning rate searched."""
-    v = {name: _declare(hp, name, spec) for name, spec in PACK_WIDE_SPACE.items()}
-    return pack_cnn(filters=(v["block1_filters"], v["block2_filters"]), dense=v["dense_units"],
-                    head_dropout=v["head_dropout"], block_dropout=(0.05, 0.1), name="pack_tuned")
+    return _pack_cnn_from(hp, PACK_WIDE_SPACE, block_dropout=(0.05, 0.1))
 
 
 # -- the spaces by name, and a space's models at fixed values -----------------------------------------------
