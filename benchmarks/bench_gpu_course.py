@@ -13,9 +13,14 @@ recorded list is `recorded/full_course_jobs.json`.
 setting of that list for a few epochs on the real data with validation, as the course does, and times the first
 epoch (compilation included) and the median of the others, plus the test predictions. Each training of the course
 is then estimated as its first epoch plus its remaining epochs at the steady speed, plus its predictions. The
-searches (notebook 05) are scaled by the speed-up of the model they train, plus one compilation per trial. It prints, per notebook, the CPU
-seconds measured and the GPU seconds estimated, and writes every timing to `--out`. A few full-length trainings
-of `pack_cnn_wide` at batch 256, 512 and 1024 check whether larger batches keep the accuracy (`--accuracy-runs`).
+searches (notebook 05) are scaled by the speed-up of the model they train, plus one compilation per trial. It
+prints, per notebook, the CPU seconds measured and the GPU seconds estimated, and writes every timing to `--out`
+as it goes (`settings.csv`), so a call stopped at its time limit keeps what it timed. Two optional checks follow:
+`--compare-precision` times the largest CNN and the batch-32 one in other dtype policies, and `--accuracy-runs`
+trains `pack_cnn_wide` in full at batch 256, 512 and 1024 to see whether larger batches keep the accuracy.
+
+`summary` prints the per-notebook table again from one or more recorded `settings.csv` files (a later file's
+timing of a setting wins) and names the trainings no file timed.
 
 This is an estimate of the training, not a run of the notebooks: the rest of each notebook (loading, plots,
 evaluation on the CPU) is shown apart, as measured on the 2-core CPU.
@@ -24,6 +29,7 @@ Usage:
     .venv/bin/python benchmarks/bench_gpu_course.py jobs --runs RUN_03_04 RUN_05 RUN_06 --out benchmarks/recorded/full_course_jobs.json
     KERAS_BACKEND=jax python3 benchmarks/bench_gpu_course.py measure --data-dir DIR --out build/gpu-course --budget-s 420
     KERAS_BACKEND=jax .venv/bin/python benchmarks/bench_gpu_course.py measure --train-images 2048 --epochs 2 --out build/gpu-check
+    .venv/bin/python benchmarks/bench_gpu_course.py summary --settings benchmarks/recorded/gpu_course_h200_2026-11-27.csv
 """
 from __future__ import annotations
 
@@ -257,10 +263,11 @@ def measure(args: argparse.Namespace) -> None:
     began = time.perf_counter()
     for name in ("settings.csv", "precision.csv", "accuracy.csv"):
         (args.out / name).unlink(missing_ok=True)
-    order = [k for k in sorted(cost, key=cost.get, reverse=True) if k[0] not in args.skip_model]
-    for key in order[args.start_at:]:
+    order = [k for k in sorted(cost, key=cost.get, reverse=True) if k[0] not in args.skip_model][args.start_at:]
+    for key in order:
         if args.budget_s and time.perf_counter() - began > args.budget_s:
-            print(f"budget of {args.budget_s:.0f} s spent: {len(cost) - len(timings)} settings not timed")
+            print(f"budget of {args.budget_s:.0f} s spent: {len(order) - len(timings)} of this call's settings "
+                  "not timed")
             break
         job = first_job[key]
         t = time_training(job, data, args.epochs)
@@ -292,6 +299,7 @@ def write_json(path: Path, value: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(value, indent=1) + "\n")
     tmp.replace(path)
+
 
 BATCHES = ((256, 3e-3), (512, 3e-3 * 2 ** 0.5), (1024, 6e-3))
 """pack_cnn_wide's recipe at larger batches, the peak rate scaled by the square root of the batch ratio."""
