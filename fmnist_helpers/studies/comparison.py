@@ -83,7 +83,7 @@ def pack_cnn_for(pack_cnn: str | None, profile: str) -> str:
     """Notebook 06's `pack_cnn` parameter: None means `pack_cnn_wide` in `full` and `pack_cnn` otherwise.
 
     In `full`, `pack_cnn_wide` scores as high as the CNN notebook 05 tuned with `pack_cnn`'s 20-epoch recipe before
-    it searched the space around `pack_cnn_wide` (94.33% with flips over 3 seeds in notebook 06's recorded run, 94.51%
+    it searched the space around `pack_cnn_wide` (94.33% with flips over 3 seeds in notebook 06's recorded run, 94.60%
     in the speed record; that tuned CNN 94.40% over 2) and trains in less time: 492-568 s a run on the AMX machines,
     an estimated 18 minutes on the AVX-512 one where that tuned CNN took 21-31 (RESULTS.md, "Speed", "Run times" and
     notebook 06's runs). Notebook 05's `full` run trains it too, as its untuned model, and 06 reuses that run. In
