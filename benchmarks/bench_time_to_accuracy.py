@@ -21,7 +21,7 @@ Usage:
     .venv/bin/python benchmarks/bench_time_to_accuracy.py [--candidates pack_cnn_6ep pack_cnn_narrow_12ep] [--seeds 3]
     .venv/bin/python benchmarks/bench_time_to_accuracy.py --train-images 2000 --seeds 1 --baseline-epochs 1 --epochs-override 1
     .venv/bin/python benchmarks/bench_time_to_accuracy.py --candidates pack_cnn_fast --baseline-epochs 8 \
-        --record fmnist_helpers/studies/recorded/time_to_accuracy.json --machine "2-core CPU, idle but for the run"
+        --record fmnist_helpers/studies/recorded/time_to_accuracy.json --machine "idle but for the run"
 """
 from __future__ import annotations
 
@@ -321,7 +321,15 @@ def run_facts(machine_note: str | None) -> dict[str, Any]:
     machine = f"{os.cpu_count()}-core {platform.machine()} CPU"
     return {"date": datetime.now(timezone.utc).date().isoformat(), "commit": commit,
             "command": shlex.join(["benchmarks/bench_time_to_accuracy.py", *sys.argv[1:]]),
-            "machine": f"{machine}, {machine_note}" if machine_note else machine}
+            "machine": machine_label(machine, machine_note)}
+
+
+def machine_label(machine: str, note: str | None) -> str:
+    """The measured machine ("2-core x86_64 CPU") with the user's note after it, said once: a note that already
+    starts with the measured description (as a copied label does) is not prefixed again."""
+    if not note:
+        return machine
+    return note if note.startswith(machine) else f"{machine}, {note}"
 
 
 def write_record(path: Path, meta: dict[str, Any], summary: list[dict[str, Any]],

@@ -64,3 +64,9 @@ def test_every_candidate_names_a_registry_model(bench):
 
     for name, (key, widths, changes) in bench.CANDIDATES.items():
         assert key in MODELS, name
+
+
+def test_the_machine_note_follows_the_measured_description_and_is_not_prefixed_twice(bench):
+    assert bench.machine_label("2-core x86_64 CPU", None) == "2-core x86_64 CPU"
+    assert bench.machine_label("2-core x86_64 CPU", "AMX, idle") == "2-core x86_64 CPU, AMX, idle"
+    assert bench.machine_label("2-core x86_64 CPU", "2-core x86_64 CPU, AMX, idle") == "2-core x86_64 CPU, AMX, idle"
