@@ -238,14 +238,9 @@ def untimed(jobs_file: dict[str, Any], timings: dict[tuple, dict[str, Any]]) -> 
     return [j for j in jobs_file["jobs"] if setting(j) not in timings]
 
 
-def backend_devices() -> str:
-    from sweep_recipes import backend_devices as devices
-
-    return devices()
-
-
 def measure(args: argparse.Namespace) -> None:
     import keras
+    from sweep_recipes import backend_devices
 
     jobs_file = json.loads(args.jobs.read_text())
     args.out.mkdir(parents=True, exist_ok=True)
