@@ -51,3 +51,9 @@ def test_run_loads_its_dataset_from_the_given_folder(tiny, tmp_path):
     run = start_notebook("01_demo", profile="smoke", data_dir=folder, output_dir=tmp_path)
     run.dataset = "tiny"
     assert run.load().x_train.shape == tiny.arrays["x_train"].shape
+
+
+def test_a_notebook_parameter_out_of_its_range_stops_before_anything_is_written(tmp_path):
+    with pytest.raises(ParameterError, match="n_folds=1 is not accepted; it must be an integer from 2 to 10"):
+        start_notebook("02_demo", output_dir=tmp_path, val_size=12_000, n_folds=1, batch_size=128)
+    assert not (tmp_path / "results").exists()

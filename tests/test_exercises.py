@@ -245,3 +245,80 @@ def test_the_label_smoothing_exercise_expects_the_target_keras_trains_towards():
     target = np.tile(np.asarray(nb04.q6.expected, dtype="float32"), (4, 1))
     plain = keras.losses.CategoricalCrossentropy()(target, probabilities)
     assert np.isclose(float(smoothed), float(plain), rtol=1e-5)
+
+
+# ------------------------------------------------- notebook 02: the code checks accept every right way to write it
+
+def _numpy_first_pipeline(x, y, batch_size, training):
+    """Scaled and given its channel axis in NumPy, shuffled before the (no-op) map: another right pipeline."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x.astype("float32")[..., None] / 255, y))
+    if training:
+        ds = ds.shuffle(1_000)
+    return ds.batch(batch_size).prefetch(1)
+
+
+def test_a_pipeline_that_scales_in_numpy_and_shuffles_without_a_seed_passes():
+    from fmnist_helpers.exercises import nb02
+
+    assert nb02.q3.evaluate(_numpy_first_pipeline).correct
+
+
+def test_a_pipeline_that_scales_with_a_rescaling_layer_passes():
+    import keras
+    import tensorflow as tf
+
+    from fmnist_helpers.exercises import nb02
+
+    rescale = keras.layers.Rescaling(1 / 255)  # multiplies by 1/255: not bit for bit x / 255
+
+    def make_pipeline(x, y, batch_size, training):
+        ds = tf.data.Dataset.from_tensor_slices((x[..., None], y))
+        ds = ds.shuffle(len(x), seed=1) if training else ds
+        return ds.batch(batch_size).map(lambda i, l: (rescale(tf.cast(i, tf.float32)), l)).prefetch(2)
+
+    assert nb02.q3.evaluate(make_pipeline).correct
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda x, y, b, t: [(x, y)], "return the `tf.data.Dataset` itself, not list"),
+    (lambda x, y, b, t: __import__("tensorflow").data.Dataset.from_tensor_slices(x), "each element must be a pair"),
+    (lambda x, y, b, t: __import__("tensorflow").data.Dataset.from_tensor_slices(
+        (x[..., None].astype("float32") / 255, y)).batch(b).repeat(), "Does the dataset repeat?"),
+], ids=["a list", "images only", "repeats"])
+def test_a_pipeline_of_the_wrong_form_gets_a_verdict_not_a_crash(answer, message):
+    from fmnist_helpers.exercises import nb02
+
+    verdict = nb02.q3.evaluate(answer)
+    assert verdict.status == INCORRECT and message in verdict.message, verdict
+
+
+def test_an_augmentation_block_with_seeds_and_the_default_fill_passes():
+    import keras
+
+    from fmnist_helpers.exercises import nb02
+
+    def make_augment(max_shift, flip):
+        layers = [keras.layers.RandomFlip("horizontal", seed=1)] if flip else []
+        return keras.Sequential([keras.Input((28, 28, 1)), *layers,
+                                 keras.layers.RandomTranslation(max_shift / 28, max_shift / 28, seed=2)])
+
+    assert nb02.q4.evaluate(make_augment).correct
+
+
+def test_an_augmentation_block_that_also_rescales_is_told_it_acts_at_inference():
+    import keras
+
+    from fmnist_helpers.exercises import nb02
+
+    verdict = nb02.q4.evaluate(lambda s, f: keras.Sequential([keras.layers.Rescaling(1 / 255),
+                                                              keras.layers.RandomTranslation(s / 28, s / 28)]))
+    assert verdict.status == INCORRECT and "it changes images at inference" in verdict.message, verdict
+
+
+def test_an_augmentation_block_that_is_no_keras_layer_gets_a_verdict_not_a_crash():
+    from fmnist_helpers.exercises import nb02
+
+    verdict = nb02.q4.evaluate(lambda s, f: (lambda images, training=False: images))
+    assert verdict.status == INCORRECT and "return a Keras layer or model" in verdict.message, verdict

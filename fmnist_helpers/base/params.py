@@ -27,6 +27,10 @@ from fmnist_helpers.base import settings
 PROFILE_ENV = settings.PROFILE.name
 DEFAULT_PROFILE = "quick"
 RESERVED_PARAMS = frozenset({"profile", "output_dir"})
+INT_PARAMETERS: dict[str, tuple[int, int]] = {
+    "val_size": (1_000, 30_000), "n_folds": (2, 10), "batch_size": (1, 4_096)}
+"""A notebook's own integer parameters and their accepted ranges (notebook 02's): `start_notebook` checks each
+one it is given before anything is written, so the notebook's page need not."""
 """Parameters the course runner sets itself (`--profile`, `--output-dir`): refused with `-p`, and left out of a
 notebook's own parameters in the report."""
 

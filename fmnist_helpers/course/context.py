@@ -3,8 +3,9 @@ and open the notebook's results record.
 
 Every parameter is checked before the record is opened, so a rejected run leaves the previous run's
 results as they were: a notebook checks its own parameters (`params.resolve_int`, ...) first, then
-passes them to `start_notebook`, which checks the common ones. Under papermill, a parameter the
-notebook does not declare (a typo such as `val_sise`) stops it too; papermill itself only warns.
+passes them to `start_notebook`, which checks the common ones and those with a range in
+`params.INT_PARAMETERS`. Under papermill, a parameter the notebook does not declare (a typo such as
+`val_sise`) stops it too; papermill itself only warns.
 
 Usage:
     run = start_notebook("01_exploration", profile=profile, dataset=dataset, seed=seed)
@@ -27,7 +28,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from fmnist_helpers.data.datasets import DATASETS, Dataset, load_dataset
-from fmnist_helpers.base.params import ParameterError, Profile, check_choice, check_int, get_profile
+from fmnist_helpers.base.params import (INT_PARAMETERS, ParameterError, Profile, check_choice, check_int,
+                                        get_profile)
 from fmnist_helpers.base.paths import build_dir
 from fmnist_helpers.base.results import Env, ResultsRecord
 
@@ -152,13 +154,16 @@ def start_notebook(
 ) -> NotebookRun:
     """Validate the parameters, seed everything, set the plot style and start the results record.
 
-    `extra` holds the notebook's own parameters, already checked by the notebook: they are recorded, and
-    with the common ones they are the names papermill may inject. Nothing is written before every check
-    has passed.
+    `extra` holds the notebook's own parameters, checked by the notebook or, for those in
+    `params.INT_PARAMETERS`, here: they are recorded, and with the common ones they are the names papermill
+    may inject. Nothing is written before every check has passed.
     """
     prof = get_profile(profile)
     check_choice("dataset", dataset, list(DATASETS))
     check_int("seed", seed, 0, 2**31 - 1)
+    for name, value in extra.items():
+        if name in INT_PARAMETERS:
+            check_int(name, value, *INT_PARAMETERS[name])
     data_path = check_data_dir(data_dir)
     check_injected_parameters([*COMMON_PARAMETERS, *extra])
     out = Path(output_dir) if output_dir else build_dir(prof.name)
