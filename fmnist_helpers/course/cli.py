@@ -1,4 +1,4 @@
-"""Command line of the course pack: `python -m fmnist_helpers run|student|tidy|minutes|search`.
+"""Command line of the course pack: `python -m fmnist_helpers run|student|tidy|minutes|effects|search`.
 
 Usage:
     python -m fmnist_helpers run --profile quick            # the whole course
@@ -7,6 +7,7 @@ Usage:
     python -m fmnist_helpers run --student --profile smoke   # write it, then run it (build/smoke-student/)
     python -m fmnist_helpers tidy --check                    # are the stored notebooks clean?
     python -m fmnist_helpers minutes                         # each lesson's minutes; does it fit a 90-minute lab?
+    python -m fmnist_helpers effects --seeds 42 43 44        # does each lesson's effect show in quick runs?
     python -m fmnist_helpers search --space wits --strategy hyperband --epochs 9 --batch-size 128
     python -m fmnist_helpers reference build/full              # record a full run's figures for the notebooks
     python -m fmnist_helpers site build/full site              # a static site of a run's HTML pages
@@ -104,6 +105,20 @@ def _minutes(args: argparse.Namespace) -> int:
     for line in problems:
         print(f"over: {line}")
     return 1 if problems else 0
+
+
+def _effects(args: argparse.Namespace) -> int:
+    from fmnist_helpers.course.effects import check_lessons, effects_table
+    from fmnist_helpers.course.runner import CourseRunError
+
+    try:
+        rows = check_lessons(args.datasets, args.seeds, only=args.only, profile=args.profile,
+                             output_root=args.output_dir)
+    except (CourseRunError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(effects_table(rows))
+    return 0 if all(r.holds for r in rows) else 1
 
 
 def _tidy(args: argparse.Namespace) -> int:
@@ -244,6 +259,15 @@ def build_parser() -> argparse.ArgumentParser:
     mins = sub.add_parser("minutes", help="each lesson's minutes by the pack's rule; exit 1 if one breaks a lab's limits")
     mins.add_argument("--write", action="store_true", help="also write each lesson's stated **Lab time:** line")
     mins.set_defaults(func=_minutes)
+    eff = sub.add_parser("effects", help="run the lessons per dataset and seed and check that each lesson's effect "
+                                         "shows; exit 1 if one does not")
+    eff.add_argument("--datasets", nargs="+", default=["fashion_mnist", "mnist"], choices=["fashion_mnist", "mnist"])
+    eff.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44], help="default: 42 43 44")
+    eff.add_argument("--only", nargs="+", metavar="LESSON", help="only these lessons' effects (e.g. 04)")
+    eff.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
+                     help=f"the profile the lessons run in (default: {DEFAULT_PROFILE}, the student's)")
+    eff.add_argument("--output-dir", help="where the runs go, one folder each (default: build/effects)")
+    eff.set_defaults(func=_effects)
     srch = sub.add_parser("search", help="run, resume or join a hyperparameter search (see docs/distributed-search.md)")
     srch.add_argument("--space", required=True, help="wits, kh or pack")
     srch.add_argument("--strategy", required=True, help="random, hyperband or grid")
