@@ -1,6 +1,7 @@
 # The two commands of the course pack (see README.md), and a quick check for the edit-test loop:
 #   make course     runs every notebook in order (the main job; PROFILE=quick|smoke|full, ARGS="--only 01")
 #   make test       runs every test: the unit tests, nbval over every notebook (smoke profile), the papermill runs
+#   make check-lessons  runs the lessons in quick on both datasets over 3 seeds; does each lesson's effect show?
 #   make test-fast  leaves out the tests marked `slow` (notebook runs, real training, several processes):
 #                   under 3 minutes, for the edit-test loop; `make test` still runs everything
 # Both run pytest in TEST_WORKERS processes (pytest-xdist; TEST_WORKERS=0 runs in this one process). The plugin
@@ -18,7 +19,7 @@ TEST_WORKERS ?= 2
 # otherwise the loader uses data/ and downloads the official files into it.
 export FMNIST_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data))
 
-.PHONY: course test test-fast install clean
+.PHONY: course test test-fast check-lessons install clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +36,9 @@ test: $(VENV)/.installed
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope -m "not slow" $(ARGS)
+
+check-lessons: $(VENV)/.installed
+	$(PY) -m fmnist_helpers effects $(ARGS)
 
 clean:
 	rm -rf build

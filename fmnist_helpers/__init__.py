@@ -44,7 +44,8 @@ SHORT_NAMES = {
     "plots": "analysis",
     "grid": "studies", "comparison": "studies", "reference": "studies", "speed": "studies",
     "context": "course", "runner": "course", "report": "course", "notebooks": "course", "editions": "course",
-    "site": "course", "cli": "course", "pytest_plugin": "course", "quiet": "course",
+    "site": "course", "cli": "course", "pytest_plugin": "course", "quiet": "course", "minutes": "course",
+    "effects": "course",
 }
 """Module short name -> its layer: `fmnist_helpers.plots` is `fmnist_helpers.analysis.plots`."""
 

@@ -13,13 +13,13 @@ from fmnist_helpers import exercises
 from fmnist_helpers.course.cli import main
 from fmnist_helpers.course.editions import (EditionError, exercise_cells, student_notebook, student_source,
                                      write_student_edition)
-from fmnist_helpers.course.notebooks import course_notebooks, exercise_problems
+from fmnist_helpers.course.notebooks import exercise_problems, lesson_notebooks
 from fmnist_helpers.base.paths import build_dir, notebooks_dir
 from fmnist_helpers.course.pytest_plugin import record_notebook_time
 from fmnist_helpers.base.results import load_results
 from prose_checks import claim_problems, figures_without_alt_text, start_up_noise, unshown_claims
 
-NOTEBOOKS = course_notebooks(notebooks_dir())
+NOTEBOOKS = lesson_notebooks(notebooks_dir())  # the studies track has no exercises and no student edition
 
 
 # ------------------------------------------------------------------------------ nbgrader's marker rules

@@ -9,16 +9,29 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from fmnist_helpers.course.notebooks import (CHECK_MARK, copy_checked_outputs, course_notebooks, hygiene_problems,
-                                             is_checked, tidy_notebook)
+                                             is_checked, lesson_notebooks, study_notebooks, tidy_notebook, track_of)
 from fmnist_helpers.base.paths import notebooks_dir
 from fmnist_helpers.course.runner import declared_parameters
 
 NOTEBOOKS = course_notebooks(notebooks_dir())
+LESSONS = lesson_notebooks(notebooks_dir())
 COMMON = {"profile", "dataset", "seed", "data_dir", "output_dir"}
 
 
 def test_the_course_has_its_numbered_notebooks():
     assert [p.stem for p in NOTEBOOKS][:3] == ["00_primer", "01_exploration", "02_preprocessing"]
+
+
+def test_the_studies_track_lives_in_its_own_folder_and_runs_after_the_lessons():
+    studies = study_notebooks(notebooks_dir())
+    assert studies and all(p.parent.name == "studies" and p.stem.startswith("s") for p in studies)
+    assert NOTEBOOKS == LESSONS + studies
+    assert {track_of(p) for p in LESSONS} == {"lessons"} and {track_of(p) for p in studies} == {"studies"}
+
+
+def test_a_track_name_that_does_not_exist_is_refused():
+    with pytest.raises(ValueError, match="lessons, studies, all"):
+        course_notebooks(notebooks_dir(), "lesson")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -184,7 +197,7 @@ def _readme_run_times():
 
     rows = {}
     for line in (project_root() / "README.md").read_text().splitlines():
-        m = re.match(r"\| `(\d\d_\w+)` \|[^|]*\| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", line)
+        m = re.match(r"\| `(s?\d\d_\w+)` \|[^|]*\| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", line)
         if m:
             rows[m.group(1)] = tuple(s.strip() for s in m.groups()[1:])
     return rows
@@ -194,13 +207,14 @@ def _readme_run_times():
 def test_notebook_opens_with_its_goals_prerequisites_and_the_readme_run_times(path):
     head = nbformat.read(path, as_version=4).cells[1].source
     goals = [line for line in head.split("**Before it:**")[0].splitlines() if line.startswith("- ")]
-    assert head.startswith("**After this notebook you can**") and 3 <= len(goals) <= 5
+    opening = "**After this notebook you can**" if track_of(path) == "lessons" else "**What it reproduces**"
+    assert head.startswith(opening) and 3 <= len(goals) <= 5
     assert "**Before it:**" in head
     smoke, quick, full = _readme_run_times()[path.stem]
     assert f"smoke {smoke} · quick {quick} · full {full}." in head
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_notebook_opening_states_its_number_of_exercises_and_their_minutes(path):
     from fmnist_helpers import exercises
 
@@ -215,7 +229,7 @@ def _glossary_anchors() -> set[str]:
     return set(re.findall(r'<a id="(glossary-[a-z-]+)"></a>', "\n".join(c.source for c in primer.cells)))
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem != "00_primer"], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [p for p in LESSONS if p.stem != "00_primer"], ids=lambda p: p.stem)
 def test_notebook_links_the_words_it_uses_to_the_primers_glossary(path):
     text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
     links = re.findall(r"00_primer\.ipynb#(glossary-[a-z-]+)", text)

@@ -15,6 +15,7 @@ from fmnist_helpers.base.results import (
     to_jsonable,
 )
 from fmnist_helpers.course import report, runner
+from fmnist_helpers.course.notebooks import course_notebooks
 from fmnist_helpers.studies import comparison
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -132,7 +133,8 @@ def _recorded_names(notebook: Path) -> set[str]:
 
 @pytest.mark.parametrize("notebook", sorted(WRITERS))
 def test_each_notebook_records_the_figures_its_readers_need(notebook):
-    missing = set(WRITERS[notebook]) - _recorded_names(NOTEBOOKS / f"{notebook}.ipynb")
+    path = {p.stem: p for p in course_notebooks(NOTEBOOKS)}[notebook]
+    missing = set(WRITERS[notebook]) - _recorded_names(path)
     assert not missing, f"{notebook} no longer records {sorted(missing)}"
 
 

@@ -229,7 +229,15 @@ def mcnemar(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, exact: b
         raise ValueError(f"y_true, pred_a and pred_b must be 1-D arrays of one length, got {y_true.shape}, "
                          f"{pred_a.shape} and {pred_b.shape}")
     right_a, right_b = pred_a == y_true, pred_b == y_true
-    b, c = int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))
+    return mcnemar_counts(int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b)), exact)
+
+
+def mcnemar_counts(b: int, c: int, exact: bool | None = None) -> McNemar:
+    """McNemar's test from its two counts: `b` images only model A gets right, `c` only model B (see `mcnemar`).
+
+    Usage:
+        mcnemar_counts(120, 60).p_value
+    """
     n = b + c
     if exact is None:
         exact = n < EXACT_BELOW

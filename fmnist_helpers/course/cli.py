@@ -1,4 +1,4 @@
-"""Command line of the course pack: `python -m fmnist_helpers run|student|tidy|search`.
+"""Command line of the course pack: `python -m fmnist_helpers run|student|tidy|minutes|effects|search`.
 
 Usage:
     python -m fmnist_helpers run --profile quick            # the whole course
@@ -6,6 +6,8 @@ Usage:
     python -m fmnist_helpers student                         # the student edition, in build/student/
     python -m fmnist_helpers run --student --profile smoke   # write it, then run it (build/smoke-student/)
     python -m fmnist_helpers tidy --check                    # are the stored notebooks clean?
+    python -m fmnist_helpers minutes                         # each lesson's minutes; does it fit a 90-minute lab?
+    python -m fmnist_helpers effects --seeds 42 43 44        # does each lesson's effect show in quick runs?
     python -m fmnist_helpers search --space wits --strategy hyperband --epochs 9 --batch-size 128
     python -m fmnist_helpers reference build/full              # record a full run's figures for the notebooks
     python -m fmnist_helpers site build/full site              # a static site of a run's HTML pages
@@ -34,8 +36,8 @@ def _run(args: argparse.Namespace) -> int:
             notebook_dir = _write_student(args.student_dir)
             output_dir = output_dir or str(build_dir(f"{args.profile}-student"))
         outcomes = run_course(args.profile, only=args.only, params=params, force=args.force,
-                              output_dir=output_dir, notebook_dir=notebook_dir, progress=not args.no_progress,
-                              report=tqdm.write)
+                              output_dir=output_dir, notebook_dir=notebook_dir, track=args.track,
+                              progress=not args.no_progress, report=tqdm.write)
     except (CourseRunError, EditionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -89,8 +91,39 @@ def _write_notebook(nb, path: Path) -> None:
     write_text_atomic(path, text if text.endswith("\n") else text + "\n")
 
 
+def _minutes(args: argparse.Namespace) -> int:
+    from fmnist_helpers.course.minutes import RULE, lesson_minutes, minutes_table, write_stated_line
+    from fmnist_helpers.course.notebooks import lesson_notebooks
+
+    paths = lesson_notebooks(notebooks_dir())
+    if args.write:
+        for p in paths:
+            print(f"{p.name}: {write_stated_line(p)}")
+    print(minutes_table(paths))
+    print(f"minutes by the rule: {RULE}")
+    problems = [line for p in paths for line in lesson_minutes(p).problems()]
+    for line in problems:
+        print(f"over: {line}")
+    return 1 if problems else 0
+
+
+def _effects(args: argparse.Namespace) -> int:
+    from fmnist_helpers.course.effects import check_lessons, effects_table
+    from fmnist_helpers.course.runner import CourseRunError
+
+    try:
+        rows = check_lessons(args.datasets, args.seeds, only=args.only, profile=args.profile,
+                             output_root=args.output_dir)
+    except (CourseRunError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(effects_table(rows))
+    return 0 if all(r.holds for r in rows) else 1
+
+
 def _tidy(args: argparse.Namespace) -> int:
-    from fmnist_helpers.course.notebooks import course_notebooks, exercise_problems, hygiene_problems, tidy_notebook
+    from fmnist_helpers.course.notebooks import (course_notebooks, exercise_problems, hygiene_problems, tidy_notebook,
+                                                 track_of)
 
     paths = [Path(p) for p in args.notebooks] or course_notebooks(notebooks_dir())
     failed = False
@@ -102,7 +135,8 @@ def _tidy(args: argparse.Namespace) -> int:
             failed = True
             continue
         if args.check:
-            for line in hygiene_problems(p) + exercise_problems(p):
+            lesson_rules = exercise_problems(p) if track_of(p) == "lessons" else []  # studies have no exercises
+            for line in hygiene_problems(p) + lesson_rules:
                 print(f"{p}: {line}")
                 failed = True
             continue
@@ -201,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="execute the course notebooks in order (the main job)")
     run.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
                      help=f"how much work each notebook does (default: {DEFAULT_PROFILE})")
-    run.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks (e.g. 01 02)")
+    run.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks (e.g. 01 02 s04)")
+    run.add_argument("--track", choices=["lessons", "studies", "all"], default="all",
+                     help="the lessons, the studies track, or both, the lessons first (default: all)")
     run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                      help="set a notebook parameter (repeatable), e.g. -p dataset=mnist")
     run.add_argument("--force", action="store_true", help="re-run notebooks even if already executed")
@@ -220,6 +256,18 @@ def build_parser() -> argparse.ArgumentParser:
     tidy.add_argument("--check", action="store_true", help="only report problems; exit 1 if any")
     tidy.add_argument("--refresh", action="store_true", help="re-execute (smoke) to refresh checked outputs")
     tidy.set_defaults(func=_tidy)
+    mins = sub.add_parser("minutes", help="each lesson's minutes by the pack's rule; exit 1 if one breaks a lab's limits")
+    mins.add_argument("--write", action="store_true", help="also write each lesson's stated **Lab time:** line")
+    mins.set_defaults(func=_minutes)
+    eff = sub.add_parser("effects", help="run the lessons per dataset and seed and check that each lesson's effect "
+                                         "shows; exit 1 if one does not")
+    eff.add_argument("--datasets", nargs="+", default=["fashion_mnist", "mnist"], choices=["fashion_mnist", "mnist"])
+    eff.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44], help="default: 42 43 44")
+    eff.add_argument("--only", nargs="+", metavar="LESSON", help="only these lessons' effects (e.g. 04)")
+    eff.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
+                     help=f"the profile the lessons run in (default: {DEFAULT_PROFILE}, the student's)")
+    eff.add_argument("--output-dir", help="where the runs go, one folder each (default: build/effects)")
+    eff.set_defaults(func=_effects)
     srch = sub.add_parser("search", help="run, resume or join a hyperparameter search (see docs/distributed-search.md)")
     srch.add_argument("--space", required=True, help="wits, kh or pack")
     srch.add_argument("--strategy", required=True, help="random, hyperband or grid")

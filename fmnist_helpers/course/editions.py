@@ -88,13 +88,14 @@ def student_notebook(nb: Any, name: str = "notebook") -> Any:
 
 
 def write_student_edition(source_dir: str | Path, out_dir: str | Path) -> list[Path]:
-    """Write the student edition of every numbered notebook of `source_dir` to `out_dir`; returns the paths.
+    """Write the student edition of every lesson (`NN_name.ipynb`) of `source_dir` to `out_dir`; returns the paths.
+    The studies track has no exercises and no student edition.
 
     Every notebook is converted before anything is written, so a malformed marker leaves `out_dir` untouched.
     """
-    from fmnist_helpers.course.notebooks import course_notebooks
+    from fmnist_helpers.course.notebooks import lesson_notebooks
 
-    sources = course_notebooks(Path(source_dir))
+    sources = lesson_notebooks(Path(source_dir))
     if not sources:
         raise EditionError(f"no numbered notebooks (NN_name.ipynb) in {source_dir}")
     converted = {p.name: student_notebook(nbformat.read(p, as_version=4), p.name) for p in sources}

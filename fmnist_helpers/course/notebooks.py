@@ -20,12 +20,39 @@ CHECK_MARK = "NBVAL_CHECK_OUTPUT"
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 LANGUAGE_INFO = {"name"}
 CELL_METADATA = {"tags", "nbgrader", "alt"}  # nbgrader: the exercise cells; alt: a figure's alt text (site.py)
-NOTEBOOK_NAME = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+NOTEBOOK_NAME = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")  # a lesson: `NN_name.ipynb` in notebooks/
+STUDY_NAME = re.compile(r"^s\d\d_[a-z0-9_]+\.ipynb$")  # a study notebook: `sNN_name.ipynb` in notebooks/studies/
+STUDIES = "studies"  # the studies track's folder, inside the lessons' folder
+TRACKS = ("lessons", "studies")
 
 
-def course_notebooks(folder: Path) -> list[Path]:
-    """The numbered notebooks (`NN_name.ipynb`) of a folder, in course order."""
+def lesson_notebooks(folder: Path) -> list[Path]:
+    """The lessons (`NN_name.ipynb`) of a folder, in course order: the course a class works through."""
     return sorted(p for p in Path(folder).glob("*.ipynb") if NOTEBOOK_NAME.match(p.name))
+
+
+def study_notebooks(folder: Path) -> list[Path]:
+    """The study notebooks (`studies/sNN_name.ipynb`) beside the lessons of `folder`: the reproductions."""
+    return sorted(p for p in (Path(folder) / STUDIES).glob("*.ipynb") if STUDY_NAME.match(p.name))
+
+
+def course_notebooks(folder: Path, track: str = "all") -> list[Path]:
+    """Every notebook of the course in run order, the lessons first, then the studies track; `track` picks one."""
+    if track not in (*TRACKS, "all"):
+        raise ValueError(f"track {track!r} is not one of: {', '.join(TRACKS)}, all")
+    lessons = lesson_notebooks(folder) if track in ("lessons", "all") else []
+    return lessons + (study_notebooks(folder) if track in ("studies", "all") else [])
+
+
+def track_of(path: Path) -> str:
+    """"studies" for a study notebook (`sNN_name`), "lessons" otherwise."""
+    return "studies" if STUDY_NAME.match(Path(path).name) else "lessons"
+
+
+def number_and_name(stem: str) -> tuple[str, str]:
+    """A notebook stem's number and name: ("04", "cnn") for `04_cnn`, ("s04", "cnn_studies") for `s04_cnn_studies`."""
+    number, _, name = stem.partition("_")
+    return number, name
 
 
 def is_stderr(output) -> bool:

@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from fmnist_helpers.base import settings
 from fmnist_helpers.base.atomic import write_json_atomic
-from fmnist_helpers.course.notebooks import course_notebooks
+from fmnist_helpers.course.notebooks import course_notebooks, number_and_name
 from fmnist_helpers.course.quiet import quiet_native_stderr
 from fmnist_helpers.base.params import PROFILES, RESERVED_PARAMS
 from fmnist_helpers.base.paths import build_dir, notebooks_dir
@@ -82,17 +82,17 @@ def parse_param(item: str) -> tuple[str, Any]:
 
 
 def select_notebooks(notebooks: Sequence[Path], only: Sequence[str] | None) -> list[Path]:
-    """Pick notebooks by number (`01`), stem (`01_exploration`) or name (`exploration`); None picks all."""
+    """Pick notebooks by number (`01`, `s04`), stem (`01_exploration`) or name (`exploration`); None picks all."""
     if not only:
         return list(notebooks)
     chosen = []
     for want in only:
-        hits = [nb for nb in notebooks if want in (nb.stem, nb.stem[:2], nb.stem[3:], nb.name)]
+        hits = [nb for nb in notebooks if want in (nb.stem, *number_and_name(nb.stem), nb.name)]
         if not hits:
             names = ", ".join(nb.stem for nb in notebooks)
             raise CourseRunError(f"--only {want!r} matches no notebook; choose from: {names}")
         chosen.extend(h for h in hits if h not in chosen)
-    return sorted(chosen)
+    return [nb for nb in notebooks if nb in chosen]  # in course order: the lessons, then the studies
 
 
 def declared_parameters(notebook: Path) -> dict[str, Any]:
@@ -408,6 +408,7 @@ def run_course(
     force: bool = False,
     output_dir: str | os.PathLike | None = None,
     notebook_dir: str | os.PathLike | None = None,
+    track: str = "all",
     report: Callable[[str], None] = print,
     progress: bool = True,
     wait: bool = False,
@@ -415,6 +416,7 @@ def run_course(
     """Execute the selected notebooks in order; see the module docstring for what is written.
 
     `wait=True` waits for another runner using the same output folder to end instead of stopping at once.
+    `track` runs the lessons, the studies or (default) both, the lessons first.
     """
     if profile not in PROFILES:
         raise CourseRunError(f"profile {profile!r} is not accepted; choose one of: {', '.join(PROFILES)}")
@@ -425,7 +427,9 @@ def run_course(
     if clash:
         raise CourseRunError(f"set {', '.join(sorted(clash))} with --profile / --output-dir, not -p")
     nb_dir = Path(notebook_dir) if notebook_dir else notebooks_dir()
-    selected = select_notebooks(course_notebooks(nb_dir), only)
+    if track not in ("lessons", "studies", "all"):
+        raise CourseRunError(f"track {track!r} is not accepted; choose one of: lessons, studies, all")
+    selected = select_notebooks(course_notebooks(nb_dir, track), only)
     if not selected:
         raise CourseRunError(f"no notebooks found in {nb_dir}")
     declared = {nb: declared_parameters(nb) for nb in selected}

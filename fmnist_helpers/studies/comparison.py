@@ -68,7 +68,7 @@ def comparison_models(output_dir: str | os.PathLike, pack_cnn: str = "pack_cnn")
     """The two pairs compared: the `kh` study's ANN and best CNN, and the pack's MLP and CNN.
 
     The pack's CNN is the registry model `pack_cnn` names, or with "tuned" the one notebook 05 tuned in `output_dir`
-    (notebook 04's untuned `pack_cnn` when notebook 05 has not finished there).
+    (the untuned `pack_cnn` when notebook 05 has not finished there).
 
     Usage:
         roles = comparison_models(run.output_dir, pack_cnn="pack_cnn_wide")
@@ -87,7 +87,7 @@ def pack_cnn_for(pack_cnn: str | None, profile: str) -> str:
     in the speed record; that tuned CNN 94.40% over 2) and trains in less time: 492-568 s a run on the AMX machines,
     an estimated 18 minutes on the AVX-512 one where that tuned CNN took 21-31 (RESULTS.md, "Speed", "Run times" and
     notebook 06's runs). Notebook 05's `full` run trains it too, as its untuned model, and 06 reuses that run. In
-    `smoke` and `quick`, notebook 04 has already trained `pack_cnn` on the same subset, dataset and seed, so that run
+    `smoke` and `quick`, notebook 05 has already trained `pack_cnn` on the same subset, dataset and seed, so that run
     is reused.
 
     Usage:

@@ -1,0 +1,164 @@
+"""Does each lesson's effect show in a student's own run? Run the lessons in the default profile over datasets and
+seeds, read the numbers each one records under `demo`, and judge every effect the lesson states.
+
+A lesson's demonstration is sized so that its point holds in the `quick` run a student makes: the CNN beats the MLP
+beyond chance, overfitting opens a gap that regularisation narrows, a search finds a difference larger than its
+uncertainty. `make check-lessons` runs all of them on both datasets over 3 seeds; CI runs a part (see
+docs/testing.md).
+
+Usage:
+    rows = check_lessons(datasets=["fashion_mnist"], seeds=[42], only=["04"])
+    print(effects_table(rows)); all(row.holds for row in rows)
+    judge(EFFECTS[0], {"gap_plain_points": 6.0, "gap_dropout_points": 2.0}, "mnist")
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from fmnist_helpers.analysis.evaluation import mcnemar_counts
+from fmnist_helpers.base.paths import build_dir
+from fmnist_helpers.base.results import load_results
+
+ALPHA = 0.05  # the level of every paired test here
+MIN_GAP_POINTS = 3.0  # how wide an overfitting gap must open before regularisation
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one run showed for one effect: whether it holds and its size in words."""
+
+    holds: bool
+    size: str
+
+
+@dataclass(frozen=True)
+class Effect:
+    """An effect a lesson states, and how to judge it from the lesson's recorded `demo` numbers."""
+
+    lesson: str  # the lesson's stem
+    name: str
+    claim: str  # what the lesson says, in one sentence
+    judge: Callable[[dict[str, Any], str], Measured]  # (demo, dataset) -> Measured
+
+
+def _beats_beyond_chance(a: str, b: str, acc_a: float, acc_b: float, only_a: int, only_b: int) -> Measured:
+    test = mcnemar_counts(int(only_a), int(only_b))
+    holds = acc_a > acc_b and test.p_value < ALPHA
+    return Measured(holds, f"{a} {acc_a:.2%} vs {b} {acc_b:.2%} ({(acc_a - acc_b) * 100:+.2f} points); "
+                           f"{only_a} vs {only_b} images only one gets right, McNemar p = {test.p_value:.2g}")
+
+
+def _cnn_beats_mlp(demo: dict[str, Any], dataset: str) -> Measured:
+    return _beats_beyond_chance("CNN", "MLP", demo["cnn_test_accuracy"], demo["mlp_test_accuracy"],
+                                demo["only_cnn_right"], demo["only_mlp_right"])
+
+
+def _cnn_beats_mlp_on_both(demo: dict[str, Any], dataset: str) -> Measured:
+    parts = {name: _cnn_beats_mlp(demo[name], name) for name in ("fashion_mnist", "mnist")}
+    return Measured(all(m.holds for m in parts.values()), "; ".join(f"{k}: {m.size}" for k, m in parts.items()))
+
+
+def _overfitting_then_less(demo: dict[str, Any], dataset: str) -> Measured:
+    plain, regular = float(demo["gap_plain_points"]), float(demo["gap_dropout_points"])
+    holds = plain >= MIN_GAP_POINTS and regular < plain
+    return Measured(holds, f"gap {plain:.1f} points without regularisation, {regular:.1f} with "
+                           f"(at least {MIN_GAP_POINTS:g} needed, then smaller)")
+
+
+def _search_beyond_uncertainty(demo: dict[str, Any], dataset: str) -> Measured:
+    best, worst, se = float(demo["best_val_accuracy"]), float(demo["worst_val_accuracy"]), float(
+        demo["standard_error_points"])
+    spread = (best - worst) * 100
+    band = 2 * (2 ** 0.5) * se  # two standard errors of a difference of two independent scores
+    return Measured(spread > band, f"best {best:.2%}, worst {worst:.2%}: {spread:.1f} points apart against "
+                                   f"+-{band:.1f} for two validation scores")
+
+
+EFFECTS: list[Effect] = [
+    Effect("03_mlp", "overfitting_gap", "An MLP trained long on few images opens a train-validation gap of at least "
+           "3 points; dropout narrows it.", _overfitting_then_less),
+    Effect("04_cnn", "cnn_beats_mlp", "The CNN beats an MLP trained on the same images, beyond chance (McNemar).",
+           _cnn_beats_mlp),
+    Effect("05_tuning", "search_beyond_uncertainty", "The search's best and worst settings differ by more than the "
+           "uncertainty of two validation scores.", _search_beyond_uncertainty),
+    Effect("06_ann_vs_cnn", "cnn_beats_mlp_on_both_datasets", "On both datasets the CNN beats the MLP beyond chance "
+           "(McNemar).", _cnn_beats_mlp_on_both),
+]
+"""Every effect a lesson states that its default run must show."""
+
+
+@dataclass(frozen=True)
+class EffectRow:
+    """One effect judged in one run."""
+
+    lesson: str
+    effect: str
+    dataset: str
+    seed: int
+    holds: bool
+    size: str
+
+
+def judge(effect: Effect, demo: dict[str, Any] | None, dataset: str) -> Measured:
+    """The effect judged from a lesson's `demo` record; a missing or malformed record never holds, and says why."""
+    if not demo:
+        return Measured(False, f"{effect.lesson} recorded no `demo` figures")
+    try:
+        return effect.judge(demo, dataset)
+    except (KeyError, TypeError, ValueError) as err:
+        return Measured(False, f"{effect.lesson}'s `demo` record lacks or garbles {err}")
+
+
+def judge_run(output_dir: Path, dataset: str, seed: int, effects: Sequence[Effect] = EFFECTS) -> list[EffectRow]:
+    """Judge every effect from the records of a run of the lessons in `output_dir`."""
+    rows = []
+    for effect in effects:
+        try:
+            record = load_results(output_dir, effect.lesson)
+            demo = record.get("figures", {}).get("demo") if record.get("complete") else None
+        except FileNotFoundError:
+            demo = None
+        measured = judge(effect, demo, dataset)
+        rows.append(EffectRow(effect.lesson, effect.name, dataset, seed, measured.holds, measured.size))
+    return rows
+
+
+def check_lessons(datasets: Sequence[str] = ("fashion_mnist", "mnist"), seeds: Sequence[int] = (42, 43, 44),
+                  only: Sequence[str] | None = None, profile: str = "quick", output_root: str | os.PathLike | None = None,
+                  report: Callable[[str], None] = print) -> list[EffectRow]:
+    """Run the lessons that state an effect (or `only` those) once per dataset and seed, and judge each effect.
+
+    Each run goes to `<output_root>/<profile>-<dataset>-seed<seed>` (default root: `build/effects`), so a second
+    call reuses what the runner already executed with the same parameters.
+    """
+    from fmnist_helpers.course.runner import run_course
+
+    effects = [e for e in EFFECTS if not only or e.lesson in only or e.lesson[:2] in only]
+    if not effects:
+        raise ValueError(f"--only {list(only or [])} names no lesson with an effect; lessons with effects: "
+                         f"{', '.join(sorted({e.lesson for e in EFFECTS}))}")
+    root = Path(output_root) if output_root else build_dir("effects")
+    lessons = sorted({e.lesson for e in effects})
+    rows: list[EffectRow] = []
+    for dataset in datasets:
+        for seed in seeds:
+            out = root / f"{profile}-{dataset}-seed{seed}"
+            report(f"== {dataset}, seed {seed}: {', '.join(lessons)} in {out}")
+            run_course(profile, only=lessons, params={"dataset": dataset, "seed": seed}, output_dir=out,
+                       track="lessons", report=report, progress=False)
+            rows += judge_run(out, dataset, seed, effects)
+    return rows
+
+
+def effects_table(rows: Sequence[EffectRow]) -> str:
+    """One line per effect and run: holds or not, and the size the run measured."""
+    lines = [f"{'lesson':15s} {'effect':32s} {'dataset':14s} {'seed':>4s}  {'holds':5s}  size"]
+    for r in rows:
+        lines.append(f"{r.lesson:15s} {r.effect:32s} {r.dataset:14s} {r.seed:4d}  {'yes' if r.holds else 'NO':5s}  "
+                     f"{r.size}")
+    held = sum(r.holds for r in rows)
+    lines.append(f"{held} of {len(rows)} effects hold")
+    return "\n".join(lines)

@@ -1,0 +1,139 @@
+"""How long a lesson takes a class, by one rule read from the notebook itself, and whether it fits a lab.
+
+The rule: the markdown before the exercises is read at 130 words a minute; each code cell before them costs 40
+seconds (reading it, running it, looking at what it shows); then come the exercises' own minutes, which include
+reading their tasks. A lesson fits a 90-minute lab when the total is at most 90 minutes and the teaching before the
+exercises at most 50, which leaves the exercises at least 40.
+
+Usage:
+    m = lesson_minutes(Path("notebooks/04_cnn.ipynb"))
+    m.teaching, m.total, m.problems()        # minutes before the exercises, in all, and what breaks the limits
+    print(minutes_table([Path("notebooks/03_mlp.ipynb"), Path("notebooks/04_cnn.ipynb")]))
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import nbformat
+
+WORDS_PER_MINUTE = 130
+SECONDS_PER_CODE_CELL = 40
+LAB_MINUTES = 90
+TEACHING_MINUTES = 50
+EXERCISES_HEADING = "## Exercises"
+RULE = (f"{WORDS_PER_MINUTE} words a minute, {SECONDS_PER_CODE_CELL} s a code cell before the exercises, "
+        "then the exercises' own minutes")
+
+
+@dataclass(frozen=True)
+class LessonMinutes:
+    """What the rule counts in one lesson, and the minutes it gives."""
+
+    notebook: str
+    cells: int  # every cell of the notebook
+    words: int  # markdown words before the exercises
+    code_cells: int  # code cells before the exercises
+    code_lines: int  # non-blank code lines before the exercises
+    figures: int  # cells whose figure carries alt text, before the exercises
+    exercises: int
+    exercise_minutes: int
+
+    @property
+    def teaching(self) -> int:
+        """Minutes before the exercises, rounded up."""
+        return math.ceil(self.words / WORDS_PER_MINUTE + self.code_cells * SECONDS_PER_CODE_CELL / 60)
+
+    @property
+    def total(self) -> int:
+        return self.teaching + self.exercise_minutes
+
+    def problems(self) -> list[str]:
+        """Each limit of a 90-minute lab this lesson breaks, in words; empty when it fits."""
+        out = []
+        if self.teaching > TEACHING_MINUTES:
+            out.append(f"{self.notebook}: {self.teaching} minutes of teaching before the exercises, over the "
+                       f"{TEACHING_MINUTES} a lab allows ({self.words:,} words, {self.code_cells} code cells)")
+        if self.total > LAB_MINUTES:
+            out.append(f"{self.notebook}: {self.total} minutes in all, over the {LAB_MINUTES}-minute lab "
+                       f"({self.teaching} of teaching, {self.exercise_minutes} of exercises)")
+        return out
+
+    def line(self) -> str:
+        """The sentence a lesson's opening states (a test keeps the two equal)."""
+        return (f"**Lab time:** about {self.total} minutes, {self.teaching} of them before the exercises "
+                f"(by the pack's rule: {WORDS_PER_MINUTE} words a minute, {SECONDS_PER_CODE_CELL} s a code cell, plus "
+                "the exercises' minutes).")
+
+
+def _is_exercises_heading(cell) -> bool:
+    return cell.cell_type == "markdown" and cell.source.lstrip().startswith(EXERCISES_HEADING)
+
+
+def lesson_minutes(path: str | Path) -> LessonMinutes:
+    """Count a lesson notebook by the rule; its exercises' minutes come from its exercise module."""
+    from fmnist_helpers.exercises import lesson
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    cells = list(nb.cells)
+    end = next((i for i, c in enumerate(cells) if _is_exercises_heading(c)), len(cells))
+    teaching = cells[:end]
+    code = [c for c in teaching if c.cell_type == "code"]
+    exercises = list(lesson(path.stem).exercises.values())
+    return LessonMinutes(
+        notebook=path.stem,
+        cells=len(cells),
+        words=sum(len(c.source.split()) for c in teaching if c.cell_type == "markdown"),
+        code_cells=len(code),
+        code_lines=sum(1 for c in code for line in c.source.splitlines() if line.strip()),
+        figures=sum(1 for c in code if c.metadata.get("alt")),
+        exercises=len(exercises),
+        exercise_minutes=sum(e.minutes for e in exercises),
+    )
+
+
+def minutes_table(paths: Sequence[Path]) -> str:
+    """A plain-text table of every lesson's counts and minutes, one row each."""
+    header = (f"{'lesson':20s} {'cells':>5s} {'words':>6s} {'code cells':>10s} {'code lines':>10s} {'figures':>7s} "
+              f"{'teaching':>8s} {'exercises':>9s} {'total':>5s}  fits")
+    rows = [header]
+    for path in paths:
+        m = lesson_minutes(path)
+        rows.append(f"{m.notebook:20s} {m.cells:5d} {m.words:6,d} {m.code_cells:10d} {m.code_lines:10d} "
+                    f"{m.figures:7d} {m.teaching:8d} {m.exercise_minutes:9d} {m.total:5d}  "
+                    f"{'yes' if not m.problems() else 'NO'}")
+    return "\n".join(rows)
+
+
+def stated_line(path: str | Path) -> str | None:
+    """The `**Lab time:**` line a lesson's opening cell states, or None."""
+    head = nbformat.read(Path(path), as_version=4).cells[1].source
+    return next((line.rstrip() for line in head.splitlines() if line.startswith("**Lab time:**")), None)
+
+
+def write_stated_line(path: str | Path) -> str:
+    """Put the rule's line into the lesson's opening (after its `**Exercises:**` line) and return it.
+
+    The line's own words count as reading, so it is rewritten until it states the minutes of the notebook that
+    holds it.
+    """
+    from fmnist_helpers.base.atomic import write_text_atomic
+
+    path = Path(path)
+    for _ in range(5):
+        nb = nbformat.read(path, as_version=4)
+        line = lesson_minutes(path).line()
+        lines = [ln for ln in nb.cells[1].source.splitlines() if not ln.startswith("**Lab time:**")]
+        at = next((i for i, ln in enumerate(lines) if ln.startswith("**Exercises:**")), len(lines) - 1)
+        lines[at] = lines[at].rstrip() + "  " if not lines[at].endswith("  ") else lines[at]
+        lines.insert(at + 1, line)
+        new = "\n".join(lines)
+        if new == nb.cells[1].source:
+            return line
+        nb.cells[1].source = new
+        text = nbformat.writes(nb)
+        write_text_atomic(path, text if text.endswith("\n") else text + "\n")
+    raise RuntimeError(f"{path.name}: the lab-time line does not settle")

@@ -1,0 +1,92 @@
+"""Each lesson's stated effect is judged from the numbers its run records (`course/effects.py`), and the part of
+`make check-lessons` that fits CI runs a lesson in the student's profile and finds its effect."""
+import json
+
+import pytest
+
+from fmnist_helpers.course.effects import EFFECTS, check_lessons, effects_table, judge, judge_run
+from fmnist_helpers.course.notebooks import lesson_notebooks
+from fmnist_helpers.base.paths import notebooks_dir
+
+BY_NAME = {e.name: e for e in EFFECTS}
+
+
+def test_every_effect_belongs_to_an_existing_lesson():
+    lessons = {p.stem for p in lesson_notebooks(notebooks_dir())}
+    assert {e.lesson for e in EFFECTS} <= lessons
+
+
+def test_a_cnn_ahead_on_many_disagreements_beats_the_mlp_beyond_chance():
+    m = judge(BY_NAME["cnn_beats_mlp"], {"cnn_test_accuracy": 0.88, "mlp_test_accuracy": 0.85,
+                                         "only_cnn_right": 700, "only_mlp_right": 400}, "fashion_mnist")
+    assert m.holds and "McNemar p" in m.size
+
+
+def test_a_cnn_ahead_on_a_handful_of_images_is_within_chance():
+    m = judge(BY_NAME["cnn_beats_mlp"], {"cnn_test_accuracy": 0.8802, "mlp_test_accuracy": 0.8800,
+                                         "only_cnn_right": 12, "only_mlp_right": 10}, "fashion_mnist")
+    assert not m.holds
+
+
+def test_a_cnn_behind_the_mlp_does_not_beat_it_however_many_images_differ():
+    m = judge(BY_NAME["cnn_beats_mlp"], {"cnn_test_accuracy": 0.80, "mlp_test_accuracy": 0.81,
+                                         "only_cnn_right": 300, "only_mlp_right": 400}, "mnist")
+    assert not m.holds
+
+
+def test_an_overfitting_gap_under_3_points_does_not_show_the_lesson():
+    assert not judge(BY_NAME["overfitting_gap"], {"gap_plain_points": 2.5, "gap_dropout_points": 1.0}, "mnist").holds
+    assert judge(BY_NAME["overfitting_gap"], {"gap_plain_points": 6.0, "gap_dropout_points": 2.0}, "mnist").holds
+
+
+def test_regularisation_that_widens_the_gap_fails_the_effect():
+    assert not judge(BY_NAME["overfitting_gap"], {"gap_plain_points": 6.0, "gap_dropout_points": 7.0}, "mnist").holds
+
+
+def test_a_search_spread_inside_two_validation_scores_uncertainty_is_not_a_finding():
+    demo = {"best_val_accuracy": 0.85, "worst_val_accuracy": 0.84, "standard_error_points": 0.6}
+    assert not judge(BY_NAME["search_beyond_uncertainty"], demo, "mnist").holds
+    demo["worst_val_accuracy"] = 0.30
+    assert judge(BY_NAME["search_beyond_uncertainty"], demo, "mnist").holds
+
+
+def test_the_ann_vs_cnn_lesson_needs_its_effect_on_both_datasets():
+    win = {"cnn_test_accuracy": 0.9, "mlp_test_accuracy": 0.85, "only_cnn_right": 800, "only_mlp_right": 300}
+    tie = {"cnn_test_accuracy": 0.9, "mlp_test_accuracy": 0.9, "only_cnn_right": 50, "only_mlp_right": 50}
+    effect = BY_NAME["cnn_beats_mlp_on_both_datasets"]
+    assert judge(effect, {"fashion_mnist": win, "mnist": win}, "mnist").holds
+    assert not judge(effect, {"fashion_mnist": win, "mnist": tie}, "mnist").holds
+
+
+def test_a_missing_or_garbled_demo_record_is_a_failure_that_says_why():
+    missing = judge(BY_NAME["cnn_beats_mlp"], None, "mnist")
+    garbled = judge(BY_NAME["cnn_beats_mlp"], {"cnn_test_accuracy": 0.9}, "mnist")
+    assert not missing.holds and "recorded no `demo`" in missing.size
+    assert not garbled.holds and "mlp_test_accuracy" in garbled.size
+
+
+def test_an_incomplete_lesson_run_counts_as_no_record(tmp_path):
+    (tmp_path / "results").mkdir()
+    record = {"complete": False, "figures": {"demo": {"cnn_test_accuracy": 0.9, "mlp_test_accuracy": 0.8,
+                                                      "only_cnn_right": 900, "only_mlp_right": 100}}}
+    (tmp_path / "results" / "04_cnn.json").write_text(json.dumps(record))
+    rows = judge_run(tmp_path, "mnist", 42, [BY_NAME["cnn_beats_mlp"]])
+    assert [r.holds for r in rows] == [False]
+
+
+def test_the_table_counts_the_effects_that_hold(tmp_path):
+    rows = judge_run(tmp_path, "mnist", 42)
+    assert effects_table(rows).splitlines()[-1] == f"0 of {len(EFFECTS)} effects hold"
+
+
+def test_only_a_lesson_without_an_effect_is_refused():
+    with pytest.raises(ValueError, match="names no lesson with an effect"):
+        check_lessons(only=["00"])
+
+
+@pytest.mark.slow
+def test_lesson_04s_cnn_beats_its_mlp_in_the_students_quick_run(tmp_path):
+    """CI's part of `make check-lessons`: one lesson, one dataset, one seed, in the default profile."""
+    rows = check_lessons(datasets=["fashion_mnist"], seeds=[42], only=["04"], output_root=tmp_path,
+                         report=lambda line: None)
+    assert [(r.effect, r.holds) for r in rows] == [("cnn_beats_mlp", True)], effects_table(rows)
