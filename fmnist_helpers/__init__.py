@@ -1,7 +1,7 @@
 """Helpers for the Fashion-MNIST course pack, in layers that import only downwards:
 
     base      files, paths, settings (environment variables), profiles, parameters, results records
-    data      IDX files, datasets, splits, preprocessing
+    data      IDX files, datasets, splits, preprocessing, the capstone's image folder
     models    the model registry, the studies' published figures and the search spaces
     training  fit, store, callbacks, history, pipeline, precision, hyperparameter search
     analysis  evaluation, claims, exploration, shifts, plots
@@ -37,6 +37,7 @@ LAYERS = ("base", "data", "models", "training", "analysis", "studies", "exercise
 SHORT_NAMES = {
     "atomic": "base", "paths": "base", "params": "base", "results": "base", "settings": "base",
     "idx": "data", "download": "data", "datasets": "data", "splits": "data", "preprocess": "data",
+    "capstone": "data",
     "registry": "models", "layers": "models", "published": "models", "tuning": "models",
     "fit": "training", "store": "training", "callbacks": "training", "precision": "training", "search": "training",
     "history": "training", "pipeline": "training",

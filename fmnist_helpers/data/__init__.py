@@ -1,5 +1,6 @@
 """The data layer: read and verify the IDX files (`idx`, `datasets`), fetch them (`download`), cut the studies'
-splits (`splits`) and turn images into model input (`preprocess`). It imports only the base layer.
+splits (`splits`), turn images into model input (`preprocess`) and write notebook 08's folder of digit images
+(`capstone`). It imports only the base layer.
 
 Usage:
     from fmnist_helpers.data import load_dataset
