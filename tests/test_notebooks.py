@@ -195,11 +195,21 @@ def _readme_run_times():
 
     from fmnist_helpers.base.paths import project_root
 
+    return {name: cells[-3:] for name, cells in _readme_rows().items()}
+
+
+def _readme_rows():
+    """Each notebook row of the README's two tables: its cells after the description (lessons: lab minutes, then
+    smoke, quick, full; studies: smoke, quick, full)."""
+    import re
+
+    from fmnist_helpers.base.paths import project_root
+
     rows = {}
     for line in (project_root() / "README.md").read_text().splitlines():
-        m = re.match(r"\| `(s?\d\d_\w+)` \|[^|]*\| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", line)
+        m = re.match(r"\| `(s?\d\d_\w+)` \|[^|]*\|((?: [^|]+ \|){3,4})$", line)
         if m:
-            rows[m.group(1)] = tuple(s.strip() for s in m.groups()[1:])
+            rows[m.group(1)] = tuple(cell.strip() for cell in m.group(2).strip(" |").split(" | "))
     return rows
 
 
@@ -212,6 +222,20 @@ def test_notebook_opens_with_its_goals_prerequisites_and_the_readme_run_times(pa
     assert "**Before it:**" in head
     smoke, quick, full = _readme_run_times()[path.stem]
     assert f"smoke {smoke} · quick {quick} · full {full}." in head
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_readme_lists_every_notebook_in_its_tracks_table(path):
+    cells = _readme_rows().get(path.stem)
+    assert cells is not None, f"no README row for {path.stem}"
+    assert len(cells) == (4 if track_of(path) == "lessons" else 3)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_the_readme_gives_each_lesson_its_lab_minutes(path):
+    from fmnist_helpers.course.minutes import lesson_minutes
+
+    assert _readme_rows()[path.stem][0] == f"{lesson_minutes(path).total} min"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
