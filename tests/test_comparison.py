@@ -107,6 +107,19 @@ def test_repeats_reuse_a_run_saved_under_the_plain_name(tmp_path):
     assert not training.model_paths(tmp_path, "kh_cnn-synthetic-seed42")["record"].exists()
 
 
+@pytest.mark.slow
+def test_a_plain_name_run_reuses_the_repeat_of_its_seed_saved_earlier(tmp_path):
+    ds = synthetic_dataset(400, 60)
+    first, _ = _repeats(tmp_path, ds, [42, 43])
+    later = training.train_on_dataset(SMALL, ds, ONE_EPOCH, seed=42, output_dir=tmp_path, precision="float32",
+                                      progress="none")
+    assert later.reused and later.name == "kh_cnn-synthetic-seed42"
+    assert np.array_equal(later.test_proba, first.test_proba)
+    other_seed = training.train_on_dataset(SMALL, ds, ONE_EPOCH, seed=44, output_dir=tmp_path, precision="float32",
+                                           progress="none")
+    assert not other_seed.reused and other_seed.name == "kh_cnn"
+
+
 def test_repeats_are_reused_on_a_second_call(tmp_path):
     ds = synthetic_dataset(400, 60)
     _repeats(tmp_path, ds, [1, 2])

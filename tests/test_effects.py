@@ -34,13 +34,22 @@ def test_a_cnn_behind_the_mlp_does_not_beat_it_however_many_images_differ():
     assert not m.holds
 
 
+def _gaps(plain_eval, dropout_eval, plain=10.0, dropout=3.0):
+    return {"gap_plain_eval_points": plain_eval, "gap_dropout_eval_points": dropout_eval,
+            "gap_plain_points": plain, "gap_dropout_points": dropout}
+
+
 def test_an_overfitting_gap_under_3_points_does_not_show_the_lesson():
-    assert not judge(BY_NAME["overfitting_gap"], {"gap_plain_points": 2.5, "gap_dropout_points": 1.0}, "mnist").holds
-    assert judge(BY_NAME["overfitting_gap"], {"gap_plain_points": 6.0, "gap_dropout_points": 2.0}, "mnist").holds
+    assert not judge(BY_NAME["overfitting_gap"], _gaps(2.5, 1.0), "mnist").holds
+    assert judge(BY_NAME["overfitting_gap"], _gaps(6.0, 2.0), "mnist").holds
 
 
 def test_regularisation_that_widens_the_gap_fails_the_effect():
-    assert not judge(BY_NAME["overfitting_gap"], {"gap_plain_points": 6.0, "gap_dropout_points": 7.0}, "mnist").holds
+    assert not judge(BY_NAME["overfitting_gap"], _gaps(6.0, 7.0), "mnist").holds
+
+
+def test_the_gap_is_judged_with_dropout_switched_off_not_as_keras_reports_it_in_training():
+    assert not judge(BY_NAME["overfitting_gap"], _gaps(6.0, 6.5, plain=10.0, dropout=2.0), "mnist").holds
 
 
 def test_a_search_spread_inside_two_validation_scores_uncertainty_is_not_a_finding():

@@ -112,13 +112,13 @@ READERS: dict[str, tuple[str, ...]] = {
     "studies.comparison (notebook 06's tuned pack CNN, from 05_tuning)": (Figure.PACK_SEARCH,),
     "tests/prose_checks (re-derives each claim from its inputs and the model figures)": (
         Record.FIGURES, Figure.CLAIMS, Figure.MODELS),
-    "studies track s04_cnn_studies (the best study MLP, from 03_mlp)": (
+    "studies track s04_cnn_studies (the best study MLP, from s03_mlp_studies)": (
         Record.PARAMS, Record.COMPLETE, Figure.REPRODUCTION, Figure.MODELS, Row.MODEL, Row.STUDY, Row.REPRODUCED),
 }
 """Who reads which keys of the results files: every one is defined above."""
 
 WRITERS: dict[str, tuple[Figure, ...]] = {
-    "03_mlp": (Figure.MODELS, Figure.REPRODUCTION, Figure.PACK_MLP_TEST_ACCURACY),
+    "s03_mlp_studies": (Figure.MODELS, Figure.REPRODUCTION, Figure.PACK_MLP_TEST_ACCURACY),
     "s04_cnn_studies": (Figure.MODELS, Figure.REPRODUCTION, Figure.PACK_CNN_TEST_ACCURACY),
     "05_tuning": (Figure.MODELS, Figure.PACK_SEARCH, Figure.PACK_TUNED_TEST_ACCURACY,
                   Figure.PACK_UNTUNED_TEST_ACCURACY),

@@ -9,7 +9,8 @@ docs/testing.md).
 Usage:
     rows = check_lessons(datasets=["fashion_mnist"], seeds=[42], only=["04"])
     print(effects_table(rows)); all(row.holds for row in rows)
-    judge(EFFECTS[0], {"gap_plain_points": 6.0, "gap_dropout_points": 2.0}, "mnist")
+    judge(EFFECTS[1], {"cnn_test_accuracy": 0.87, "mlp_test_accuracy": 0.85, "only_cnn_right": 650,
+                       "only_mlp_right": 400}, "mnist")
 """
 from __future__ import annotations
 
@@ -62,10 +63,13 @@ def _cnn_beats_mlp_on_both(demo: dict[str, Any], dataset: str) -> Measured:
 
 
 def _overfitting_then_less(demo: dict[str, Any], dataset: str) -> Measured:
-    plain, regular = float(demo["gap_plain_points"]), float(demo["gap_dropout_points"])
+    """Judged on the gaps with dropout switched off (training accuracy by `evaluate`): the gap Keras reports during
+    training is also narrowed by dropout handicapping the network it measures, which is not less overfitting."""
+    plain, regular = float(demo["gap_plain_eval_points"]), float(demo["gap_dropout_eval_points"])
     holds = plain >= MIN_GAP_POINTS and regular < plain
-    return Measured(holds, f"gap {plain:.1f} points without regularisation, {regular:.1f} with "
-                           f"(at least {MIN_GAP_POINTS:g} needed, then smaller)")
+    return Measured(holds, f"gap {plain:.1f} points without regularisation, {regular:.1f} with, dropout off when "
+                           f"measured (at least {MIN_GAP_POINTS:g} needed, then smaller); as Keras reports them in "
+                           f"training {float(demo['gap_plain_points']):.1f} and {float(demo['gap_dropout_points']):.1f}")
 
 
 def _search_beyond_uncertainty(demo: dict[str, Any], dataset: str) -> Measured:

@@ -1,5 +1,5 @@
 """Exercises of notebook 03 (the multilayer perceptron): counting parameters, an MLP in plain Keras, weight updates,
-reading a training history, and which model overfits most.
+reading a training history, and which of the lesson's trainings overfits most.
 
 Usage:
     ex = exercises.for_notebook("03_mlp"); ex.q1.check(784 * 256 + 256)
@@ -258,9 +258,9 @@ def _model_name_problem(answer: Any, ctx: dict[str, Any]) -> str | None:
 
 
 def _demo_q5() -> dict[str, Any]:
-    return {"results": {"uw_mlp": {"accuracy": [0.84, 0.93], "val_accuracy": [0.85, 0.89]},
-                        "kh_ann": {"accuracy": [0.82, 0.91], "val_accuracy": [0.84, 0.89]},
-                        "pack_mlp": {"accuracy": [0.80, 0.88], "val_accuracy": [0.85, 0.90]}}}
+    return {"results": {"my_kh_ann": {"accuracy": [0.79, 0.86], "val_accuracy": [0.83, 0.85]},
+                        "small_plain": {"accuracy": [0.62, 0.99], "val_accuracy": [0.72, 0.83]},
+                        "small_dropout": {"accuracy": [0.48, 0.87], "val_accuracy": [0.70, 0.83]}}}
 
 
 def _not_a_model(answer: Any, ctx: dict[str, Any]) -> bool:
@@ -269,22 +269,24 @@ def _not_a_model(answer: Any, ctx: dict[str, Any]) -> bool:
 
 q5 = Prediction(
     key="q5", title="Which model overfits most?", kind="predict", minutes=4, difficulty="easy",
-    task="Before running the check, predict which model in `results` ends training with the largest overfitting "
-         "gap, its training minus its validation accuracy at the last epoch; the check reveals every model's gap.",
+    task="Before running the check, predict which of the lesson's trainings in `results` (`my_kh_ann`, "
+         "`small_plain`, `small_dropout`) ends with the largest overfitting gap, its training minus its validation "
+         "accuracy at the last epoch; the check reveals every training's gap.",
     hints=("Look at the learning curves above: where does the training curve end furthest above the validation "
            "curve?",
-           "Regularisation shrinks the gap: the pack MLP trains with dropout and augmentation, the `uw` MLP with a "
-           "little L2 only, the `kh` ANN with neither."),
-    solution_code=("prediction = 'kh_ann'   # any model name in results is a valid prediction;\n"
-                   "# the check shows each model's final gap"),
-    context=("results",), demo_context=_demo_q5, solution_example="kh_ann",
+           "Few images and many epochs invite memorising, and dropout works against it: the small MLPs saw 1,500 "
+           "images for many epochs, one of them with dropout; your `kh` ANN saw many more images for a few epochs."),
+    solution_code=("prediction = 'small_plain'   # any name in results is a valid prediction;\n"
+                   "# the check shows each training's final gap"),
+    context=("results",), demo_context=_demo_q5, solution_example="small_plain",
     expected=_largest_gap, same=lambda a, b: a == b, validate=_model_name_problem, on_correct=_gap_reveal,
     mistakes=(
-        Mistake("give the model's name (a key of `results`, e.g. 'uw_mlp'), not a number: the check measures the "
-                "gaps for you.", 0.05,
+        Mistake("give the training's name (a key of `results`, e.g. 'small_plain'), not a number: the check "
+                "measures the gaps for you.", 0.05,
                 detect=lambda a, ctx: isinstance(a, numbers.Number) or isinstance(a, np.number)),
-        Mistake("that is not one of the models in `results`; predict one of its keys, e.g. 'uw_mlp' (the `aueb` "
-                "grid's runs are not in it).", "aueb_mlp2", detect=_not_a_model),
+        Mistake("that is not one of the trainings in `results`; predict one of its keys, e.g. 'small_plain' (the "
+                "studies' `uw_mlp`, `kh_ann` and `pack_mlp` are trained in the studies track, not in this lesson).",
+                "kh_ann", detect=_not_a_model),
     ),
 )
 

@@ -337,7 +337,9 @@ def train_on_dataset(
 ) -> TrainResult:
     """Train on the split the model's recipe names (k-fold recipes train every fold and keep the best).
 
-    Augmentation flips images only for clothes (never for digits, where a flipped 2 is no longer a 2).
+    Augmentation flips images only for clothes (never for digits, where a flipped 2 is no longer a 2). Under the
+    plain name (the model's key), a run `train_repeats` saved for the same dataset and seed is reused too, so
+    whichever notebook of a course run comes first trains it.
     """
     from fmnist_helpers.data.splits import recipe_splits
 
@@ -346,6 +348,8 @@ def train_on_dataset(
     splits = recipe_splits(ds, spec.recipe.split, seed=seed)
     if spec.recipe.split.startswith("kfold-"):
         return best_fold(train_folds(spec, splits, profile, seed=seed, output_dir=output_dir, name=name, **kwargs))
+    if name is None:
+        kwargs.setdefault("also_reuse", (repeat_name(spec.key, getattr(ds, "name", "data"), seed),))
     return train_model(spec, splits[0], profile, seed=seed, output_dir=output_dir, name=name, **kwargs)
 
 
@@ -366,8 +370,9 @@ def train_repeats(
     """Train the model once per seed on `ds`, reusing any saved run with the same settings.
 
     Each repeat is saved as `repeat_name(name, ds.name, seed)`. A run that an earlier notebook saved under the
-    plain name (notebooks 03-05 use the model's key) is reused when its settings match, dataset and seed
-    included, so the course never trains the same model twice.
+    plain name (lesson 05 and the studies track use the model's key) is reused when its settings match, dataset
+    and seed included, and `train_on_dataset` reuses these repeats in turn, so the course never trains the same
+    model twice.
 
     Usage:
         runs = train_repeats("kh_ann", ds, run.profile, seeds=[42, 43, 44], output_dir=run.output_dir)
