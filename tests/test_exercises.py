@@ -245,3 +245,20 @@ def test_the_label_smoothing_exercise_expects_the_target_keras_trains_towards():
     target = np.tile(np.asarray(nb04.q6.expected, dtype="float32"), (4, 1))
     plain = keras.losses.CategoricalCrossentropy()(target, probabilities)
     assert np.isclose(float(smoothed), float(plain), rtol=1e-5)
+
+
+def test_the_best_epoch_exercise_reads_what_fit_returns_or_its_history_dictionary():
+    from types import SimpleNamespace
+
+    from fmnist_helpers.exercises import nb05
+
+    curves = nb05.q4.demo()["history"]  # validation accuracy peaks at epoch 4
+    assert nb05.q4.evaluate(4, history=SimpleNamespace(history=curves)).correct  # a keras History
+    assert nb05.q4.evaluate(4, history=curves).correct  # its `.history` dictionary
+
+
+def test_the_best_epoch_exercise_asks_for_the_history_when_given_something_else():
+    from fmnist_helpers.exercises import nb05
+
+    verdict = nb05.q4.evaluate(4, history={"loss": [0.5, 0.4]})
+    assert not verdict.correct and "history=retrain.history" in verdict.message
