@@ -366,7 +366,7 @@ def train_repeats(
     """Train the model once per seed on `ds`, reusing any saved run with the same settings.
 
     Each repeat is saved as `repeat_name(name, ds.name, seed)`. A run that an earlier notebook saved under the
-    plain name (notebooks 03-05 use the model's key) is reused when its settings match, dataset and seed
+    plain name (notebooks 03-05 and the studies track use the model's key) is reused when its settings match, dataset and seed
     included, so the course never trains the same model twice.
 
     Usage:
