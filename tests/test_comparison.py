@@ -44,27 +44,27 @@ def test_kh_table_takes_the_mean_over_seeds_of_one_pair():
         comparison.kh_table(evaluation.seed_summary(runs, by=["source", "role", "dataset"]), "study")
 
 
-def test_tuned_keeps_the_recipe_of_the_space_notebook_05_searched(tmp_path):
+def test_tuned_keeps_the_recipe_of_the_space_the_tuning_study_searched(tmp_path):
     values = {"block1_filters": 40, "block2_filters": 80, "dense_units": 256, "head_dropout": 0.1, "learning_rate": 0.004}
     (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "05_tuning.json").write_text(json.dumps(
+    (tmp_path / "results" / "s05_tuning_studies.json").write_text(json.dumps(
         {"figures": {"pack_search": {"plan": {"space": "pack-wide"}, "best_values": values}}}))
     cnn = comparison.comparison_models(tmp_path, pack_cnn="tuned")["pack"]["CNN"]
     assert cnn.key == "pack_tuned" and cnn.recipe == tuning.pack_tuned_spec(values, space="pack-wide").recipe
     assert cnn.recipe.epochs == 28
 
 
-def test_in_full_notebook_05s_untuned_cnn_is_the_pack_cnn_notebook_06_repeats_so_06_reuses_its_run():
+def test_in_full_the_tuning_studys_untuned_cnn_is_the_pack_cnn_notebook_06_repeats():
     from fmnist_helpers.training import search
 
     untuned = tuning.get_space(search.profile_plan("pack", "full").space).default_model
     assert untuned == comparison.pack_cnn_for(None, "full") == "pack_cnn_wide"
 
 
-def test_tuned_plays_the_pack_cnn_notebook_05_tuned_when_it_has_run(tmp_path):
+def test_tuned_plays_the_pack_cnn_the_tuning_study_tuned_when_it_has_run(tmp_path):
     values = {"block1_filters": 48, "block2_filters": 96, "dense_units": 128, "head_dropout": 0.3, "learning_rate": 0.002}
     (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "05_tuning.json").write_text(json.dumps(
+    (tmp_path / "results" / "s05_tuning_studies.json").write_text(json.dumps(
         {"figures": {"pack_search": {"best_values": values}}}))
     roles = comparison.comparison_models(tmp_path, pack_cnn="tuned")
     assert roles["pack"]["CNN"].key == "pack_tuned" and roles["pack"]["CNN"].kind == "cnn"
@@ -144,19 +144,26 @@ def test_repeats_need_at_least_one_seed(tmp_path):
         _repeats(tmp_path, synthetic_dataset(400, 60), [])
 
 
-def _finished_notebook_05(folder):
+def _finished_tuning_study(folder):
     (folder / "results").mkdir()
-    (folder / "results" / "05_tuning.json").write_text(json.dumps(
+    (folder / "results" / "s05_tuning_studies.json").write_text(json.dumps(
         {"figures": {"pack_search": {"best_values": {"block1_filters": 64, "block2_filters": 128}}}}))
 
 
-def test_the_registry_pack_cnn_asked_for_plays_even_after_notebook_05(tmp_path):
-    _finished_notebook_05(tmp_path)
+def test_the_registry_pack_cnn_asked_for_plays_even_after_the_tuning_study(tmp_path):
+    _finished_tuning_study(tmp_path)
     assert comparison.comparison_models(tmp_path, pack_cnn="pack_cnn_wide")["pack"]["CNN"].key == "pack_cnn_wide"
     assert comparison.comparison_models(tmp_path)["pack"]["CNN"].key == "pack_cnn"
 
 
-def test_tuned_falls_back_to_notebook_04s_pack_cnn_before_notebook_05_has_run(tmp_path):
+def test_tuned_falls_back_to_the_untuned_pack_cnn_before_the_tuning_study_has_run(tmp_path):
+    assert comparison.comparison_models(tmp_path, pack_cnn="tuned")["pack"]["CNN"].key == "pack_cnn"
+
+
+def test_tuned_falls_back_when_only_lesson_05_has_run_since_the_lesson_tunes_no_pack_cnn(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "05_tuning.json").write_text(json.dumps(
+        {"figures": {"demo": {"best_val_accuracy": 0.83, "worst_val_accuracy": 0.2}}}))
     assert comparison.comparison_models(tmp_path, pack_cnn="tuned")["pack"]["CNN"].key == "pack_cnn"
 
 

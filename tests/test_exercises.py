@@ -322,3 +322,20 @@ def test_an_augmentation_block_that_is_no_keras_layer_gets_a_verdict_not_a_crash
 
     verdict = nb02.q4.evaluate(lambda s, f: (lambda images, training=False: images))
     assert verdict.status == INCORRECT and "return a Keras layer or model" in verdict.message, verdict
+
+
+def test_the_best_epoch_exercise_reads_what_fit_returns_or_its_history_dictionary():
+    from types import SimpleNamespace
+
+    from fmnist_helpers.exercises import nb05
+
+    curves = nb05.q4.demo()["history"]  # validation accuracy peaks at epoch 4
+    assert nb05.q4.evaluate(4, history=SimpleNamespace(history=curves)).correct  # a keras History
+    assert nb05.q4.evaluate(4, history=curves).correct  # its `.history` dictionary
+
+
+def test_the_best_epoch_exercise_asks_for_the_history_when_given_something_else():
+    from fmnist_helpers.exercises import nb05
+
+    verdict = nb05.q4.evaluate(4, history={"loss": [0.5, 0.4]})
+    assert not verdict.correct and "history=retrain.history" in verdict.message

@@ -68,7 +68,7 @@ def test_a_run_that_trained_more_epochs_than_asked_does_not_end_there():
 
 @pytest.mark.slow
 def test_a_retraining_that_ends_at_the_epoch_gives_the_fresh_runs_predictions(tmp_path):
-    """The claim notebook 05 relies on: the same seed repeats a run step for step in this pack's pipeline."""
+    """The claim s05 relies on: the same seed repeats a run step for step in this pack's pipeline."""
     import numpy as np
 
     from conftest import synthetic_dataset

@@ -105,7 +105,7 @@ def test_a_models_kind_is_never_guessed_from_its_name():
 
 
 def test_the_tuned_pack_cnns_accuracy_counts_as_the_pack_best_cnn(tmp_path):
-    _results(tmp_path, "05_tuning", {Figure.PACK_TUNED_TEST_ACCURACY: 0.93})
+    _results(tmp_path, "s05_tuning_studies", {Figure.PACK_TUNED_TEST_ACCURACY: 0.93})
     assert report.pack_best(report.load_all_results(tmp_path)) == {("fashion_mnist", "cnn"): 0.93}
 
 

@@ -243,9 +243,9 @@ def test_a_second_run_skips_the_executed_notebooks(mnist_run):
 
 
 @pytest.mark.slow
-def test_notebook_05_refuses_an_unknown_pack_space_before_it_trains_anything(tmp_path):
+def test_the_tuning_study_refuses_an_unknown_pack_space_before_it_trains_anything(tmp_path):
     with pytest.raises(CourseRunError) as err:
-        run_course("smoke", only=["05"], params={"pack_space": "vgg"}, output_dir=tmp_path, report=_quiet,
+        run_course("smoke", only=["s05"], params={"pack_space": "vgg"}, output_dir=tmp_path, report=_quiet,
                    progress=False)
     assert "pack_space='vgg' is not accepted; choose one of: 'pack', 'pack-wide'" in str(err.value)
     assert not (tmp_path / "models").exists() and not (tmp_path / "searches").exists()

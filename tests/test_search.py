@@ -113,7 +113,7 @@ def test_a_bad_plan_is_refused_naming_the_setting(tmp_path, change, message):
 def test_search_offers_the_best_epoch_rule_that_training_uses():
     history = pd.DataFrame([(1, "validation", "accuracy", 0.8), (2, "validation", "accuracy", 0.9)],
                            columns=["epoch", "split", "metric", "value"])
-    assert search.best_epoch(history) == 2  # notebook 05 calls it as `search.best_epoch`
+    assert search.best_epoch(history) == 2  # s05 calls it as `search.best_epoch`
 
 
 def test_importing_search_leaves_tensorflow_and_keras_tuner_unloaded():

@@ -11,7 +11,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .common import need_number, percent_for_fraction, seeded_rng
 from .core import Answer, Function, Mistake
@@ -295,75 +294,81 @@ q3 = Answer(
 
 # ------------------------------------------------------------------------------------------------ q4
 
+_CURVES = ("loss", "accuracy", "val_loss", "val_accuracy")
 
-def _rows(history: pd.DataFrame, split: str, metric: str) -> pd.DataFrame:
-    rows = history[(history["split"] == split) & (history["metric"] == metric)]
-    return rows.sort_values("epoch", kind="stable")
+
+def _curves(history: Any) -> dict[str, list[float]] | None:
+    """The per-epoch lists of a Keras `fit` history: its `.history` dictionary, or the History object itself."""
+    history = getattr(history, "history", history)
+    if not isinstance(history, dict) or not set(_CURVES) <= set(history):
+        return None
+    try:
+        curves = {name: [float(v) for v in history[name]] for name in _CURVES}
+    except (TypeError, ValueError):
+        return None
+    return curves if curves["val_accuracy"] and len({len(v) for v in curves.values()}) == 1 else None
 
 
 def _best_epoch(ctx: dict[str, Any]) -> int:
-    rows = _rows(ctx["history"], "validation", "accuracy")
-    return int(rows.loc[rows["value"].idxmax(), "epoch"])
+    return int(np.argmax(_curves(ctx["history"])["val_accuracy"])) + 1
 
 
-def _epoch_of_min(ctx: dict[str, Any], split: str) -> int:
-    rows = _rows(ctx["history"], split, "loss")
-    return int(rows.loc[rows["value"].idxmin(), "epoch"])
+def _epoch_of_min(ctx: dict[str, Any], name: str) -> int:
+    return int(np.argmin(_curves(ctx["history"])[name])) + 1
 
 
 def _history_problem(answer: Any, ctx: dict[str, Any]) -> str | None:
-    history = ctx["history"]
-    if not isinstance(history, pd.DataFrame) or not {"epoch", "split", "metric", "value"} <= set(history.columns):
-        return "pass the tidy history, `history=retrain.history` (columns epoch, split, metric, value)."
-    if _rows(history, "validation", "accuracy").empty:
-        return "this history has no validation accuracy; pass `history=retrain.history`."
+    if _curves(ctx["history"]) is None:
+        return ("pass the dictionary `fit` returned for the retrained winner, `history=retrain.history` (lists "
+                "'loss', 'accuracy', 'val_loss' and 'val_accuracy', one value per epoch).")
     return need_number(answer)
 
 
 def _epoch_reveal(answer: Any, ctx: dict[str, Any]) -> str:
-    best, last, train_min = _best_epoch(ctx), int(ctx["history"]["epoch"].max()), _epoch_of_min(ctx, "train")
-    text = f"epoch {best} of {last}."
+    best, by_loss = _best_epoch(ctx), _epoch_of_min(ctx, "val_loss")
+    last, train_min = len(_curves(ctx["history"])["val_accuracy"]), _epoch_of_min(ctx, "loss")
+    text = f"epoch {best} of {last}. "
+    if best == by_loss:
+        text += "The validation loss chose the same epoch."
+    else:
+        text += (f"The validation loss chose epoch {by_loss}: the two measures need not agree, since the loss also "
+                 f"counts how confident the right and the wrong answers are. Decide which one you choose by before "
+                 f"you look.")
     if train_min > best:
         text += (f" The training loss kept falling until epoch {train_min}: after the best epoch the model learns "
                  f"the training images, not the task, and only validation data shows it.")
-    else:
-        text += " With more epochs the training loss would keep falling after the validation accuracy stops rising."
     return text
 
 
 def _demo_q4() -> dict[str, Any]:
     # validation accuracy peaks at epoch 4, validation loss bottoms out at 2, training loss at 5; 6 epochs run
-    curves = {("train", "loss"): [0.62, 0.41, 0.35, 0.31, 0.29, 0.30],
-              ("train", "accuracy"): [0.78, 0.85, 0.87, 0.89, 0.90, 0.90],
-              ("validation", "loss"): [0.45, 0.36, 0.37, 0.39, 0.41, 0.43],
-              ("validation", "accuracy"): [0.84, 0.862, 0.868, 0.874, 0.871, 0.869]}
-    rows = [(epoch, split, metric, value) for (split, metric), values in curves.items()
-            for epoch, value in enumerate(values, start=1)]
-    return {"history": pd.DataFrame(rows, columns=["epoch", "split", "metric", "value"])}
+    return {"history": {"loss": [0.62, 0.41, 0.35, 0.31, 0.29, 0.30],
+                        "accuracy": [0.78, 0.85, 0.87, 0.89, 0.90, 0.90],
+                        "val_loss": [0.45, 0.36, 0.37, 0.39, 0.41, 0.43],
+                        "val_accuracy": [0.84, 0.862, 0.868, 0.874, 0.871, 0.869]}}
 
 
 q4 = Answer(
-    key="q4", title="The best epoch", kind="compute", minutes=8, difficulty="medium",
-    task="From the retrained winner's history, find the epoch (counted from 1) with the highest validation "
-         "accuracy, without calling `search.best_epoch`.",
-    hints=("Keep the rows of `retrain.history` whose split is 'validation' and whose metric is 'accuracy'.",
-           "On those rows, `rows['value'].idxmax()` is the index of the best row; read its `epoch` column with "
-           "`.loc` (not the position: the epochs start at 1)."),
-    solution_code=("h = retrain.history\n"
-                   "rows = h[(h['split'] == 'validation') & (h['metric'] == 'accuracy')]\n"
-                   "answer_q4 = int(rows.loc[rows['value'].idxmax(), 'epoch'])"),
+    key="q4", title="The best epoch", kind="compute", minutes=5, difficulty="easy",
+    task="From the retrained winner's `fit` history, find the epoch (counted from 1) with the highest validation "
+         "accuracy.",
+    hints=("`retrain.history['val_accuracy']` is a list with one validation accuracy per epoch, the first epoch "
+           "first.",
+           "`np.argmax(...)` gives the position of the highest value, counted from 0 (the earliest one if two tie); "
+           "add 1 to count epochs from 1."),
+    solution_code="answer_q4 = int(np.argmax(retrain.history['val_accuracy'])) + 1",
     context=("history",), demo_context=_demo_q4, solution_example=_best_epoch,
     expected=_best_epoch, validate=_history_problem,
     on_correct=_epoch_reveal,
     mistakes=(
-        Mistake("that is a position counted from 0; the epochs are counted from 1, so read the `epoch` column.",
-                lambda ctx: _best_epoch(ctx) - 1),
-        Mistake("that is the last epoch trained; early stopping runs a few epochs past the best one.",
-                lambda ctx: int(ctx["history"]["epoch"].max())),
+        Mistake("that is a position counted from 0; the epochs are counted from 1, so add 1 to what `np.argmax` "
+                "gives.", lambda ctx: _best_epoch(ctx) - 1),
+        Mistake("that is the last epoch trained; the task asks for the epoch with the highest validation accuracy.",
+                lambda ctx: len(_curves(ctx["history"])["val_accuracy"])),
         Mistake("that is where the training loss is lowest; choose the epoch on the validation accuracy.",
-                lambda ctx: _epoch_of_min(ctx, "train")),
-        Mistake("that is where the validation loss is lowest; the task asks for the highest validation accuracy.",
-                lambda ctx: _epoch_of_min(ctx, "validation")),
+                lambda ctx: _epoch_of_min(ctx, "loss")),
+        Mistake("that is where the validation loss is lowest, the lesson's choice; the task asks for the highest "
+                "validation accuracy.", lambda ctx: _epoch_of_min(ctx, "val_loss")),
     ),
 )
 
@@ -401,7 +406,7 @@ def _tuner_problem(answer: Any, ctx: dict[str, Any]) -> str | None:
     except Exception:  # noqa: BLE001 - not a tuner
         scores = []
     if not scores or not np.isfinite(_best_score(ctx)):
-        return "pass the tuner after its search, `tuner=tuner`; this one holds no scored trials."
+        return "pass your tuner after its search, `tuner=my_tuner`; this one holds no scored trials."
     return need_number(answer)
 
 
@@ -411,10 +416,10 @@ def _search_reveal(answer: Any, ctx: dict[str, Any]) -> str:
         values = ctx["tuner"].oracle.get_best_trials(1)[0].hyperparameters.values
         setting = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
     except Exception:  # noqa: BLE001
-        setting = "see `tuner.results_summary()`"
+        setting = "see `my_tuner.results_summary()`"
     return (f"the best of {len(_scores(ctx['tuner']))} trials scored {best:.4f} ({setting}); the worst "
             f"{worst:.4f}, {(best - worst) * 100:.1f} points lower. A screen this short ranks settings by how fast "
-            f"they learn; compare the gap with the noise of the validation set (exercise 3) before trusting it.")
+            f"they learn; compare the gap with the standard error of a validation score (exercise 3) before trusting it.")
 
 
 class _Metrics:
@@ -446,24 +451,20 @@ def _demo_q5() -> dict[str, Any]:
 
 q5 = Answer(
     key="q5", title="A small random search", kind="experiment", minutes=15, difficulty="medium",
-    task="Run a `keras_tuner.RandomSearch` of 3 trials with your `build_hypermodel` on a small training subset and "
-         "report the best validation accuracy it found, as a fraction.",
-    hints=("`tuner = keras_tuner.RandomSearch(build_hypermodel, objective='val_accuracy', max_trials=3, "
-           "seed=run.seed, directory=..., overwrite=True)`, then `tuner.search(x, y, validation_data=(x_val, y_val), "
-           "epochs=...)` as you would call `fit`.",
-           "After the search, `tuner.oracle.get_best_trials(1)[0].score` is the best trial's validation accuracy "
-           "(`tuner.results_summary()` prints it too)."),
+    task="Run a `keras_tuner.RandomSearch` of 3 trials with your `build_hypermodel` on the lesson's training and "
+         "validation images and report the best validation accuracy it found, as a fraction.",
+    hints=("`my_tuner = keras_tuner.RandomSearch(build_hypermodel, objective='val_accuracy', max_trials=3, "
+           "seed=run.seed, directory=..., overwrite=True)`, then `my_tuner.search(x_fit, y_fit, "
+           "validation_data=(x_val, y_val), epochs=...)` as you would call `fit`.",
+           "After the search, `my_tuner.oracle.get_best_trials(1)[0].score` is the best trial's validation accuracy "
+           "(`my_tuner.results_summary()` prints it too)."),
     solution_code=("keras.utils.set_random_seed(run.seed)\n"
-                   "n_train = run.profile.train_subset or len(split.y_train)\n"
-                   "n_val = min(len(split.y_val), max(n_train // 4, 500))\n"
-                   "x_tr, y_tr = split.x_train[:n_train, ..., None].astype('float32') / 255, split.y_train[:n_train]\n"
-                   "x_va, y_va = split.x_val[:n_val, ..., None].astype('float32') / 255, split.y_val[:n_val]\n"
-                   "tuner = keras_tuner.RandomSearch(build_hypermodel, objective='val_accuracy', max_trials=3,\n"
-                   "                                 seed=run.seed, directory=str(run.output_dir / 'searches'),\n"
-                   "                                 project_name='exercise-q5', overwrite=True)\n"
-                   "tuner.search(x_tr, y_tr, validation_data=(x_va, y_va), epochs=min(run.profile.max_epochs, 2),\n"
-                   "             batch_size=128, verbose=0)\n"
-                   "answer_q5 = tuner.oracle.get_best_trials(1)[0].score"),
+                   "my_tuner = keras_tuner.RandomSearch(build_hypermodel, objective='val_accuracy', max_trials=3,\n"
+                   "                                    seed=run.seed, directory=str(run.output_dir / 'searches'),\n"
+                   "                                    project_name='exercise-q5', overwrite=True)\n"
+                   "my_tuner.search(x_fit, y_fit, validation_data=(x_val, y_val),\n"
+                   "                epochs=min(run.profile.max_epochs, 2), batch_size=128, verbose=0)\n"
+                   "answer_q5 = my_tuner.oracle.get_best_trials(1)[0].score"),
     context=("tuner",), demo_context=_demo_q5, solution_example=_best_score,
     expected=_best_score, validate=_tuner_problem, same=lambda a, b: abs(a - b) <= 5e-4,
     on_correct=_search_reveal,

@@ -209,7 +209,7 @@ SPACES: dict[str, Space] = {
 
 
 PACK_SPACES = ("pack", "pack-wide")
-"""The spaces around the pack's CNN: notebook 05 searches `pack` in smoke and quick, `pack-wide` in full."""
+"""The spaces around the pack's CNN: s05 searches `pack` in smoke and quick, `pack-wide` in full."""
 
 
 def get_space(name: str) -> Space:
@@ -268,7 +268,7 @@ def winner_spec(space: str | Space, values: dict[str, Any], key: str, title: str
 
 def pack_tuned_spec(values: dict[str, Any], space: str = "pack"):
     """The pack CNN at the winning values of a search of `space` ("pack" or "pack-wide"), with that space's
-    recipe, under the one name notebooks 05 and 06 save it by.
+    recipe, under the one name s05 and notebook 06 save it by.
 
     Usage:
         spec = pack_tuned_spec(result.best_values, space=plan.space)     # key "pack_tuned"

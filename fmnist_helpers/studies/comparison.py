@@ -45,12 +45,17 @@ def kh_table(summary: pd.DataFrame, source: str) -> pd.DataFrame:
     return with_deltas(means)
 
 
+TUNING_STUDY = "s05_tuning_studies"
+"""The notebook that searches the space around the pack's CNN and records its winner (`Figure.PACK_SEARCH`)."""
+
+
 def tuned_pack_spec(output_dir: str | os.PathLike) -> ModelSpec | None:
-    """The pack CNN that notebook 05 tuned in this output folder, or None if notebook 05 has not finished there."""
+    """The pack CNN that the studies track's s05 tuned in this output folder, or None if s05 has recorded no
+    winner there (it runs after the lessons, so in a course run lesson 06 comes first and finds none)."""
     from fmnist_helpers.models.tuning import pack_tuned_spec
 
     try:
-        figures = load_results(output_dir, "05_tuning")[Record.FIGURES]
+        figures = load_results(output_dir, TUNING_STUDY)[Record.FIGURES]
     except FileNotFoundError:
         return None
     found = figures.get(Figure.PACK_SEARCH) or {}
@@ -61,14 +66,16 @@ def tuned_pack_spec(output_dir: str | os.PathLike) -> ModelSpec | None:
 
 
 PACK_CNNS = ("pack_cnn", "pack_cnn_fast", "pack_cnn_wide", "tuned")
-"""What notebook 06's `pack_cnn` parameter accepts: a registry pack CNN, or "tuned" for notebook 05's search winner."""
+"""What notebook 06's `pack_cnn` parameter accepts: a registry pack CNN, or "tuned" for s05's search winner."""
 
 
 def comparison_models(output_dir: str | os.PathLike, pack_cnn: str = "pack_cnn") -> dict[str, dict[str, ModelSpec]]:
     """The two pairs compared: the `kh` study's ANN and best CNN, and the pack's MLP and CNN.
 
-    The pack's CNN is the registry model `pack_cnn` names, or with "tuned" the one notebook 05 tuned in `output_dir`
-    (the untuned `pack_cnn` when notebook 05 has not finished there).
+    The pack's CNN is the registry model `pack_cnn` names, or with "tuned" the one the studies track's s05 tuned in
+    `output_dir`. The course runner runs the lessons before the studies, so from an empty folder lesson 06 finds no
+    search winner yet, and "tuned" falls back to the untuned `pack_cnn`; run s05 first (`--only s05`) to compare the
+    tuned one.
 
     Usage:
         roles = comparison_models(run.output_dir, pack_cnn="pack_cnn_wide")
@@ -86,9 +93,9 @@ def pack_cnn_for(pack_cnn: str | None, profile: str) -> str:
     it searched the space around `pack_cnn_wide` (94.33% with flips over 3 seeds in notebook 06's recorded run, 94.60%
     in the speed record; that tuned CNN 94.40% over 2) and trains in less time: 492-568 s a run on the AMX machines,
     an estimated 18 minutes on the AVX-512 one where that tuned CNN took 21-31 (RESULTS.md, "Speed", "Run times" and
-    notebook 06's runs). Notebook 05's `full` run trains it too, as its untuned model, and 06 reuses that run. In
-    `smoke` and `quick`, notebook 05 has already trained `pack_cnn` on the same subset, dataset and seed, so that run
-    is reused.
+    notebook 06's runs). The studies track's s04 and s05 train the same model on the same data and seed (`pack_cnn`
+    in `smoke` and `quick`, `pack_cnn_wide` as s05's untuned model in `full`), but they run after the lessons, so
+    lesson 06 trains its own seed-42 run.
 
     Usage:
         key = pack_cnn_for(None, "full")    # "pack_cnn_wide"

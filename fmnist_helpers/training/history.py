@@ -53,7 +53,7 @@ def ends_at_epoch(history: pd.DataFrame, recipe: Recipe, epochs: int) -> bool:
 
     A fresh run with the same seed repeats the first `epochs` epochs step for step (the same initial weights, the
     same batches in the same order); callbacks that only watch, or restore the epoch that is the last anyway,
-    change nothing. So notebook 05 keeps such a retraining as its final model instead of training it twice.
+    change nothing. So s05 keeps such a retraining as its final model instead of training it twice.
     """
     last = int(history["epoch"].max())
     return last == epochs and kept_epoch(history, recipe) == last

@@ -397,16 +397,16 @@ PROFILE_PLANS: dict[str, dict[str, dict[str, Any]]] = {
              "pack": dict(space="pack-wide", strategy="random", max_trials=6, epochs=4, train_size=15_000,
                           val_size=5_000)},
 }
-"""The searches notebook 05 runs in each profile, by role. `full` searches the wits space with Hyperband on
+"""The searches the studies track's s05 runs in each profile, by role. `full` searches the wits space with Hyperband on
 all the data, runs the whole kh grid at lower fidelity (2 epochs on 10,000 images) and screens the space around
 `pack_cnn_wide` on subsets, so that its winner trains with that model's 28-epoch recipe in about the same time
 (winners of the `pack` space, trained with `pack_cnn`'s 20-epoch recipe, took 21-31 minutes a run on the AVX-512
-machine); `smoke` and `quick` run a 10-point sample of the kh grid and search around `pack_cnn`, which notebook 04
-has trained on the same subset."""
+machine); `smoke` and `quick` run a 10-point sample of the kh grid and search around `pack_cnn`, whose untuned run
+s04 makes on the same subset."""
 
 
 def profile_plan(role: str, profile: str, seed: int = 42, **changes: Any) -> SearchPlan:
-    """The plan notebook 05 uses for `role` ("wits", "kh" or "pack") in `profile`, with optional changes."""
+    """The plan s05 uses for `role` ("wits", "kh" or "pack") in `profile`, with optional changes."""
     if profile not in PROFILE_PLANS:
         raise ValueError(f"profile {profile!r} has no search plans; choose one of: {', '.join(PROFILE_PLANS)}")
     if role not in PROFILE_PLANS[profile]:
@@ -418,7 +418,7 @@ def profile_plan(role: str, profile: str, seed: int = 42, **changes: Any) -> Sea
 
 
 def wits_plan(profile: str, seed: int = 42, strategy: str | None = None) -> SearchPlan:
-    """Notebook 05's search of the wits space: the profile's plan, another strategy, or "replay" (the study's)."""
+    """s05's search of the wits space: the profile's plan, another strategy, or "replay" (the study's)."""
     from dataclasses import replace
 
     if strategy == "replay":
