@@ -5,7 +5,7 @@
     models    the model registry, the studies' published figures and the search spaces
     training  fit, store, callbacks, history, pipeline, precision, hyperparameter search
     analysis  evaluation, claims, exploration, shifts, plots
-    studies   the aueb grid, the comparison of notebook 06, the recorded full run and speed benchmark
+    studies   the aueb grid, the comparison of s06, the recorded full run and speed benchmark
     exercises the checked exercises, one module per notebook
     course    notebook start, runner, report, editions, site, command line, pytest plugin, quiet start-up
 

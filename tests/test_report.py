@@ -83,7 +83,7 @@ def test_a_row_shows_the_recorded_full_run_of_its_model(tmp_path):
 
 
 def test_a_row_keeps_the_noise_band_its_notebook_measured(tmp_path):
-    _results(tmp_path, "06_ann_vs_cnn", {"reproduction": [
+    _results(tmp_path, "s06_ann_vs_cnn_studies", {"reproduction": [
         _row("kh_ann", "kh", 0.8803, 0.8486, kind="mlp", **{"noise band (points)": 8.7})]})
     row = study_table(tmp_path).set_index("model").loc["kh_ann"]
     assert row["noise band (points)"] == 8.7 and row["verdict"] == "within noise"  # -3.17 inside a seed spread

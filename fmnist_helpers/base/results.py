@@ -109,7 +109,7 @@ READERS: dict[str, tuple[str, ...]] = {
         Figure.PACK_BEST, Figure.HARDWARE, Figure.PRECISION, *Row),
     "studies.reference (the recorded run's date, seed and machine)": (
         Record.ENVIRONMENT, Record.UPDATED, Record.STARTED, Record.PARAMS, Env.CPU_COUNT, Env.MACHINE),
-    "studies.comparison (notebook 06's tuned pack CNN, from s05_tuning_studies)": (Figure.PACK_SEARCH,),
+    "studies.comparison (s06_ann_vs_cnn_studies's tuned pack CNN, from s05_tuning_studies)": (Figure.PACK_SEARCH,),
     "tests/prose_checks (re-derives each claim from its inputs and the model figures)": (
         Record.FIGURES, Figure.CLAIMS, Figure.MODELS),
     "studies track s04_cnn_studies (the best study MLP, from s03_mlp_studies)": (
@@ -122,7 +122,7 @@ WRITERS: dict[str, tuple[Figure, ...]] = {
     "s04_cnn_studies": (Figure.MODELS, Figure.REPRODUCTION, Figure.PACK_CNN_TEST_ACCURACY),
     "s05_tuning_studies": (Figure.MODELS, Figure.PACK_SEARCH, Figure.PACK_TUNED_TEST_ACCURACY,
                            Figure.PACK_UNTUNED_TEST_ACCURACY),
-    "06_ann_vs_cnn": (Figure.REPRODUCTION, Figure.PACK_BEST, Figure.HARDWARE, Figure.PRECISION),
+    "s06_ann_vs_cnn_studies": (Figure.REPRODUCTION, Figure.PACK_BEST, Figure.HARDWARE, Figure.PRECISION),
 }
 """The figures each notebook must record for its readers; a reproduction row carries every `Row` column but
 `ROW_OPTIONAL`."""

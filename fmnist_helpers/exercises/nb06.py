@@ -1,5 +1,5 @@
 """Exercises of notebook 06 (ANN vs CNN): McNemar's statistic by hand and in code, where the CNN gains on the
-other dataset, a new distribution shift (occlusion) and what it costs the pack's CNN.
+other dataset, a new distribution shift (occlusion) and what it costs the lesson's CNN.
 
 Usage:
     ex = exercises.for_notebook("06_ann_vs_cnn"); ex.q1.check(7.22)
@@ -117,7 +117,7 @@ def _gains(ctx: dict[str, Any]) -> np.ndarray:
             gains.append(np.mean(cnn[mask] == k) - np.mean(mlp[mask] == k) if mask.any() else -np.inf)
         return np.array(gains)
     except (TypeError, ValueError, KeyError):
-        raise NotAnswered("the check needs the test labels, the MLP's and the CNN's test predictions (1-D arrays "
+        raise NotAnswered("the check needs the test labels, the ANN's and the CNN's test predictions (1-D arrays "
                            "of one length) and the class names; run the cells above first.") from None
 
 
@@ -129,7 +129,7 @@ def _improved_reveal(answer: Any, ctx: dict[str, Any]) -> str:
     names, gains = _names(ctx), _gains(ctx)
     best = int(np.argmax(gains))
     mine = names.index(answer)
-    return (f"on this dataset the CNN gains most on {names[best]}, {gains[best] * 100:+.1f} points over the MLP; "
+    return (f"on this dataset the CNN gains most on {names[best]}, {gains[best] * 100:+.1f} points over the ANN; "
             f"on your class, {answer}, it gains {gains[mine] * 100:+.1f} points.")
 
 
@@ -152,9 +152,9 @@ def _is_label_number(answer: Any, ctx: dict[str, Any]) -> bool:
 q3 = Prediction(
     key="q3", title="Where does the CNN gain on the other dataset?", kind="predict", minutes=5, difficulty="easy",
     task="The close-up above showed one dataset; before running the check, predict on the other one the class whose "
-         "test accuracy the pack CNN improves most over the pack MLP, as one class name.",
+         "test accuracy the lesson's CNN improves most over its ANN, as one class name.",
     hints=("Think about what a convolution adds: a local detail (a stroke, a collar, a strap) found wherever it is.",
-           "On clothes, look at the classes the MLP finds hardest; on digits, at those written in many ways."),
+           "On clothes, look at the classes the ANN finds hardest; on digits, at those written in many ways."),
     solution_code=("prediction = 'Shirt' if other == 'fashion_mnist' else '9'\n"
                    "# any class name of that dataset is a valid prediction; the check reveals the answer"),
     context=("y_true", "mlp_pred", "cnn_pred", "class_names"), demo_context=_demo_q3, solution_example="Shirt",
@@ -291,21 +291,21 @@ def _drop_reveal(answer: Any, ctx: dict[str, Any]) -> str:
     clean = _accuracy(ctx, "clean")
     kept = _accuracy(ctx, "occluded") / clean if clean else float("nan")
     return (f"hiding the centre 8 x 8 pixels costs the CNN {answer:.1f} points; it keeps {kept:.0%} of its clean "
-            f"accuracy. Compare with the MLP's drop you printed: which model relies more on the centre?")
+            f"accuracy. Compare with the ANN's drop you printed: which model relies more on the centre?")
 
 
 q5 = Answer(
     key="q5", title="What does occlusion cost?", kind="experiment", minutes=10, difficulty="medium",
-    task="Score the pack MLP and CNN (first seed) on the shift-test images, clean and occluded by your `occlude` "
-         "with size 8, and report the CNN's drop in accuracy points, clean minus occluded.",
-    hints=("`shifts.keras_predictor(cnn.model)` gives a function from float images to predicted labels; the "
-           "images are `x_test[subset]` and their labels `ds.y_test[subset]`.",
+    task="Score the lesson's ANN and CNN on the shift-test images, clean and occluded by your `occlude` with size "
+         "8, and report the CNN's drop in accuracy points, clean minus occluded.",
+    hints=("`shifts.keras_predictor(cnn)` gives a function from float images to predicted labels; the images are "
+           "`x_test[subset]` and their labels `ds.y_test[subset]`.",
            "Accuracy is `np.mean(predict(images) == labels)`; the drop in points is `(clean - occluded) * 100`."),
     solution_code=("images, labels = x_test[subset], ds.y_test[subset]\n"
                    "hidden = occlude(images, 8)\n"
                    "accuracy = {}\n"
-                   "for role, result in [('MLP', ann), ('CNN', cnn)]:\n"
-                   "    predict = shifts.keras_predictor(result.model)\n"
+                   "for role, model in [('ANN', ann), ('CNN', cnn)]:\n"
+                   "    predict = shifts.keras_predictor(model)\n"
                    "    accuracy[role] = (float(np.mean(predict(images) == labels)),\n"
                    "                      float(np.mean(predict(hidden) == labels)))\n"
                    "    print(f'{role}: clean {accuracy[role][0]:.3f}, occluded {accuracy[role][1]:.3f}')\n"

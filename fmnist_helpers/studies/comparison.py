@@ -1,5 +1,6 @@
-"""The ANN-vs-CNN comparison of notebook 06: which models play each role, and the `kh` study's table (its figures
-are `published.KH_TABLE`) with its deltas by model and by dataset.
+"""The ANN-vs-CNN comparison of the studies track's s06 (`notebooks/studies/s06_ann_vs_cnn_studies.ipynb`): which
+models play each role, and the `kh` study's table (its figures are `published.KH_TABLE`) with its deltas by model and
+by dataset.
 
 Usage:
     roles = comparison_models(run.output_dir, pack_cnn="pack_cnn_wide")   # {"study": {"ANN": .., "CNN": ..}, "pack": ..}
@@ -66,7 +67,7 @@ def tuned_pack_spec(output_dir: str | os.PathLike) -> ModelSpec | None:
 
 
 PACK_CNNS = ("pack_cnn", "pack_cnn_fast", "pack_cnn_wide", "tuned")
-"""What notebook 06's `pack_cnn` parameter accepts: a registry pack CNN, or "tuned" for s05's search winner."""
+"""What s06's `pack_cnn` parameter accepts: a registry pack CNN, or "tuned" for s05's search winner."""
 
 
 def comparison_models(output_dir: str | os.PathLike, pack_cnn: str = "pack_cnn") -> dict[str, dict[str, ModelSpec]]:
@@ -87,15 +88,15 @@ def comparison_models(output_dir: str | os.PathLike, pack_cnn: str = "pack_cnn")
 
 
 def pack_cnn_for(pack_cnn: str | None, profile: str) -> str:
-    """Notebook 06's `pack_cnn` parameter: None means `pack_cnn_wide` in `full` and `pack_cnn` otherwise.
+    """s06's `pack_cnn` parameter: None means `pack_cnn_wide` in `full` and `pack_cnn` otherwise.
 
     In `full`, `pack_cnn_wide` scores as high as the CNN notebook 05 tuned with `pack_cnn`'s 20-epoch recipe before
-    it searched the space around `pack_cnn_wide` (94.33% with flips over 3 seeds in notebook 06's recorded run, 94.60%
-    in the speed record; that tuned CNN 94.40% over 2) and trains in less time: 492-568 s a run on the AMX machines,
-    an estimated 18 minutes on the AVX-512 one where that tuned CNN took 21-31 (RESULTS.md, "Speed", "Run times" and
-    notebook 06's runs). The studies track's s04 and s05 train the same model on the same data and seed (`pack_cnn`
-    in `smoke` and `quick`, `pack_cnn_wide` as s05's untuned model in `full`), but they run after the lessons, so
-    lesson 06 trains its own seed-42 run.
+    it searched the space around `pack_cnn_wide` (94.33% with flips over 3 seeds in the recorded run of notebook 06,
+    whose comparison is now s06, 94.60% in the speed record; that tuned CNN 94.40% over 2) and trains in less time:
+    492-568 s a run on the AMX machines, an estimated 18 minutes on the AVX-512 one where that tuned CNN took 21-31
+    (RESULTS.md, "Speed", "Run times" and notebook 06's runs). s05's `full` run trains it too, as its untuned
+    model, and s06 reuses that run. In `smoke` and `quick`, a run of `pack_cnn` that an earlier notebook saved on the
+    same subset, dataset and seed is reused.
 
     Usage:
         key = pack_cnn_for(None, "full")    # "pack_cnn_wide"

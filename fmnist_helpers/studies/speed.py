@@ -27,7 +27,7 @@ REQUIRED = ("format", "date", "commit", "command", "machine", "seeds", "candidat
 """The keys a record must have; `record` names any that are missing."""
 NOT_IN_FULL_RUN = ("pack_cnn_fast",)
 """Registry models without a figure in the recorded `full` run: no notebook trains `pack_cnn_fast` by default, so its
-evidence is this record. (`pack_cnn_wide` has both: notebook 06 trains it in `full`.)"""
+evidence is this record. (`pack_cnn_wide` has both: s06 trains it in `full`.)"""
 WRITE_COMMAND = ("benchmarks/bench_time_to_accuracy.py --candidates pack_cnn_fast pack_cnn_wide --baseline-epochs 8 "
                  "--record fmnist_helpers/studies/recorded/time_to_accuracy.json")
 
