@@ -324,3 +324,17 @@ def test_the_family_check_accepts_a_model_without_dropout_layers_of_rate_zero():
         return keras.Sequential([keras.Input((28, 28, 1)), *kept])
 
     assert nb07.q6.evaluate(without_zero_dropout).correct
+
+
+def test_an_object_that_breaks_every_inspection_is_a_verdict_not_a_crash():
+    from fmnist_helpers.exercises import nb07
+
+    class Hostile(list):
+        def __getattr__(self, name):
+            raise RuntimeError("no attributes here")
+
+        def __iter__(self):
+            raise RuntimeError("not iterable either")
+
+    for exercise in (nb07.q2, nb07.q3, nb07.q4, nb07.q6):
+        assert exercise.evaluate(lambda *args: Hostile()).status == INCORRECT
