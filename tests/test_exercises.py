@@ -339,3 +339,96 @@ def test_the_best_epoch_exercise_asks_for_the_history_when_given_something_else(
 
     verdict = nb05.q4.evaluate(4, history={"loss": [0.5, 0.4]})
     assert not verdict.correct and "history=retrain.history" in verdict.message
+
+
+# --------------------------------------------------------------------- notebook 07's checks against the registry
+
+def test_the_batch_norm_exercise_expects_pack_cnn_wides_non_trainable_count():
+    from fmnist_helpers.exercises import nb07
+    from fmnist_helpers.models.registry import build_model
+
+    wide = build_model("pack_cnn_wide")
+    assert nb07.q1.expected == sum(int(np.prod(w.shape)) for w in wide.non_trainable_weights)
+
+
+def test_the_optimizer_exercises_solution_follows_the_registrys_one_cycle_schedule():
+    from fmnist_helpers.exercises import nb07
+    from fmnist_helpers.models.registry import PACK_FAST_RECIPE, make_optimizer
+
+    mine = nb07._make_optimizer(235)._learning_rate
+    theirs = make_optimizer(PACK_FAST_RECIPE, steps_per_epoch=47, epochs=5)._learning_rate
+    assert np.allclose([float(mine(s)) for s in range(0, 236, 5)], [float(theirs(s)) for s in range(0, 236, 5)])
+
+
+def test_a_schedule_that_peaks_too_late_is_told_where_the_peak_should_come():
+    from fmnist_helpers.exercises import nb07
+
+    verdict = nb07.q2.evaluate(lambda total: nb07._make_optimizer(total, warmup=0.6))
+    assert verdict.status == INCORRECT and "after about 30% of the 100 steps" in verdict.message
+
+
+def test_callbacks_that_write_elsewhere_than_the_given_path_are_told_so():
+    from fmnist_helpers.exercises import nb07
+
+    verdict = nb07.q3.evaluate(lambda path: nb07._make_callbacks("/tmp/elsewhere.keras"))
+    assert verdict.status == INCORRECT and "should write to the `path` it is given" in verdict.message
+
+
+def test_the_reload_check_finds_a_model_with_other_weights():
+    import keras
+
+    from fmnist_helpers.exercises import nb07
+
+    def reload_fresh(model, path):
+        model.save(path)
+        fresh = keras.models.clone_model(model)  # same layers, new random weights
+        return fresh
+
+    verdict = nb07.q4.evaluate(reload_fresh)
+    assert verdict.status == INCORRECT and "predicts differently" in verdict.message
+
+
+def test_the_momentum_reveal_says_training_is_unchanged_when_the_training_accuracies_agree():
+    from fmnist_helpers.exercises import nb07
+
+    same_training = {"momentum_09": {"accuracy": [0.7, 0.8], "val_accuracy": [0.5, 0.78]},
+                     "momentum_099": {"accuracy": [0.7, 0.8], "val_accuracy": [0.2, 0.40]}}
+    verdict = nb07.q5.evaluate(38.0, **same_training)
+    assert verdict.correct and "Training accuracy is the same" in verdict.message
+
+
+@pytest.mark.parametrize("key", ["pack_cnn_fast", "pack_cnn", "pack_cnn_wide"])
+def test_the_family_exercises_solution_builds_each_registry_pack_cnn(key):
+    from fmnist_helpers.exercises import nb07
+    from fmnist_helpers.models.registry import architecture_differences, build_model
+
+    settings = {"pack_cnn_fast": ((32, 64), 256, (0.0, 0.0, 0.0)), "pack_cnn": ((32, 64), 256, (0.1, 0.2, 0.3)),
+                "pack_cnn_wide": ((48, 96), 256, (0.05, 0.1, 0.15))}[key]
+    assert architecture_differences(nb07._pack_family(*settings), build_model(key)) == []
+
+
+def test_the_family_check_accepts_a_model_without_dropout_layers_of_rate_zero():
+    import keras
+
+    from fmnist_helpers.exercises import nb07
+
+    def without_zero_dropout(filters=(32, 64), dense=256, dropout=(0.0, 0.0, 0.0)):
+        model = nb07._pack_family(filters, dense, dropout)
+        kept = [layer for layer in model.layers if not (type(layer).__name__ == "Dropout" and layer.rate == 0)]
+        return keras.Sequential([keras.Input((28, 28, 1)), *kept])
+
+    assert nb07.q6.evaluate(without_zero_dropout).correct
+
+
+def test_an_object_that_breaks_every_inspection_is_a_verdict_not_a_crash():
+    from fmnist_helpers.exercises import nb07
+
+    class Hostile(list):
+        def __getattr__(self, name):
+            raise RuntimeError("no attributes here")
+
+        def __iter__(self):
+            raise RuntimeError("not iterable either")
+
+    for exercise in (nb07.q2, nb07.q3, nb07.q4, nb07.q6):
+        assert exercise.evaluate(lambda *args: Hostile()).status == INCORRECT

@@ -78,6 +78,8 @@ FIGURES = {
                               "invert": {0: DS.x_test[:1] / 255, 0.5: DS.x_test[:1] / 255, 1: 1 - DS.x_test[:1] / 255}}),
     "robustness_curves": lambda: plots.robustness_curves(ROBUSTNESS, units={"shift": "pixels"}),
     "time_to_accuracy": lambda: plots.time_to_accuracy(SPEED_RUNS, target=(180, 93.5)),
+    "learning_rate_schedule": lambda: plots.learning_rate_schedule([0, 30, 60, 100], [2e-4, 5e-3, 2e-3, 5e-6],
+                                                                   steps_per_epoch=20),
 }
 
 
@@ -189,3 +191,14 @@ def test_time_to_accuracy_gives_each_candidate_its_own_marker_and_shades_the_tar
     assert "target: 93.5% in 180 s" in labels and "fast (9 epochs)" in labels
     assert ax.get_xlim()[0] == 0
     matplotlib.pyplot.close(fig)
+
+
+def test_the_learning_rate_schedule_names_its_peak_and_where_it_comes():
+    fig = plots.learning_rate_schedule([0, 30, 60, 100], [2e-4, 5e-3, 2e-3, 5e-6])
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "peak 0.005 at step 30" in labels
+
+
+def test_the_learning_rate_schedule_refuses_steps_and_rates_of_different_lengths():
+    with pytest.raises(ValueError, match="of one length"):
+        plots.learning_rate_schedule([0, 1, 2], [1e-3, 2e-3])

@@ -529,3 +529,22 @@ def robustness_curves(table: pd.DataFrame, units: dict[str, str] | None = None,
     fig.suptitle(f"{title} (dotted: chance)")
     fig.tight_layout()
     return fig
+
+
+def learning_rate_schedule(steps: Sequence[int], rates: Sequence[float], steps_per_epoch: int | None = None,
+                           title: str = "Learning rate over training") -> Figure:
+    """A schedule's learning rate against the training step, its peak marked and named, and each epoch's end as a
+    dotted line when `steps_per_epoch` is given (`rates[i]` is the rate at step `steps[i]`)."""
+    steps, rates = np.asarray(steps), np.asarray(rates, dtype=float)
+    if steps.shape != rates.shape or steps.ndim != 1 or steps.size == 0:
+        raise ValueError(f"steps and rates must be 1-D and of one length, got {steps.shape} and {rates.shape}")
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    if steps_per_epoch:
+        for end in range(steps_per_epoch, int(steps.max()) + 1, steps_per_epoch):
+            ax.axvline(end, color="grey", linestyle=":", linewidth=1)
+    ax.plot(steps, rates, color=_CB[0], linewidth=2, label="learning rate")
+    top = int(np.argmax(rates))
+    ax.plot(steps[top], rates[top], "o", color=_CB[3], label=f"peak {rates[top]:.2g} at step {steps[top]}")
+    ax.set_ylim(bottom=0)
+    return _finish(fig, ax, "training step" + (" (dotted: end of an epoch)" if steps_per_epoch else ""),
+                   "learning rate", title, legend="upper right")

@@ -30,6 +30,7 @@ NOTEBOOKS = {  # notebook stem -> the module that defines its exercises
     "04_cnn": "nb04",
     "05_tuning": "nb05",
     "06_ann_vs_cnn": "nb06",
+    "07_strong_cnn": "nb07",
     "08_capstone": "nb08",
 }
 

@@ -1,6 +1,6 @@
 """The machinery of checked exercises: verdicts, value and function checks, hints, solutions and progress.
 
-An exercise is defined once (in `nb01.py` ... `nb06.py`) and never changes; what a student has done lives in
+An exercise is defined once (in `nb00.py` ... `nb07.py`) and never changes; what a student has done lives in
 the `Lesson` of that notebook. A check never raises on a wrong answer: it shows a verdict, and for the wrong
 answers students give most often it says what went wrong.
 

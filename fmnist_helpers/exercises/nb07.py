@@ -1,0 +1,573 @@
+"""Exercises of notebook 07 (a strong CNN, written out in Keras): the parameters batch norm does not train, an AdamW
+optimizer with a warm-up-then-decay schedule, the callbacks that keep the best epoch, saving and reloading a
+model, batch norm's momentum in a short run, and the pack CNN's family of layers.
+
+Usage:
+    ex = exercises.for_notebook("07_strong_cnn"); ex.q1.check(800)
+"""
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .common import fraction_for_points, history_values, need_number, sign_error
+from .core import Answer, Function, Mistake, NotAnswered
+
+TITLE = "A strong CNN, written out in Keras"
+
+# ------------------------------------------------------------------------------------------------ q1
+
+_WIDE = (48, 96, 256)  # pack_cnn_wide: the channels of its three batch norm layers
+_WIDE_FROZEN = 2 * sum(_WIDE)
+
+q1 = Answer(
+    key="q1", title="What batch norm does not train", kind="compute", minutes=3, difficulty="easy",
+    task="`pack_cnn_wide` has the strong CNN's layers with 48 and 96 filters (the dense layer keeps 256 units). How "
+         "many of its parameters are not trained by gradient descent? Give one whole number.",
+    hints=("Only the batch norm layers hold parameters that the gradients do not change. Which of their four numbers "
+           "per channel are they?",
+           "Each batch norm layer keeps a moving mean and a moving variance per channel (or unit); the wide CNN has "
+           "batch norm on 48 channels, on 96 channels and on 256 units."),
+    solution_code="answer_q1 = 2 * (48 + 96 + 256)   # a moving mean and a moving variance per channel: 800",
+    expected=_WIDE_FROZEN, validate=need_number, solution_example=_WIDE_FROZEN,
+    on_correct=lambda a, ctx: ("800: a moving mean and a moving variance for each of 48 + 96 + 256 channels and "
+                               "units. `fit` updates them with the momentum rule, not with gradients, and the "
+                               "prediction uses them instead of the batch's statistics."),
+    mistakes=(
+        Mistake("that counts all four numbers per channel; gamma and beta are trained, only the moving mean and the "
+                "moving variance are not (two per channel).", 4 * sum(_WIDE)),
+        Mistake("each channel keeps two running statistics, a moving mean and a moving variance, not one.",
+                sum(_WIDE)),
+        Mistake("the batch norm after the dense layer counts too: it normalises each of its 256 units.",
+                2 * (48 + 96)),
+        Mistake("that is the strong CNN's count (32 and 64 filters); the wide CNN has 48 and 96.", 2 * (32 + 64 + 256)),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------ q2
+
+_PEAK, _WEIGHT_DECAY, _WARMUP = 5e-3, 1e-4, 0.3
+
+
+def _make_optimizer(total_steps: int, peak: float = _PEAK, warmup: float = _WARMUP, weight_decay: float = _WEIGHT_DECAY,
+                    decay_steps: int | None = None, kind: str = "adamw", schedule: bool = True):
+    """The right optimizer, and (through its arguments) the wrong ones of the mistakes."""
+    import keras
+
+    warm = int(warmup * total_steps)
+    rate: Any = peak
+    if schedule:
+        rate = keras.optimizers.schedules.CosineDecay(
+            peak / 25 if warm else peak, decay_steps=decay_steps or max(total_steps - warm, 1), alpha=0.001,
+            warmup_target=peak if warm else None, warmup_steps=warm)
+    if kind == "adam":
+        return keras.optimizers.Adam(rate)
+    if weight_decay is None:
+        return keras.optimizers.AdamW(rate)
+    return keras.optimizers.AdamW(rate, weight_decay=weight_decay)
+
+
+def _schedule(optimizer: Any) -> Any:
+    """The learning-rate schedule an optimizer was given, or None for a fixed rate."""
+    import keras
+
+    rate = getattr(optimizer, "_learning_rate", None)
+    return rate if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule) else None
+
+
+def _rates(optimizer: Any, total_steps: int) -> tuple[np.ndarray, np.ndarray] | None:
+    schedule = _schedule(optimizer)
+    if schedule is None:
+        return None
+    steps = np.unique(np.linspace(0, total_steps, 41).astype(int))
+    try:
+        return steps, np.array([float(schedule(int(s))) for s in steps])
+    except Exception:  # noqa: BLE001 - a schedule that cannot be evaluated is reported by the caller
+        return None
+
+
+def _is_optimizer(out: Any) -> bool:
+    try:
+        import keras
+
+        return isinstance(out, keras.optimizers.Optimizer)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _weight_decay(out: Any) -> float | None:
+    try:
+        return float(out.weight_decay)
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _verify_optimizer(out: Any, args: tuple) -> str | None:
+    (total,) = args
+    if not _is_optimizer(out):
+        return f"return the Keras optimizer itself, e.g. `return keras.optimizers.AdamW(...)`; got {type(out).__name__}."
+    if type(out).__name__ != "AdamW":
+        return f"the pack trains with `keras.optimizers.AdamW`; this is {type(out).__name__}."
+    if _weight_decay(out) is None or not math.isclose(_weight_decay(out), _WEIGHT_DECAY, rel_tol=1e-6):
+        return f"the weight decay should be 1e-4; it is {_weight_decay(out)}."
+    if _schedule(out) is None:
+        return "the learning rate is one fixed number; give AdamW a schedule from `keras.optimizers.schedules`."
+    found = _rates(out, total)
+    if found is None:
+        return "the learning-rate schedule could not be evaluated at a step number."
+    steps, rates = found
+    top = int(np.argmax(rates))
+    peak, at = rates[top], steps[top]
+    if not math.isclose(peak, _PEAK, rel_tol=0.02):
+        return f"the highest rate should be the peak, 5e-3; it is {peak:.3g}."
+    if not 0.2 * total <= at <= 0.4 * total:
+        return f"the peak should come after about 30% of the {total} steps (step {int(_WARMUP * total)}); it comes at step {at}."
+    if rates[0] > _PEAK / 10:
+        return f"the schedule should start low (5e-3 / 25 = 2e-4) and warm up; it starts at {rates[0]:.3g}."
+    if rates[-1] > _PEAK / 50:
+        return (f"at the last step, {total}, the rate should be close to zero; it is still {rates[-1]:.3g}. The "
+                f"decay should last the steps after the warm-up.")
+    if np.any(np.diff(rates[: top + 1]) < -1e-9) or np.any(np.diff(rates[top:]) > 1e-9):
+        return "the rate should rise to its peak and then only fall."
+    return None
+
+
+q2 = Function(
+    key="q2", title="AdamW with a one-cycle schedule", kind="code", minutes=10, difficulty="medium",
+    task="Write `make_optimizer(total_steps)`: an AdamW optimizer with weight decay 1e-4 whose learning rate warms up "
+         "from 5e-3 / 25 to a peak of 5e-3 over the first 30% of the steps, then decays along a cosine to almost "
+         "zero at the last step.",
+    hints=("`keras.optimizers.schedules.CosineDecay` does both halves: its first argument is where the rate starts, "
+           "`warmup_target` and `warmup_steps` set the climb, `decay_steps` how long the fall after it lasts.",
+           "`warm = int(0.3 * total_steps)`; `CosineDecay(5e-3 / 25, decay_steps=total_steps - warm, alpha=0.001, "
+           "warmup_target=5e-3, warmup_steps=warm)`, passed to `keras.optimizers.AdamW(schedule, weight_decay=1e-4)`."),
+    solution_code=("def make_optimizer(total_steps):\n"
+                   "    warm = int(0.3 * total_steps)\n"
+                   "    schedule = keras.optimizers.schedules.CosineDecay(\n"
+                   "        5e-3 / 25, decay_steps=total_steps - warm, alpha=0.001,\n"
+                   "        warmup_target=5e-3, warmup_steps=warm)\n"
+                   "    return keras.optimizers.AdamW(schedule, weight_decay=1e-4)"),
+    name="make_optimizer", cases=lambda: [(100,), (235,), (1_000,)], verify=_verify_optimizer,
+    solution_example=_make_optimizer, time_limit=30.0,
+    mistakes=(
+        Mistake("the learning rate is one fixed number: pass a schedule (CosineDecay with a warm-up) to AdamW, so "
+                "the rate climbs and then falls.", lambda total: _make_optimizer(total, schedule=False),
+                detect=lambda out, args: _is_optimizer(out) and _schedule(out) is None),
+        Mistake("that is Adam; AdamW takes the weight decay out of the gradient step (decoupled weight decay), "
+                "which is what the pack trains with.", lambda total: _make_optimizer(total, kind="adam"),
+                detect=lambda out, args: _is_optimizer(out) and type(out).__name__ == "Adam"),
+        Mistake("the weight decay is Keras's default, 0.004; set `weight_decay=1e-4` as the pack does.",
+                lambda total: _make_optimizer(total, weight_decay=None),
+                detect=lambda out, args: _is_optimizer(out) and _weight_decay(out) is not None
+                and math.isclose(_weight_decay(out), 0.004, rel_tol=1e-6)),
+        Mistake("the schedule starts at its peak: there is no warm-up. Give CosineDecay a low starting rate with "
+                "`warmup_target=5e-3` and `warmup_steps` of 30% of the steps.",
+                lambda total: _make_optimizer(total, warmup=0.0, peak=_PEAK),
+                detect=lambda out, args: (_rates(out, args[0]) is not None
+                                          and int(np.argmax(_rates(out, args[0])[1])) == 0)),
+        Mistake("the cosine decay lasts all `total_steps`, on top of the warm-up, so the rate is still high at the "
+                "end: use `decay_steps=total_steps - warmup_steps`.",
+                lambda total: _make_optimizer(total, decay_steps=total),
+                detect=lambda out, args: (_rates(out, args[0]) is not None
+                                          and _rates(out, args[0])[1][-1] > _PEAK / 50)),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------ q3
+
+
+def _make_callbacks(path: Any, monitor: str = "val_accuracy", restore: bool = True, best_only: bool = True,
+                    which: tuple[str, ...] = ("stop", "save")):
+    import keras
+
+    callbacks = []
+    if "stop" in which:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=3, restore_best_weights=restore))
+    if "save" in which:
+        callbacks.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor, save_best_only=best_only))
+    return callbacks
+
+
+def _of_type(out: Any, name: str) -> list:
+    try:
+        return [c for c in out if type(c).__name__ == name]
+    except TypeError:
+        return []
+
+
+def _verify_callbacks(out: Any, args: tuple) -> str | None:
+    (path,) = args
+    if not isinstance(out, (list, tuple)):
+        return f"return a list of the two callbacks, `[stopper, checkpoint]`; got {type(out).__name__}."
+    stop, save = _of_type(out, "EarlyStopping"), _of_type(out, "ModelCheckpoint")
+    if len(stop) != 1 or len(save) != 1:
+        return (f"the list should hold one `keras.callbacks.EarlyStopping` and one `keras.callbacks.ModelCheckpoint`; "
+                f"it holds {[type(c).__name__ for c in out]}.")
+    stop, save = stop[0], save[0]
+    for callback in (stop, save):
+        if not str(getattr(callback, "monitor", "")).startswith("val_"):
+            return f"{type(callback).__name__} watches {callback.monitor!r}; it should watch a validation metric."
+    if not getattr(stop, "restore_best_weights", False):
+        return "EarlyStopping should restore the best epoch's weights (`restore_best_weights=True`)."
+    if not getattr(stop, "patience", 0) >= 1:
+        return "EarlyStopping's patience should be at least 1 epoch: with 0 it stops at the first epoch that is not better."
+    if str(getattr(save, "filepath", "")) != str(path):
+        return f"ModelCheckpoint should write to the `path` it is given ({path}); it writes to {save.filepath!r}."
+    if not getattr(save, "save_best_only", False):
+        return "ModelCheckpoint should keep only the best epoch (`save_best_only=True`)."
+    return None
+
+
+def _callback_cases() -> list[tuple]:
+    folder = Path(tempfile.gettempdir()) / "fmnist_nb07_q3"
+    return [(str(folder / "best.keras"),), (str(folder / "strong_cnn_best.keras"),)]
+
+
+q3 = Function(
+    key="q3", title="Keep the best epoch", kind="code", minutes=6, difficulty="easy",
+    task="Write `make_callbacks(path)`: a list of an EarlyStopping callback that restores the best epoch's weights "
+         "and a ModelCheckpoint that writes only the best epoch's model to `path`, both watching validation "
+         "accuracy.",
+    hints=("Both callbacks take `monitor=\"val_accuracy\"`. One option of each decides whether the best epoch is "
+           "kept: read their docstrings (`keras.callbacks.EarlyStopping?`).",
+           "`keras.callbacks.EarlyStopping(monitor=\"val_accuracy\", patience=3, restore_best_weights=True)` and "
+           "`keras.callbacks.ModelCheckpoint(path, monitor=\"val_accuracy\", save_best_only=True)`."),
+    solution_code=("def make_callbacks(path):\n"
+                   "    return [keras.callbacks.EarlyStopping(monitor='val_accuracy', patience=3,\n"
+                   "                                          restore_best_weights=True),\n"
+                   "            keras.callbacks.ModelCheckpoint(path, monitor='val_accuracy', save_best_only=True)]"),
+    name="make_callbacks", cases=_callback_cases, verify=_verify_callbacks, solution_example=_make_callbacks,
+    time_limit=20.0,
+    mistakes=(
+        Mistake("EarlyStopping stops training but keeps the last epoch's weights unless `restore_best_weights=True`.",
+                lambda path: _make_callbacks(path, restore=False),
+                detect=lambda out, args: any(not c.restore_best_weights for c in _of_type(out, "EarlyStopping"))),
+        Mistake("without `save_best_only=True` ModelCheckpoint overwrites the file after every epoch, so it ends "
+                "with the last epoch, not the best.", lambda path: _make_callbacks(path, best_only=False),
+                detect=lambda out, args: any(not c.save_best_only for c in _of_type(out, "ModelCheckpoint"))),
+        Mistake("the callbacks watch a training metric: training accuracy keeps rising, so its best epoch is "
+                "simply the last. Watch `val_accuracy`, measured on images the model does not learn from.",
+                lambda path: _make_callbacks(path, monitor="accuracy"),
+                detect=lambda out, args: any(not str(getattr(c, "monitor", "val_")).startswith("val_")
+                                             for c in _of_type(out, "EarlyStopping") + _of_type(out, "ModelCheckpoint"))),
+        Mistake("the list needs both callbacks: EarlyStopping restores the best weights in memory, ModelCheckpoint "
+                "keeps them in a file.", lambda path: _make_callbacks(path, which=("stop",)),
+                detect=lambda out, args: isinstance(out, (list, tuple))
+                and (not _of_type(out, "EarlyStopping") or not _of_type(out, "ModelCheckpoint"))),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------ q4
+
+_PROBE = np.linspace(0, 1, 2 * 28 * 28, dtype="float32").reshape(2, 28, 28, 1)
+
+
+def _tiny_model():
+    import keras
+
+    keras.utils.set_random_seed(7)
+    return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                             keras.layers.BatchNormalization(momentum=0.9), keras.layers.Flatten(),
+                             keras.layers.Dense(10, activation="softmax")], name="tiny")
+
+
+def _reload_cases() -> list[tuple]:
+    folder = Path(tempfile.mkdtemp(prefix="fmnist_nb07_q4_"))
+    return [(_tiny_model(), str(folder / "tiny.keras"))]
+
+
+def _save_and_reload(model: Any, path: Any):
+    import keras
+
+    model.save(path)
+    return keras.models.load_model(path)
+
+
+def _clone_unsaved(model: Any, path: Any):
+    import keras
+
+    return keras.models.clone_model(model)
+
+
+def _predicts(model: Any) -> np.ndarray | None:
+    try:
+        return np.asarray(model(_PROBE, training=False))  # a direct call: no tf.function traced per model
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _verify_reload(out: Any, args: tuple) -> str | None:
+    import keras
+
+    model, path = args
+    if out is None:
+        return "the function returns None: `return` the model that `keras.models.load_model(path)` gives back."
+    if not isinstance(out, keras.Model):
+        return f"return the reloaded Keras model; got {type(out).__name__}."
+    if out is model:
+        return "that is the model you were given; return the one loaded back from the file."
+    if not Path(path).is_file():
+        return f"there is no file at `path` ({path}): save the model there with `model.save(path)`."
+    mine, theirs = _predicts(out), _predicts(model)
+    if mine is None or theirs is None or mine.shape != theirs.shape or not np.allclose(mine, theirs, atol=1e-6):
+        return "the returned model predicts differently from the one saved: load it back from `path`."
+    return None
+
+
+q4 = Function(
+    key="q4", title="Save it and load it back", kind="code", minutes=5, difficulty="easy",
+    task="Write `save_and_reload(model, path)`: save `model` to the `.keras` file `path` and return the model that "
+         "Keras loads back from that file.",
+    hints=("A Keras model saves itself, architecture, weights and optimizer state in one file; one function of "
+           "`keras.models` reads it back.",
+           "`model.save(path)`, then `return keras.models.load_model(path)`."),
+    solution_code=("def save_and_reload(model, path):\n"
+                   "    model.save(path)\n"
+                   "    return keras.models.load_model(path)"),
+    name="save_and_reload", cases=_reload_cases, verify=_verify_reload, solution_example=_save_and_reload,
+    describe=lambda args: "a small CNN, '.../tiny.keras'", time_limit=60.0,
+    mistakes=(
+        Mistake("the function returns the model it was given; return what `keras.models.load_model(path)` reads "
+                "back, so you know the file holds the model.", lambda model, path: model,
+                detect=lambda out, args: out is args[0]),
+        Mistake("the function returns None: it saves the model but does not return the reloaded one.",
+                lambda model, path: model.save(path), detect=lambda out, args: out is None),
+        Mistake("nothing was saved at `path`: a copy made in memory (`clone_model`) has new random weights and no "
+                "file behind it.", _clone_unsaved,
+                detect=lambda out, args: out is not None and out is not args[0] and not Path(args[1]).is_file()),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------ q5
+
+
+def _val_gap(ctx: dict[str, Any], split: str = "validation") -> float:
+    values = {}
+    for name in ("momentum_09", "momentum_099"):
+        series = history_values(ctx[name], split)
+        if series is None:
+            raise NotAnswered(f"`{name}` must be what `model.fit(..., validation_data=...)` returns, with "
+                              f"'accuracy' and 'val_accuracy' in its history (compile with metrics=['accuracy'])")
+        values[name] = float(series[-1])
+    return (values["momentum_09"] - values["momentum_099"]) * 100
+
+
+def _demo_q5() -> dict[str, Any]:
+    return {"momentum_09": {"accuracy": [0.62, 0.79, 0.83], "val_accuracy": [0.45, 0.71, 0.80]},
+            "momentum_099": {"accuracy": [0.63, 0.79, 0.84], "val_accuracy": [0.10, 0.18, 0.39]}}
+
+
+def _q5_reveal(answer: Any, ctx: dict[str, Any]) -> str:
+    train = _val_gap(ctx, "train")
+    text = (f"momentum 0.9 minus momentum 0.99: {answer:+.2f} points of validation accuracy, {train:+.2f} points of "
+            f"training accuracy. ")
+    if abs(train) < 0.005:
+        text += ("Training accuracy is the same: while training, batch norm normalises with the batch's own "
+                 "statistics, so the momentum changes nothing there. ")
+    if answer > abs(train) + 1:
+        text += ("Validation is where the momentum shows: the prediction uses the moving statistics, and at 0.99 "
+                 "they still hold much of their starting values (mean 0, variance 1) after so few steps.")
+    else:
+        text += ("Here the two differ little on validation; the slower moving statistics have caught up in this "
+                 "run's steps, as they do the longer training lasts.")
+    return text
+
+
+q5 = Answer(
+    key="q5", title="Batch norm's momentum in a short run", kind="experiment", minutes=12, difficulty="medium",
+    task="Train the strong CNN twice for the same few steps, with batch norm's momentum 0.9 and with Keras's default "
+         "0.99, and report the validation accuracy at the last epoch of the 0.9 model minus that of the 0.99 "
+         "model, in points.",
+    hints=("Build both models from `build_strong_cnn(bn_momentum=...)` after `keras.utils.set_random_seed(run.seed)`, "
+           "compile them the same way and fit them on the same images with `validation_data`.",
+           "`h9 = model_09.fit(...)`, `h99 = model_099.fit(...)`; the answer is "
+           "`(h9.history['val_accuracy'][-1] - h99.history['val_accuracy'][-1]) * 100`."),
+    solution_code=("n, n_check = min(n_train, 2_000), min(n_val, 2_000)\n"
+                   "short_epochs = min(epochs, 2)\n"
+                   "histories = {}\n"
+                   "for momentum in (0.9, 0.99):\n"
+                   "    keras.utils.set_random_seed(run.seed)\n"
+                   "    model = build_strong_cnn(bn_momentum=momentum)\n"
+                   "    model.compile(optimizer=keras.optimizers.AdamW(1e-3, weight_decay=1e-4),\n"
+                   "                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),\n"
+                   "                  metrics=['accuracy'])\n"
+                   "    histories[momentum] = model.fit(x_train[:n], y_train[:n], batch_size=256, epochs=short_epochs,\n"
+                   "                                    validation_data=(x_val[:n_check], y_val[:n_check]), verbose=0)\n"
+                   "momentum_09, momentum_099 = histories[0.9], histories[0.99]\n"
+                   "answer_q5 = (momentum_09.history['val_accuracy'][-1]\n"
+                   "             - momentum_099.history['val_accuracy'][-1]) * 100"),
+    context=("momentum_09", "momentum_099"), demo_context=_demo_q5, solution_example=_val_gap,
+    expected=_val_gap, validate=need_number, same=lambda a, b: abs(a - b) < 0.01, on_correct=_q5_reveal,
+    mistakes=(
+        sign_error("the task asks for the 0.9 model minus the 0.99 model", _val_gap),
+        fraction_for_points(_val_gap),
+        Mistake("that is the difference in training accuracy; the task asks for validation accuracy, where the "
+                "moving statistics are used.", lambda ctx: _val_gap(ctx, "train")),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------ q6
+
+
+def _pack_family(filters=(32, 64), dense=256, dropout=(0.0, 0.0, 0.0), momentum=0.9, dense_bias=False,
+                 paddings=("valid", "same"), fixed=False, use_dropout=True):
+    """The pack CNN family, right by default; the arguments make the mistakes' wrong versions."""
+    import keras
+
+    L = keras.layers
+    if fixed:
+        filters, dense = (32, 64), 256
+    rates = dropout if use_dropout else (0.0, 0.0, 0.0)
+    layers = [keras.Input((28, 28, 1))]
+    for width, padding, rate in zip(filters, paddings, rates[:2]):
+        layers += [L.Conv2D(width, 3, padding=padding, activation="relu", kernel_initializer="he_normal"),
+                   L.Conv2D(width, 3, padding=padding, activation="relu", kernel_initializer="he_normal"),
+                   L.MaxPooling2D(2), L.BatchNormalization(momentum=momentum), L.Dropout(rate)]
+    layers += [L.Flatten(), L.Dense(dense, use_bias=dense_bias), L.BatchNormalization(momentum=momentum), L.ReLU(),
+               L.Dropout(rates[2]), L.Dense(10, activation="softmax")]
+    return keras.Sequential(layers)
+
+
+def _registry_family(filters, dense, dropout):
+    from fmnist_helpers.models.registry import pack_cnn
+
+    return pack_cnn(10, filters=tuple(filters), dense=dense, block_dropout=tuple(dropout[:2]), head_dropout=dropout[2])
+
+
+def _kept(model: Any) -> list:
+    """The model's layers, without an InputLayer and without dropout that drops nothing (rate 0)."""
+    try:
+        layers = model.layers
+    except Exception:  # noqa: BLE001 - not a model
+        return []
+    return [layer for layer in layers if type(layer).__name__ != "InputLayer"
+            and not (type(layer).__name__ == "Dropout" and float(getattr(layer, "rate", 1.0)) == 0.0)]
+
+
+def _of(model: Any, name: str) -> list:
+    return [layer for layer in _kept(model) if type(layer).__name__ == name]
+
+
+def _family_shapes(model: Any) -> list | None:
+    try:
+        return [tuple(layer.output.shape[1:]) for layer in _kept(model)]
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _hidden_dense_bias(model: Any) -> bool:
+    dense = _of(model, "Dense")
+    return len(dense) >= 2 and bool(dense[0].use_bias)
+
+
+def _family_problem(out: Any, args: tuple) -> str | None:
+    import keras
+
+    if not isinstance(out, keras.Model):
+        return f"return the Keras model itself, e.g. `return keras.Sequential([...])`; got {type(out).__name__}."
+    reference = _registry_family(*args)
+    mine, theirs = [type(la).__name__ for la in _kept(out)], [type(la).__name__ for la in _kept(reference)]
+    if mine != theirs:
+        return f"the layers in order (dropout of rate 0 left out) should be {theirs}; yours are {mine}."
+    shapes = _family_shapes(out)
+    if shapes is None:
+        return "Keras does not know the input shape: start the list with `keras.Input((28, 28, 1))`."
+    if shapes != _family_shapes(reference):
+        return f"the output shapes should be {_family_shapes(reference)}; yours are {shapes}."
+    if any(not math.isclose(float(b.momentum), 0.9) for b in _of(out, "BatchNormalization")):
+        return "every BatchNormalization should have momentum=0.9."
+    rates, want = [float(d.rate) for d in _of(out, "Dropout")], [float(d.rate) for d in _of(reference, "Dropout")]
+    if not np.allclose(rates, want):
+        return f"the dropout rates should be {want}; yours are {rates}."
+    if out.count_params() != reference.count_params():
+        return f"the model has {out.count_params():,} parameters; it should have {reference.count_params():,}."
+    return None
+
+
+def _family_cases() -> list[tuple]:
+    return [((32, 64), 256, (0.0, 0.0, 0.0)), ((48, 96), 256, (0.05, 0.1, 0.15)), ((16, 32), 128, (0.1, 0.2, 0.3))]
+
+
+def _conv_paddings(model: Any) -> list:
+    return [layer.padding for layer in _of(model, "Conv2D")]
+
+
+q6 = Function(
+    key="q6", title="The pack CNN's family", kind="code", minutes=20, difficulty="hard",
+    task="Write `build_pack_cnn(filters=(32, 64), dense=256, dropout=(0.0, 0.0, 0.0))`: the strong CNN with `filters` "
+         "convolutions in its two blocks, `dense` units in its hidden dense layer and the three dropout rates after "
+         "block 1, block 2 and the dense layer; the defaults give `pack_cnn_fast`, other arguments `pack_cnn` and "
+         "`pack_cnn_wide`.",
+    hints=("Start from the strong CNN above and replace each number it fixes by an argument: 32 and 64 by "
+           "`filters[0]` and `filters[1]`, 256 by `dense`, each `Dropout(0.0)` by its rate.",
+           "A loop over `zip(filters, ('valid', 'same'), dropout[:2])` builds the two blocks, each `[Conv2D, Conv2D, "
+           "MaxPooling2D(2), BatchNormalization(momentum=0.9), Dropout(rate)]`; then `Flatten`, `Dense(dense, "
+           "use_bias=False)`, batch norm, `ReLU`, `Dropout(dropout[2])` and the softmax output."),
+    solution_code=("def build_pack_cnn(filters=(32, 64), dense=256, dropout=(0.0, 0.0, 0.0)):\n"
+                   "    L = keras.layers\n"
+                   "    layers = [keras.Input((28, 28, 1))]\n"
+                   "    for width, padding, rate in zip(filters, ('valid', 'same'), dropout[:2]):\n"
+                   "        layers += [L.Conv2D(width, 3, padding=padding, activation='relu',\n"
+                   "                            kernel_initializer='he_normal'),\n"
+                   "                   L.Conv2D(width, 3, padding=padding, activation='relu',\n"
+                   "                            kernel_initializer='he_normal'),\n"
+                   "                   L.MaxPooling2D(2), L.BatchNormalization(momentum=0.9), L.Dropout(rate)]\n"
+                   "    layers += [L.Flatten(), L.Dense(dense, use_bias=False), L.BatchNormalization(momentum=0.9),\n"
+                   "               L.ReLU(), L.Dropout(dropout[2]), L.Dense(10, activation='softmax')]\n"
+                   "    return keras.Sequential(layers)"),
+    name="build_pack_cnn", cases=_family_cases, verify=_family_problem, solution_example=_pack_family,
+    time_limit=60.0,
+    mistakes=(
+        Mistake("batch norm keeps Keras's default momentum, 0.99; the pack uses 0.9, so the moving statistics keep up "
+                "in a short run.", lambda *args: _pack_family(*args, momentum=0.99),
+                detect=lambda out, args: any(not math.isclose(float(b.momentum), 0.9)
+                                             for b in _of(out, "BatchNormalization"))),
+        Mistake("the hidden dense layer has a bias; the batch norm after it adds its own shift (beta), so the pack "
+                "leaves the bias out: `Dense(dense, use_bias=False)`.",
+                lambda *args: _pack_family(*args, dense_bias=True),
+                detect=lambda out, args: _hidden_dense_bias(out)),
+        Mistake("the paddings are swapped or the same in both blocks: the first block uses 'valid' (28 -> 26 -> 24), "
+                "the second 'same' (12 stays 12).", lambda *args: _pack_family(*args, paddings=("same", "same")),
+                detect=lambda out, args: len(_conv_paddings(out)) == 4
+                and _conv_paddings(out) != ["valid", "valid", "same", "same"]),
+        Mistake("the widths are fixed at 32, 64 and 256: use the `filters` and `dense` arguments.",
+                lambda *args: _pack_family(*args, fixed=True),
+                detect=lambda out, args: (tuple(args[0]) != (32, 64) or args[1] != 256)
+                and [la.filters for la in _of(out, "Conv2D")][:1] == [32] and bool(_of(out, "Dense"))
+                and _of(out, "Dense")[0].units == 256),
+        Mistake("the dropout rates are not used: each block and the dense layer end in `Dropout` at their rate.",
+                lambda *args: _pack_family(*args, use_dropout=False),
+                detect=lambda out, args: any(args[2]) and not _of(out, "Dropout")),
+    ),
+)
+
+
+
+def _never_raises(check: Any, fallback: Any) -> Any:
+    """`check` that answers `fallback` (a value, or a function of the error) instead of raising."""
+    def guarded(*args: Any) -> Any:
+        try:
+            return check(*args)
+        except Exception as err:  # noqa: BLE001 - a student's object may break any inspection
+            return fallback(err) if callable(fallback) else fallback
+
+    return guarded
+
+
+def _guarded(exercise: Any) -> Any:
+    """The exercise with its function checks and mistake detectors made unable to raise on a strange answer."""
+    mistakes = tuple(replace(m, detect=_never_raises(m.detect, False)) if m.detect else m for m in exercise.mistakes)
+    if isinstance(exercise, Function) and exercise.verify is not None:
+        unreadable = (lambda err, name=exercise.name: f"the check could not inspect what `{name}` returned "
+                                                     f"({type(err).__name__}: {str(err)[:120]}).")
+        return replace(exercise, mistakes=mistakes, verify=_never_raises(exercise.verify, unreadable))
+    return replace(exercise, mistakes=mistakes)
+
+
+q1, q2, q3, q4, q5, q6 = (_guarded(e) for e in (q1, q2, q3, q4, q5, q6))
+EXERCISES = [q1, q2, q3, q4, q5, q6]
