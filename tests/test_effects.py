@@ -34,6 +34,14 @@ def test_a_cnn_behind_the_mlp_does_not_beat_it_however_many_images_differ():
     assert not m.holds
 
 
+def test_the_strong_cnn_must_beat_the_wits_cnn_beyond_chance_under_the_same_recipe():
+    ahead = {"strong_test_accuracy": 0.90, "wits_test_accuracy": 0.81, "only_strong_right": 1100,
+             "only_wits_right": 200}
+    assert judge(BY_NAME["strong_beats_wits_same_recipe"], ahead, "fashion_mnist").holds
+    level = dict(ahead, strong_test_accuracy=0.8101, only_strong_right=15, only_wits_right=14)
+    assert not judge(BY_NAME["strong_beats_wits_same_recipe"], level, "fashion_mnist").holds
+
+
 def _gaps(plain_eval, dropout_eval, plain=10.0, dropout=3.0):
     return {"gap_plain_eval_points": plain_eval, "gap_dropout_eval_points": dropout_eval,
             "gap_plain_points": plain, "gap_dropout_points": dropout}

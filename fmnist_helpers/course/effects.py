@@ -62,6 +62,11 @@ def _cnn_beats_mlp_on_both(demo: dict[str, Any], dataset: str) -> Measured:
     return Measured(all(m.holds for m in parts.values()), "; ".join(f"{k}: {m.size}" for k, m in parts.items()))
 
 
+def _strong_beats_wits(demo: dict[str, Any], dataset: str) -> Measured:
+    return _beats_beyond_chance("strong CNN", "wits CNN", demo["strong_test_accuracy"], demo["wits_test_accuracy"],
+                                demo["only_strong_right"], demo["only_wits_right"])
+
+
 def _overfitting_then_less(demo: dict[str, Any], dataset: str) -> Measured:
     """Judged on the gaps with dropout switched off (training accuracy by `evaluate`): the gap Keras reports during
     training is also narrowed by dropout handicapping the network it measures, which is not less overfitting."""
@@ -90,6 +95,8 @@ EFFECTS: list[Effect] = [
            "uncertainty of two validation scores.", _search_beyond_uncertainty),
     Effect("06_ann_vs_cnn", "cnn_beats_mlp_on_both_datasets", "On both datasets the CNN beats the MLP beyond chance "
            "(McNemar).", _cnn_beats_mlp_on_both),
+    Effect("07_strong_cnn", "strong_beats_wits_same_recipe", "With the same recipe, the strong CNN beats the wits CNN "
+           "beyond chance (McNemar).", _strong_beats_wits),
 ]
 """Every effect a lesson states that its default run must show."""
 
