@@ -439,8 +439,9 @@ def _demo_q5() -> dict[str, Any]:
 
 def _scaling_reveal(a: float, ctx: dict[str, Any]) -> str:
     if a > 0:
-        return (f"scaled pixels gave {a:.1f} more points after the same training: on raw bytes the first layer's "
-                f"outputs start 255 times larger, and the optimizer's small steps are slow to undo that.")
+        return (f"scaled pixels scored {a:.1f} points higher after the same training. On raw bytes the first "
+                f"layer's outputs start 255 times larger (the lesson measured it), which the optimizer's small steps "
+                f"must undo first; how much that costs depends on the optimizer, the network and the epochs.")
     return (f"raw pixels did as well or better here ({-a:.1f} points): with Adam and a small network the damage "
             f"can be small, but scaled inputs are the safe default.")
 

@@ -275,10 +275,11 @@ def _q5_reveal(answer: Any, ctx: dict[str, Any]) -> str:
         text += (f"Dropout lowered it by {base - answer:.2f} points: it holds training accuracy back (it is on while "
                  f"the model trains) but not validation accuracy (it is off when the model is evaluated).")
     else:
-        text += f"Here dropout did not lower it ({answer - base:+.2f} points); with so few epochs that may be noise."
+        text += f"Here dropout did not lower it ({answer - base:+.2f} points)."
     if base < 1:
-        text += (" Without dropout the model has hardly begun to overfit yet; more epochs (the full profile trains "
-                 "10) open the gap.")
+        text += (f" Without dropout the gap is {base:.2f} points after {len(_history(ctx, 'base')['accuracy'])} "
+                 f"epoch(s): the model has hardly begun to overfit, and more epochs (the full profile trains 10) "
+                 f"give it the time to.")
     return text
 
 
