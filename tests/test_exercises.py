@@ -373,6 +373,20 @@ def test_the_dropout_reveal_gives_the_gap_without_dropout_when_it_has_not_opened
     assert verdict.correct and "Without dropout the gap is -1.00 points after 2 epoch(s)" in verdict.message
 
 
+def test_the_dropout_reveal_says_when_a_narrower_gap_came_with_a_lower_validation_accuracy():
+    from fmnist_helpers.exercises import nb04
+
+    flat = {"base": {"accuracy": [0.70, 0.80], "val_accuracy": [0.75, 0.81]},
+            "dropout": {"accuracy": [0.60, 0.74], "val_accuracy": [0.72, 0.80]}}
+    verdict = nb04.q5.evaluate(-6.0, **flat)
+    assert "training accuracy by -6.00 points" in verdict.message and "validation accuracy by -1.00" in verdict.message
+    assert "narrowed the gap without helping on new images" in verdict.message
+    helped = {**flat, "dropout": {"accuracy": [0.60, 0.74], "val_accuracy": [0.72, 0.83]}}
+    verdict = nb04.q5.evaluate(-9.0, **helped)
+    assert verdict.correct and "validation accuracy by +2.00" in verdict.message
+    assert "narrowed the gap without" not in verdict.message
+
+
 def test_the_momentum_reveal_says_when_the_slower_statistics_scored_higher():
     from fmnist_helpers.exercises import nb07
 
