@@ -169,8 +169,10 @@ def test_coverage_names_what_the_run_holds_on_a_dataset_where_it_lacks_every_mod
     target = _file_with(tmp_path, {"mnist": {"kh_ann": {}, "pack_mlp": {}}, "fashion_mnist": {"wits_cnn": {}}})
     assert reference.recorded_models("mnist", path=target) == ["kh_ann", "pack_mlp"]
     assert reference.coverage(["wits_cnn", "uw_cnn"], "mnist", path=target) == (
-        "The recorded full run has no figure on mnist for any of these 2 models, so the recorded-run column is "
-        "empty: on mnist it holds only kh_ann, pack_mlp.")
+        "The recorded full run has no figure on mnist for any of these 2 models: on mnist it holds only kh_ann, "
+        "pack_mlp.")
+    assert reference.coverage(["wits_cnn"], "mnist", path=target) == (
+        "The recorded full run has no figure on mnist for wits_cnn: on mnist it holds only kh_ann, pack_mlp.")
 
 
 def test_coverage_names_the_models_it_lacks_among_rows_named_for_runs(tmp_path):

@@ -98,8 +98,8 @@ def coverage(models: Iterable[str], dataset: str = "fashion_mnist", path: str | 
     elsewhere = (f"on {dataset} it holds only {', '.join(held)}" if held
                  else f"it holds no model on {dataset}")
     if len(missing) == len(names):
-        return (f"The recorded full run has no figure on {dataset} for any of these {len(names)} models, so the "
-                f"recorded-run column is empty: {elsewhere}.")
+        which = f"for {names[0]}" if len(names) == 1 else f"for any of these {len(names)} models"
+        return f"The recorded full run has no figure on {dataset} {which}: {elsewhere}."
     return (f"The recorded full run has a figure on {dataset} for {len(names) - len(missing)} of these {len(names)} "
             f"models; none for {', '.join(missing)} ({elsewhere}).")
 
