@@ -50,8 +50,8 @@ q2 = Answer(
            "validates exactly once."),
     solution_code="answer_q2 = (2 * 60_000 // 3, 1)   # two folds of 20,000 train; each fold validates once",
     expected=(40_000, 1), validate=need_int_tuple(2), solution_example=(40_000, 1),
-    on_correct=lambda a, ctx: ("three models of 40,000 images each cost about twice one hold-out run, and every "
-                               "image gets one validation score."),
+    on_correct=lambda a, ctx: ("three models of 40,000 images each train on 120,000 images in all, 2.5 times one "
+                               "run on the wits hold-out's 48,000, and every image gets one validation score."),
     mistakes=(
         Mistake("20,000 is the size of one fold, the validation part; each model trains on the other two folds.",
                 (20_000, 1)),
