@@ -397,6 +397,17 @@ def test_the_momentum_reveal_says_when_the_slower_statistics_scored_higher():
     assert "differ little" not in verdict.message
 
 
+def test_the_class_gain_reveal_says_when_the_cnn_gains_on_no_class():
+    from fmnist_helpers.exercises import nb06
+
+    ctx = nb06.q3.demo()
+    ctx["mlp_pred"], ctx["cnn_pred"] = ctx["cnn_pred"], ctx["mlp_pred"]  # the CNN now misses what the MLP fixed
+    verdict = nb06.q3.evaluate("Shirt", **ctx)
+    assert "gains on no class over the ANN" in verdict.message and "gains most" not in verdict.message
+    assert "on your class, Shirt, it loses 30.0 points" in verdict.message
+    assert "gains most on Shirt, +30.0 points" in nb06.q3.evaluate("Shirt", **nb06.q3.demo()).message
+
+
 # --------------------------------------------------------------------- notebook 07's checks against the registry
 
 def test_the_batch_norm_exercise_expects_pack_cnn_wides_non_trainable_count():
