@@ -408,6 +408,14 @@ def test_the_class_gain_reveal_says_when_the_cnn_gains_on_no_class():
     assert "gains most on Shirt, +30.0 points" in nb06.q3.evaluate("Shirt", **nb06.q3.demo()).message
 
 
+def test_the_occlusion_reveal_says_raises_when_the_occluded_score_is_higher():
+    from fmnist_helpers.exercises import nb06
+
+    verdict = nb06.q5.evaluate(-1.5, clean=0.300, occluded=0.315)
+    assert verdict.correct and "raises the CNN's accuracy by 1.5 points" in verdict.message
+    assert "costs the CNN 27.8 points" in nb06.q5.evaluate(27.8, **nb06.q5.demo()).message
+
+
 # --------------------------------------------------------------------- notebook 07's checks against the registry
 
 def test_the_batch_norm_exercise_expects_pack_cnn_wides_non_trainable_count():

@@ -301,8 +301,10 @@ def _demo_q5() -> dict[str, Any]:
 def _drop_reveal(answer: Any, ctx: dict[str, Any]) -> str:
     clean = _accuracy(ctx, "clean")
     kept = _accuracy(ctx, "occluded") / clean if clean else float("nan")
-    return (f"hiding the centre 8 x 8 pixels costs the CNN {answer:.1f} points; it keeps {kept:.0%} of its clean "
-            f"accuracy. Compare with the ANN's drop you printed: which model relies more on the centre?")
+    effect = (f"costs the CNN {answer:.1f} points" if answer >= 0 else
+              f"raises the CNN's accuracy by {-answer:.1f} points")
+    return (f"hiding the centre 8 x 8 pixels {effect}; it keeps {kept:.0%} of its clean accuracy. Compare with the "
+            f"ANN's drop you printed: which model relies more on the centre?")
 
 
 q5 = Answer(
