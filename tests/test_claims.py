@@ -36,6 +36,12 @@ def test_compare_judges_the_difference_against_the_band(a, b, band, expected):
     assert f"noise band of +-{band:.2f}" in claim.text
 
 
+def test_compare_writes_a_gap_between_accuracies_in_points_not_as_a_percentage():
+    claim = claims.compare("gap", ("reg", 0.012), ("plain", 0.034), 1.0, what="overfitting gap", fmt=claims.points)
+    assert claim.value == "below" and "%" not in claim.text
+    assert "overfitting gap (+1.20 points) is below `plain`'s (+3.40 points)" in claim.text
+
+
 def test_compare_refuses_a_negative_band():
     with pytest.raises(ValueError, match="noise band"):
         claims.compare("c", ("a", 0.9), ("b", 0.8), -1)

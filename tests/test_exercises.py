@@ -341,6 +341,81 @@ def test_the_best_epoch_exercise_asks_for_the_history_when_given_something_else(
     assert not verdict.correct and "history=retrain.history" in verdict.message
 
 
+def test_the_best_epoch_reveal_calls_it_overfitting_only_when_the_validation_loss_rose():
+    from fmnist_helpers.exercises import nb05
+
+    rising = nb05.q4.demo()["history"]  # validation loss lowest at epoch 2, training loss at epoch 5
+    verdict = nb05.q4.evaluate(4, history=rising)
+    assert verdict.correct and "the validation loss rose by 0.070 after epoch 2" in verdict.message
+    falling = {**rising, "val_loss": [0.45, 0.40, 0.38, 0.37, 0.36, 0.35]}  # still falling at the last epoch
+    verdict = nb05.q4.evaluate(4, history=falling)
+    assert verdict.correct and "still learning the task when training stopped" in verdict.message
+    assert "overfitting" not in verdict.message.replace("not yet overfitting", "")
+    assert "0.50 points below its best" in verdict.message
+
+
+def test_the_data_experiment_reveal_states_what_more_data_bought_in_the_run():
+    from fmnist_helpers.exercises import nb01
+
+    verdict = nb01.q5.evaluate(5.11, full=0.8203, small=0.7692)  # MNIST: 60x more images bought 5.1 points
+    assert verdict.correct and "60 times more images bought 5.11 points here" in verdict.message
+    assert "cannot improve much" not in verdict.message
+    verdict = nb01.q5.evaluate(-0.3, full=0.680, small=0.683)
+    assert verdict.correct and "bought nothing here" in verdict.message
+
+
+def test_the_dropout_reveal_gives_the_gap_without_dropout_when_it_has_not_opened():
+    from fmnist_helpers.exercises import nb04
+
+    flat = {"base": {"accuracy": [0.70, 0.80], "val_accuracy": [0.75, 0.81]},
+            "dropout": {"accuracy": [0.60, 0.74], "val_accuracy": [0.72, 0.80]}}
+    verdict = nb04.q5.evaluate(-6.0, **flat)
+    assert verdict.correct and "Without dropout the gap is -1.00 points after 2 epoch(s)" in verdict.message
+
+
+def test_the_dropout_reveal_says_when_a_narrower_gap_came_with_a_lower_validation_accuracy():
+    from fmnist_helpers.exercises import nb04
+
+    flat = {"base": {"accuracy": [0.70, 0.80], "val_accuracy": [0.75, 0.81]},
+            "dropout": {"accuracy": [0.60, 0.74], "val_accuracy": [0.72, 0.80]}}
+    verdict = nb04.q5.evaluate(-6.0, **flat)
+    assert "training accuracy by -6.00 points" in verdict.message and "validation accuracy by -1.00" in verdict.message
+    assert "narrowed the gap without helping on new images" in verdict.message
+    helped = {**flat, "dropout": {"accuracy": [0.60, 0.74], "val_accuracy": [0.72, 0.83]}}
+    verdict = nb04.q5.evaluate(-9.0, **helped)
+    assert verdict.correct and "validation accuracy by +2.00" in verdict.message
+    assert "narrowed the gap without" not in verdict.message
+
+
+def test_the_momentum_reveal_says_when_the_slower_statistics_scored_higher():
+    from fmnist_helpers.exercises import nb07
+
+    slower_better = {"momentum_09": {"accuracy": [0.7, 0.8], "val_accuracy": [0.5, 0.60]},
+                     "momentum_099": {"accuracy": [0.7, 0.8], "val_accuracy": [0.5, 0.70]}}
+    verdict = nb07.q5.evaluate(-10.0, **slower_better)
+    assert verdict.correct and "the 0.99 model scored higher on validation" in verdict.message
+    assert "differ little" not in verdict.message
+
+
+def test_the_class_gain_reveal_says_when_the_cnn_gains_on_no_class():
+    from fmnist_helpers.exercises import nb06
+
+    ctx = nb06.q3.demo()
+    ctx["mlp_pred"], ctx["cnn_pred"] = ctx["cnn_pred"], ctx["mlp_pred"]  # the CNN now misses what the MLP fixed
+    verdict = nb06.q3.evaluate("Shirt", **ctx)
+    assert "gains on no class over the ANN" in verdict.message and "gains most" not in verdict.message
+    assert "on your class, Shirt, it loses 30.0 points" in verdict.message
+    assert "gains most on Shirt, +30.0 points" in nb06.q3.evaluate("Shirt", **nb06.q3.demo()).message
+
+
+def test_the_occlusion_reveal_says_raises_when_the_occluded_score_is_higher():
+    from fmnist_helpers.exercises import nb06
+
+    verdict = nb06.q5.evaluate(-1.5, clean=0.300, occluded=0.315)
+    assert verdict.correct and "raises the CNN's accuracy by 1.5 points" in verdict.message
+    assert "costs the CNN 27.8 points" in nb06.q5.evaluate(27.8, **nb06.q5.demo()).message
+
+
 # --------------------------------------------------------------------- notebook 07's checks against the registry
 
 def test_the_batch_norm_exercise_expects_pack_cnn_wides_non_trainable_count():

@@ -156,3 +156,33 @@ def test_the_label_says_a_run_of_several_seeds_records_their_means(tmp_path):
     assert reference.label(path=target) == (
         "recorded full run: 2026-11-27, commit abc1234, 2-core x86_64 CPU, seed 42; the models of 06_ann_vs_cnn "
         "re-recorded 2026-11-27, commit abc1234, 2-core x86_64 CPU, seeds 42-44 (means)")
+
+
+def _file_with(tmp_path, models):
+    target = tmp_path / "full_run.json"
+    run = {"profile": "full", "date": "2026-11-27", "commit": "abc1234def", "machine": "2-core x86_64 CPU", "seed": 42}
+    target.write_text(json.dumps({"format": reference.FORMAT, "run": run, "models": models}))
+    return target
+
+
+def test_coverage_names_what_the_run_holds_on_a_dataset_where_it_lacks_every_model(tmp_path):
+    target = _file_with(tmp_path, {"mnist": {"kh_ann": {}, "pack_mlp": {}}, "fashion_mnist": {"wits_cnn": {}}})
+    assert reference.recorded_models("mnist", path=target) == ["kh_ann", "pack_mlp"]
+    assert reference.coverage(["wits_cnn", "uw_cnn"], "mnist", path=target) == (
+        "The recorded full run has no figure on mnist for any of these 2 models: on mnist it holds only kh_ann, "
+        "pack_mlp.")
+    assert reference.coverage(["wits_cnn"], "mnist", path=target) == (
+        "The recorded full run has no figure on mnist for wits_cnn: on mnist it holds only kh_ann, pack_mlp.")
+
+
+def test_coverage_names_the_models_it_lacks_among_rows_named_for_runs(tmp_path):
+    target = _file_with(tmp_path, {"fashion_mnist": {"wits_cnn": {}, "aueb_mlp2": {}}})
+    assert reference.coverage(["wits_cnn", "aueb_mlp2-b512-adam0.001", "uw_cnn"], path=target) == (
+        "The recorded full run has a figure on fashion_mnist for 2 of these 3 models; none for uw_cnn (on "
+        "fashion_mnist it holds only aueb_mlp2, wits_cnn).")
+    assert reference.coverage(["wits_cnn"], path=target) == (
+        "The recorded full run has a figure on fashion_mnist for every one of these models.")
+
+
+def test_coverage_without_a_recorded_run_says_none_is_recorded(tmp_path):
+    assert reference.coverage(["wits_cnn"], path=tmp_path / "none.json").startswith("No full run is recorded")

@@ -48,6 +48,11 @@ def percent(value: float) -> str:
     return f"{value * 100:.2f}%"
 
 
+def points(value: float) -> str:
+    """A difference of two accuracies in points: 0.0321 -> "+3.21 points" (a gap, never a percentage)."""
+    return f"{value * 100:+.2f} points"
+
+
 def _need_scores(name: str, scores: Mapping[str, float]) -> dict[str, float]:
     if not scores:
         raise ValueError(f"claim {name!r} needs at least one score, got none")
@@ -78,8 +83,9 @@ def best(name: str, scores: Mapping[str, float], what: str, fmt: Callable[[float
 
 
 def compare(name: str, a: tuple[str, float], b: tuple[str, float], band: float, what: str = "test accuracy",
-            source: str | None = None) -> Claim:
+            source: str | None = None, fmt: Callable[[float], str] = percent) -> Claim:
     """`a` against `b` in accuracy points: "above", "below" or "within noise" of it, given the run's band.
+    `fmt` writes each score (`points` for a gap between two accuracies).
 
         compare("cnn_vs_mlp", ("pack_cnn", 0.93), ("pack_mlp", 0.90), band=0.6)   # value "above"
     """
@@ -90,7 +96,7 @@ def compare(name: str, a: tuple[str, float], b: tuple[str, float], band: float, 
     diff = (score_a - score_b) * 100
     value = "within noise" if abs(diff) <= band else ("above" if diff > 0 else "below")
     relation = {"above": "above", "below": "below", "within noise": "within noise of"}[value]
-    text = (f"In this run `{name_a}`'s {what} ({percent(score_a)}) is {relation} `{name_b}`'s ({percent(score_b)}): "
+    text = (f"In this run `{name_a}`'s {what} ({fmt(score_a)}) is {relation} `{name_b}`'s ({fmt(score_b)}): "
             f"a difference of {diff:+.2f} points against a noise band of +-{band:.2f}.")
     return Claim(name, "compare", text, value, {name_a: score_a, name_b: score_b}, band=band, source=source)
 

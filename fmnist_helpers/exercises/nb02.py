@@ -50,8 +50,8 @@ q2 = Answer(
            "validates exactly once."),
     solution_code="answer_q2 = (2 * 60_000 // 3, 1)   # two folds of 20,000 train; each fold validates once",
     expected=(40_000, 1), validate=need_int_tuple(2), solution_example=(40_000, 1),
-    on_correct=lambda a, ctx: ("three models of 40,000 images each cost about twice one hold-out run, and every "
-                               "image gets one validation score."),
+    on_correct=lambda a, ctx: ("three models of 40,000 images each train on 120,000 images in all, 2.5 times one "
+                               "run on the wits hold-out's 48,000, and every image gets one validation score."),
     mistakes=(
         Mistake("20,000 is the size of one fold, the validation part; each model trains on the other two folds.",
                 (20_000, 1)),
@@ -439,8 +439,9 @@ def _demo_q5() -> dict[str, Any]:
 
 def _scaling_reveal(a: float, ctx: dict[str, Any]) -> str:
     if a > 0:
-        return (f"scaled pixels gave {a:.1f} more points after the same training: on raw bytes the first layer's "
-                f"outputs start 255 times larger, and the optimizer's small steps are slow to undo that.")
+        return (f"scaled pixels scored {a:.1f} points higher after the same training. On raw bytes the first "
+                f"layer's outputs start 255 times larger (the lesson measured it), which the optimizer's small steps "
+                f"must undo first; how much that costs depends on the optimizer, the network and the epochs.")
     return (f"raw pixels did as well or better here ({-a:.1f} points): with Adam and a small network the damage "
             f"can be small, but scaled inputs are the safe default.")
 

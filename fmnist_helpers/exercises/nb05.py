@@ -257,8 +257,8 @@ q2 = Answer(
     solution_code="answer_q2 = 3 * 3 * 2 * 2   # every combination: the counts multiply",
     expected=_GRID, validate=need_number, solution_example=_GRID,
     on_correct=lambda a, ctx: ("36 models. One more hyperparameter with 3 values makes it 108: a grid's cost "
-                               "multiplies with every hyperparameter, which is why the wits space is searched at "
-                               "random."),
+                               "multiplies with every hyperparameter, which is why a space of many hyperparameters is "
+                               "searched at random (or by Hyperband) rather than on a grid."),
     mistakes=(
         Mistake("that adds the numbers of values; a grid tries every combination, so they multiply.", 3 + 3 + 2 + 2),
         Mistake("that gives every hyperparameter 3 values; the learning rate and the batch size have only 2.", 3 ** 4),
@@ -324,6 +324,26 @@ def _history_problem(answer: Any, ctx: dict[str, Any]) -> str | None:
     return need_number(answer)
 
 
+def _after_best(ctx: dict[str, Any], best: int, by_loss: int, train_min: int) -> str:
+    """What the curves did after the best epoch, read from this history: validation loss rising while training
+    loss falls is overfitting; validation loss still falling is not."""
+    curves = _curves(ctx["history"])
+    if train_min <= best:
+        return ""
+    text = f" The training loss kept falling until epoch {train_min}"
+    rise = curves["val_loss"][-1] - curves["val_loss"][by_loss - 1]
+    if rise > 0:  # the validation loss turned up before the end
+        return text + (f", while the validation loss rose by {rise:.3f} after epoch {by_loss}: from there the "
+                       f"model fitted its training images ever more closely while its predictions on new images "
+                       f"grew worse by the loss, the first sign of overfitting, which only validation data shows.")
+    drop = (curves["val_accuracy"][best - 1] - curves["val_accuracy"][-1]) * 100
+    after = (f"validation accuracy ended {drop:.2f} points below its best" if drop > 0
+             else "validation accuracy ended at its best")
+    return text + (f", and so did the validation loss, lowest at the last epoch: in this run the model was still "
+                   f"learning the task when training stopped, not yet overfitting ({after}; compare that with the "
+                   f"standard error of exercise 3).")
+
+
 def _epoch_reveal(answer: Any, ctx: dict[str, Any]) -> str:
     best, by_loss = _best_epoch(ctx), _epoch_of_min(ctx, "val_loss")
     last, train_min = len(_curves(ctx["history"])["val_accuracy"]), _epoch_of_min(ctx, "loss")
@@ -334,10 +354,7 @@ def _epoch_reveal(answer: Any, ctx: dict[str, Any]) -> str:
         text += (f"The validation loss chose epoch {by_loss}: the two measures need not agree, since the loss also "
                  f"counts how confident the right and the wrong answers are. Decide which one you choose by before "
                  f"you look.")
-    if train_min > best:
-        text += (f" The training loss kept falling until epoch {train_min}: after the best epoch the model learns "
-                 f"the training images, not the task, and only validation data shows it.")
-    return text
+    return text + _after_best(ctx, best, by_loss, train_min)
 
 
 def _demo_q4() -> dict[str, Any]:

@@ -125,12 +125,23 @@ def _most_improved(ctx: dict[str, Any]) -> str:
     return _names(ctx)[int(np.argmax(_gains(ctx)))]
 
 
+def _change(gain: float) -> str:
+    """"gains 4.0 points", "loses 2.5 points" or "neither gains nor loses": the sign in words."""
+    if gain > 0:
+        return f"gains {gain * 100:.1f} points"
+    return f"loses {-gain * 100:.1f} points" if gain < 0 else "neither gains nor loses"
+
+
 def _improved_reveal(answer: Any, ctx: dict[str, Any]) -> str:
     names, gains = _names(ctx), _gains(ctx)
     best = int(np.argmax(gains))
     mine = names.index(answer)
-    return (f"on this dataset the CNN gains most on {names[best]}, {gains[best] * 100:+.1f} points over the ANN; "
-            f"on your class, {answer}, it gains {gains[mine] * 100:+.1f} points.")
+    if gains[best] > 0:
+        head = f"on this dataset the CNN gains most on {names[best]}, {gains[best] * 100:+.1f} points over the ANN"
+    else:
+        head = (f"on this dataset the CNN gains on no class over the ANN; its best class is {names[best]}, where it "
+                f"{_change(gains[best])}")
+    return f"{head}; on your class, {answer}, it {_change(gains[mine])}."
 
 
 def _demo_q3() -> dict[str, Any]:
@@ -290,8 +301,10 @@ def _demo_q5() -> dict[str, Any]:
 def _drop_reveal(answer: Any, ctx: dict[str, Any]) -> str:
     clean = _accuracy(ctx, "clean")
     kept = _accuracy(ctx, "occluded") / clean if clean else float("nan")
-    return (f"hiding the centre 8 x 8 pixels costs the CNN {answer:.1f} points; it keeps {kept:.0%} of its clean "
-            f"accuracy. Compare with the ANN's drop you printed: which model relies more on the centre?")
+    effect = (f"costs the CNN {answer:.1f} points" if answer >= 0 else
+              f"raises the CNN's accuracy by {-answer:.1f} points")
+    return (f"hiding the centre 8 x 8 pixels {effect}; it keeps {kept:.0%} of its clean accuracy. Compare with the "
+            f"ANN's drop you printed: which model relies more on the centre?")
 
 
 q5 = Answer(

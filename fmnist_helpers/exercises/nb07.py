@@ -372,9 +372,14 @@ def _q5_reveal(answer: Any, ctx: dict[str, Any]) -> str:
     if answer > abs(train) + 1:
         text += ("Validation is where the momentum shows: the prediction uses the moving statistics, and at 0.99 "
                  "they still hold much of their starting values (mean 0, variance 1) after so few steps.")
+    elif answer < -(abs(train) + 1):
+        text += ("Here the 0.99 model scored higher on validation, by more than the training accuracies differ: "
+                 "after these steps its slower statistics did not hold it back, and how far the two runs differ "
+                 "on their own, from one seed each, this run cannot tell.")
     else:
-        text += ("Here the two differ little on validation; the slower moving statistics have caught up in this "
-                 "run's steps, as they do the longer training lasts.")
+        text += ("Here the two differ on validation by no more than a point beyond their training difference: the "
+                 "slower moving statistics had caught up within this run's steps, as they do the longer training "
+                 "lasts.")
     return text
 
 

@@ -13,6 +13,7 @@ Usage:
     reference.figure("wits_cnn")                # {"test_accuracy": 0.9138, "runs": 1, ...} or None
     table["recorded full run"] = reference.column(table.index, ds.name)
     print(reference.label())                    # "recorded full run: 2026-11-25, commit 2f79978, ..."
+    print(reference.coverage(table.index, ds.name))   # which rows it has figures for, and what it holds else
 """
 from __future__ import annotations
 
@@ -77,6 +78,30 @@ def _seeds(facts: dict[str, Any]) -> str:
     """"seed 42", or "seeds 42-44 (means)" for a run that trained each model with several seeds."""
     first, n = facts["seed"], facts.get("n_seeds") or 1
     return f"seeds {first}-{first + n - 1} (means)" if n > 1 and isinstance(first, int) else f"seed {first}"
+
+
+def recorded_models(dataset: str = "fashion_mnist", path: str | os.PathLike = RECORDED) -> list[str]:
+    """The registry models the recorded run holds figures for on `dataset`, sorted; empty if none."""
+    return sorted(recorded(path)["models"].get(dataset, {}))
+
+
+def coverage(models: Iterable[str], dataset: str = "fashion_mnist", path: str | os.PathLike = RECORDED) -> str:
+    """One sentence on which of `models` (row names, mapped with `registry_key`) the recorded run has a figure
+    for on `dataset`, and, where it lacks some, which models it does hold there."""
+    if recorded(path)["run"] is None:
+        return "No full run is recorded in this copy of the course, so the recorded-run column is empty."
+    names = list(dict.fromkeys(registry_key(str(m)) for m in models))
+    held = recorded_models(dataset, path)
+    missing = [m for m in names if m not in held]
+    if not missing:
+        return f"The recorded full run has a figure on {dataset} for every one of these models."
+    elsewhere = (f"on {dataset} it holds only {', '.join(held)}" if held
+                 else f"it holds no model on {dataset}")
+    if len(missing) == len(names):
+        which = f"for {names[0]}" if len(names) == 1 else f"for any of these {len(names)} models"
+        return f"The recorded full run has no figure on {dataset} {which}: {elsewhere}."
+    return (f"The recorded full run has a figure on {dataset} for {len(names) - len(missing)} of these {len(names)} "
+            f"models; none for {', '.join(missing)} ({elsewhere}).")
 
 
 def registry_key(name: str) -> str:
