@@ -26,6 +26,10 @@ CONFUSION = evaluation.confusion_table(DS.y_test, PROBA.argmax(1), NAMES)
 SPEED_RUNS = pd.DataFrame({"candidate": ["base", "base", "fast", "fast"], "seed": [42, 43, 42, 43],
                            "epochs": [8, 8, 9, 9], "train_time_s": [160.0, 162.0, 175.0, 181.0],
                            "plain_test_accuracy": [0.921, 0.923, 0.934, 0.936]})
+SEED_RUNS = pd.DataFrame([{"model": m, "dataset": d, "seed": s, "test_accuracy": base + 0.004 * (s - 42)}
+                          for d, shift in (("MNIST", 0.1), ("Fashion-MNIST", 0.0))
+                          for m, base in (("kh_ann", 0.84 + shift), ("kh_cnn_best", 0.88 + shift * 0.9))
+                          for s in (42, 43)])
 ROBUSTNESS = pd.DataFrame([{"transformation": t, "strength": s, "model": m, "accuracy": 0.9 - s / 10}
                            for t in ("shift", "rotate") for s in (0, 1, 2) for m in ("ANN", "CNN")])
 
@@ -78,6 +82,7 @@ FIGURES = {
                               "invert": {0: DS.x_test[:1] / 255, 0.5: DS.x_test[:1] / 255, 1: 1 - DS.x_test[:1] / 255}}),
     "robustness_curves": lambda: plots.robustness_curves(ROBUSTNESS, units={"shift": "pixels"}),
     "time_to_accuracy": lambda: plots.time_to_accuracy(SPEED_RUNS, target=(180, 93.5)),
+    "seed_scores": lambda: plots.seed_scores(SEED_RUNS),
     "learning_rate_schedule": lambda: plots.learning_rate_schedule([0, 30, 60, 100], [2e-4, 5e-3, 2e-3, 5e-6],
                                                                    steps_per_epoch=20),
 }
@@ -322,3 +327,13 @@ def test_the_lint_catches_epoch_ticks_between_whole_epochs():
     assert [p.split(":")[0] for p in figure_lint.problems(fig)] == ["whole_epoch_ticks"]
     ax.set_xticks([1, 2, 3])
     assert figure_lint.problems(fig) == []
+
+
+def test_seed_scores_draw_a_dot_per_run_and_a_mean_per_model():
+    fig = plots.seed_scores(SEED_RUNS)
+    ax = fig.axes[0]
+    dots = [c for c in ax.collections if c.get_label().startswith("seed")]
+    assert [len(c.get_offsets()) for c in dots] == [2, 2]  # two models, one dot per seed
+    means = next(c for c in ax.collections if c.get_label() == "mean over seeds").get_offsets()[:, 0]
+    assert list(means) == pytest.approx([0.942, 0.972])  # MNIST: the mean of seeds 42 and 43 per model
+    assert [a.get_title() for a in fig.axes] == ["MNIST", "Fashion-MNIST"]

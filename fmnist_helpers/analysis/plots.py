@@ -611,3 +611,38 @@ def learning_rate_schedule(steps: Sequence[int], rates: Sequence[float], steps_p
     ax.set_ylim(bottom=0)
     return _finish(fig, ax, "training step" + (" (dotted: end of an epoch)" if steps_per_epoch else ""),
                    "learning rate", title, legend=True)
+
+
+def seed_scores(runs: pd.DataFrame, title: str = "Test accuracy of every seed") -> Figure:
+    """One panel per dataset, one row per model: a dot for each seed's test accuracy (a marker per seed) and a
+    vertical bar at the mean over the seeds, so the spread between seeds shows beside the difference between models.
+    `runs` has columns model, dataset, seed and test_accuracy (one row per training run)."""
+    datasets = list(dict.fromkeys(runs["dataset"]))
+    models = list(dict.fromkeys(runs["model"]))
+    seeds = list(dict.fromkeys(runs["seed"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.6 * len(datasets) + 1.6, 0.55 * len(models) + 1.7),
+                             squeeze=False)
+    rows = {m: i for i, m in enumerate(models)}
+    for ax, name in zip(axes[0], datasets):
+        part = runs[runs["dataset"] == name]
+        for j, seed in enumerate(seeds):
+            one = part[part["seed"] == seed]
+            ax.scatter(one["test_accuracy"], [rows[m] + (j - (len(seeds) - 1) / 2) * 0.12 for m in one["model"]],
+                       s=36, marker=MARKERS[j % len(MARKERS)], color=_CB[j % len(_CB)], label=f"seed {seed}", zorder=3)
+        means = part.groupby("model", sort=False)["test_accuracy"].mean()
+        ax.scatter(means.to_numpy(), [rows[m] for m in means.index], s=260, marker="|", color="black",
+                   linewidths=2, label="mean over seeds", zorder=4)
+        ax.set_yticks(range(len(models)), models)
+        ax.set_ylim(len(models) - 0.5, -0.5)
+        low, high = part["test_accuracy"].min(), part["test_accuracy"].max()
+        pad = max(0.003, (high - low) * 0.1)
+        ax.set_xlim(max(0.0, low - pad), min(1.0, high + pad))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=1))
+        ax.grid(axis="y", alpha=0.4)
+        ax.set_title(str(name))
+        ax.set_xlabel("test accuracy (axis zoomed)")
+        ax.set_ylabel("model")
+    _legend_beside(axes[0][-1])
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
