@@ -504,6 +504,7 @@ def search_progress(trials: pd.DataFrame, title: str = "Search progress", refere
     ax.step(ordered["order"], ordered["score"].cummax(), where="post", color=_CB[1], label="best so far")
     if reference is not None:
         ax.axhline(reference, color=_CB[3], linestyle="--", linewidth=1, label=reference_label)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # trials are counted, not measured
     return _finish(fig, ax, "trial (in the order it ran)", "validation accuracy", title, legend=True)
 
 
