@@ -59,6 +59,7 @@ FIGURES = {
     "fold_composition": lambda: plots.fold_composition(pd.DataFrame({"c0": [5, 5], "c1": [4, 6]},
                                                                     index=["fold 1", "fold 2"])),
     "learning_curves": lambda: plots.learning_curves(HISTORY),
+    "learning_curves_one_epoch": lambda: plots.learning_curves(HISTORY[HISTORY["epoch"] == 1]),  # as in smoke
     "gap_comparison": lambda: plots.gap_comparison({"a": HISTORY, "b": HISTORY}),
     "confusion_heatmap_counts": lambda: plots.confusion_heatmap(CONFUSION),
     "confusion_heatmap_shares": lambda: plots.confusion_heatmap(
@@ -74,6 +75,7 @@ FIGURES = {
     "accuracy_comparison": lambda: plots.accuracy_comparison(pd.DataFrame({"study": [0.9, 0.91], "ours": [0.905, 0.92]},
                                                                           index=["m1", "m2"])),
     "search_progress": lambda: plots.search_progress(TRIALS, reference=0.9163),
+    "search_progress_one_trial": lambda: plots.search_progress(TRIALS[:1]),
     "score_scatter": lambda: plots.score_scatter(TRIALS),
     "depth_summary": lambda: plots.depth_summary(DEPTHS, reported={1: (0.8775, 0.0048), 2: (0.902, 0.0055)}),
     "pair_gallery": lambda: plots.pair_gallery(DS.x_test, DS.y_test, (DS.y_test + 1) % 10, DS.y_test, NAMES, n=6),

@@ -220,7 +220,7 @@ LOWER_IS_BETTER = ("loss",)
 
 def _whole_epochs(ax) -> None:
     """Ticks on the epoch axis only at whole epochs (a short run would otherwise show 1.5 epochs)."""
-    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, min_n_ticks=1))
 
 
 def _legend_beside(ax) -> None:
@@ -504,7 +504,7 @@ def search_progress(trials: pd.DataFrame, title: str = "Search progress", refere
     ax.step(ordered["order"], ordered["score"].cummax(), where="post", color=_CB[1], label="best so far")
     if reference is not None:
         ax.axhline(reference, color=_CB[3], linestyle="--", linewidth=1, label=reference_label)
-    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # trials are counted, not measured
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, min_n_ticks=1))  # trials are counted
     return _finish(fig, ax, "trial (in the order it ran)", "validation accuracy", title, legend=True)
 
 
