@@ -93,3 +93,53 @@ def start_up_noise(nb) -> list[str]:
             if out.get("output_type") == "stream":
                 found += [line for line in out.get("text", "").splitlines() if is_noise(line)]
     return found
+
+
+FIGURE_LINT_MARK = "figure lint:"
+_FIGURE_LINT_STARTUP = '''\
+"""Written by tests/prose_checks.py: every figure the kernel displays is read back by fmnist_helpers'
+figure_lint, and each fault it finds is appended to the figure's text/plain output."""
+
+
+def _figure_text(fig, p, cycle):
+    from fmnist_helpers.analysis import figure_lint
+
+    p.text(repr(fig) + "".join(f"\\n{MARK} {problem}" for problem in figure_lint.problems(fig)))
+
+
+def _register():
+    from matplotlib.figure import Figure
+
+    get_ipython().display_formatter.formatters["text/plain"].for_type(Figure, _figure_text)
+
+
+MARK = %r
+# matplotlib's inline backend drops text printers for figures when it starts, in the middle of a cell; so register
+# again before each cell, and after each one just before the backend shows the cell's figures
+_register()
+get_ipython().events.register("pre_run_cell", lambda *args: _register())
+get_ipython().events.callbacks["post_execute"].insert(0, _register)
+''' % FIGURE_LINT_MARK
+
+
+def figure_lint_ipython_dir(root) -> "Path":
+    """An IPython folder (for $IPYTHONDIR) whose start-up file makes a kernel lint every figure it displays
+    (`fmnist_helpers.analysis.figure_lint`) and write each fault into the figure's text output, where
+    `figure_faults` finds it."""
+    from pathlib import Path
+
+    startup = Path(root) / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-figure-lint.py").write_text(_FIGURE_LINT_STARTUP)
+    return Path(root)
+
+
+def figure_faults(nb) -> list[str]:
+    """Each fault the figure lint wrote under a displayed figure, after the first line of the cell that drew it."""
+    found = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("data", {}).get("text/plain", ""))
+            found += [f"{cell.source.splitlines()[0] if cell.source else '<empty cell>'}: {line.strip()}"
+                      for line in text.splitlines() if line.strip().startswith(FIGURE_LINT_MARK)]
+    return found

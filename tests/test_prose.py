@@ -2,7 +2,8 @@
 
 Each notebook (the instructor edition, solutions included) runs in the smoke profile with dataset=mnist;
 every claim it records must follow from its inputs and agree with the figures recorded beside it, every claim
-must be shown, and every figure must carry alt text. The same checks run on Fashion-MNIST in
+must be shown, every figure must carry alt text, and no figure may show a fault the figure lint reads back from it
+(a legend over data, bars not from 0, ticks between epochs). The same checks run on Fashion-MNIST in
 `test_editions.py` (the student edition, which shares all lecture cells).
 """
 import copy
@@ -18,7 +19,8 @@ from fmnist_helpers.course.notebooks import course_notebooks
 from fmnist_helpers.base.paths import build_dir, notebooks_dir
 from fmnist_helpers.course.pytest_plugin import record_notebook_time
 from fmnist_helpers.base.results import load_results
-from prose_checks import claim_problems, figures_without_alt_text, start_up_noise, unshown_claims
+from prose_checks import (claim_problems, figure_faults, figure_lint_ipython_dir, figures_without_alt_text,
+                          start_up_noise, unshown_claims)
 
 NOTEBOOKS = course_notebooks(notebooks_dir())
 MNIST_RUN = build_dir("smoke").with_name("smoke-mnist")  # shared, so later notebooks reuse earlier results
@@ -60,10 +62,38 @@ def test_a_figure_without_alt_text_is_caught():
     assert figures_without_alt_text(nb) == ["plots.sample_grid(x, y, names);"]
 
 
+def test_a_figure_fault_the_kernel_wrote_under_a_figure_is_caught():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("plots.accuracy_bars(table, title='t');")
+    text = "<Figure size 900x380 with 1 Axes>\nfigure lint: bar_axis_from_zero: the bars of 't' start at 0.8, not 0"
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBOR", "text/plain": text})]
+    nb.cells = [cell]
+    assert figure_faults(nb) == ["plots.accuracy_bars(table, title='t');: figure lint: bar_axis_from_zero: the bars "
+                                 "of 't' start at 0.8, not 0"]
+
+
+@pytest.mark.slow
+def test_the_kernel_start_up_file_writes_each_figure_fault_under_its_figure(tmp_path, monkeypatch):
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    monkeypatch.setenv("IPYTHONDIR", str(figure_lint_ipython_dir(tmp_path / "ipython")))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in (
+        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.scatter([0.05, 0.5], [0.95, 0.5], label='p')\n"
+        "ax.set_xlim(0, 1); ax.set_ylim(0, 1)\nax.legend(loc='upper left');",    # shown when the cell ends
+        "fig, ax = plt.subplots()\nax.plot([1, 2, 3], [1, 2, 3])\nax.set_xlabel('epoch')\nplt.show()",  # shown at once
+        "fig, ax = plt.subplots()\nax.plot([1, 2, 3], [1, 2, 3])\nax.set_xticks([1, 2, 3])\nax.set_xlabel('epoch');")]
+    nbformat.write(nb, tmp_path / "in.ipynb")
+    papermill.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), progress_bar=False,
+                               kernel_name="python3")
+    faults = figure_faults(nbformat.read(tmp_path / "out.ipynb", as_version=4))
+    assert [f.split("figure lint: ")[1].split(":")[0] for f in faults] == ["legend_over_data", "whole_epoch_ticks"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_the_notebook_tells_the_truth_on_mnist(path, monkeypatch):
+def test_the_notebook_tells_the_truth_on_mnist(path, monkeypatch, tmp_path):
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend, so figures reach the notebook
+    monkeypatch.setenv("IPYTHONDIR", str(figure_lint_ipython_dir(tmp_path / "ipython")))  # lint every figure shown
     monkeypatch.delenv("PYTEST_CURRENT_TEST")  # outside pytest ipykernel copies fd 2 into the cells, as for a student
     executed = MNIST_RUN / path.name
     MNIST_RUN.mkdir(parents=True, exist_ok=True)
@@ -77,4 +107,5 @@ def test_the_notebook_tells_the_truth_on_mnist(path, monkeypatch):
     assert claim_problems(record) == []
     assert unshown_claims(record, nb) == []
     assert figures_without_alt_text(nb) == []
+    assert figure_faults(nb) == []
     assert start_up_noise(nb) == []

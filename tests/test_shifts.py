@@ -46,9 +46,27 @@ def test_rotate_by_90_degrees_turns_the_picture_a_quarter():
     assert out.sum() == pytest.approx(image.sum(), rel=0.05)  # the bar moved, it was not lost
 
 
-def test_full_inversion_gives_the_negative_image():
+def test_inverting_every_image_gives_the_negative_images():
     assert np.allclose(shifts.transform(IMAGES, "invert", 1.0), 1.0 - IMAGES)
-    assert np.allclose(shifts.transform(IMAGES, "invert", 0.5), 0.5)
+
+
+def test_inverting_a_share_turns_that_many_images_into_whole_negatives_and_leaves_the_rest():
+    out = shifts.transform(IMAGES, "invert", 0.5, seed=3)
+    negative = [i for i in range(len(IMAGES)) if np.allclose(out[i], 1.0 - IMAGES[i])]
+    untouched = [i for i in range(len(IMAGES)) if np.array_equal(out[i], IMAGES[i])]
+    assert len(negative) == 3 and len(untouched) == 3  # no image is a grey blend of the two
+    assert not np.allclose(out, 0.5)
+
+
+def test_the_inverted_shares_are_nested_and_seeded():
+    quarter, half = (set(shifts.inverted_images(100, share, seed=7)) for share in (0.25, 0.5))
+    assert len(quarter) == 25 and len(half) == 50 and quarter <= half
+    assert list(shifts.inverted_images(100, 0.5, seed=7)) == list(shifts.inverted_images(100, 0.5, seed=7))
+    assert set(shifts.inverted_images(100, 0.5, seed=8)) != half
+
+
+def test_half_of_one_image_rounds_up_to_inverting_it():
+    assert list(shifts.inverted_images(1, 0.5)) == [0] and list(shifts.inverted_images(1, 0.25)) == []
 
 
 def test_noise_is_seeded():

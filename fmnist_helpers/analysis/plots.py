@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import matplotlib
+import matplotlib.ticker
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -131,13 +132,14 @@ def similarity_heatmap(similarity: pd.DataFrame, title: str = "Correlation of cl
 
 def embedding_scatter(points: np.ndarray, labels: np.ndarray, class_names: Sequence[str], title: str,
                       axis_names: tuple[str, str] = ("component 1", "component 2"), ax=None) -> Figure:
-    """2-D points coloured by class, with a legend of class names."""
+    """2-D points coloured by class, a marker shape per class, with a legend of class names. The points are opaque
+    and edged in dark grey, so that the palette's paler colours (yellow, pink, light blue) still stand out."""
     fig = ax.figure if ax is not None else plt.figure(figsize=(7, 5.5))
     ax = ax if ax is not None else fig.add_subplot()
     names = np.asarray(class_names)[np.asarray(labels, dtype=int)]
     sns.scatterplot(x=points[:, 0], y=points[:, 1], hue=names, hue_order=list(class_names), palette=PALETTE,
                     style=names, style_order=list(class_names),
-                    s=8, linewidth=0, alpha=0.8, ax=ax)
+                    s=16, linewidth=0.3, edgecolor="#333333", alpha=1.0, ax=ax)
     ax.set_xlabel(axis_names[0])
     ax.set_ylabel(axis_names[1])
     ax.set_title(title)
@@ -195,6 +197,8 @@ def fold_composition(counts: pd.DataFrame, title: str = "Class counts in each va
 SPLIT_COLORS = {"train": _CB[0], "validation": _CB[1]}
 SPLIT_STYLES = {"train": {"linestyle": "-", "marker": "o"}, "validation": {"linestyle": "--", "marker": "s"}}
 RIGHT, WRONG = _CB[0], _CB[3]
+WRONG_NAME = "orange-red"
+"""What a reader calls WRONG's colour, the palette's vermilion (#d55e00), in a caption."""
 
 
 def _hatch_bars(ax) -> None:
@@ -210,23 +214,49 @@ def _hatch_bars(ax) -> None:
             patch.set_edgecolor("white")
 
 
+LOWER_IS_BETTER = ("loss",)
+"""Metrics where a smaller value is better: for them the training curve is ahead when it lies below validation."""
+
+
+def _whole_epochs(ax) -> None:
+    """Ticks on the epoch axis only at whole epochs (a short run would otherwise show 1.5 epochs)."""
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, min_n_ticks=1))
+
+
+def _legend_beside(ax) -> None:
+    """The chart's legend to its right, where it cannot cover any data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+
+
+def _train_vs_validation(ax, history: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Draw train and validation `metric` per epoch and shade the gap only where training is ahead (above
+    validation for a score, below it for a loss); returns the wide table (epoch x split)."""
+    part = history[history["metric"] == metric]
+    for split, rows in part.groupby("split"):
+        ax.plot(rows["epoch"], rows["value"], markersize=4, label=split, color=SPLIT_COLORS.get(split),
+                **SPLIT_STYLES.get(split, {"marker": "o"}))
+    wide = part.pivot_table(index="epoch", columns="split", values="value")
+    if {"train", "validation"} <= set(wide.columns):
+        ahead = (wide["train"] < wide["validation"]) if metric in LOWER_IS_BETTER else \
+            (wide["train"] > wide["validation"])
+        if ahead.any():
+            ax.fill_between(wide.index, wide["train"], wide["validation"], where=ahead.to_numpy(), interpolate=True,
+                            color="grey", alpha=0.2, label="gap: training ahead")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    _whole_epochs(ax)
+    return wide
+
+
 def learning_curves(history: pd.DataFrame, title: str = "Learning curves",
                     metrics: Sequence[str] = ("loss", "accuracy")) -> Figure:
-    """Train vs validation per epoch, one panel per metric, with the final overfitting gap shaded."""
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.6), squeeze=False)
+    """Train vs validation per epoch, one panel per metric; the gap is shaded only where training is ahead of
+    validation (where validation is ahead, as with dropout on in training, nothing is shaded)."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.6 * len(metrics) + 1.2, 3.6), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
-        part = history[history["metric"] == metric]
-        for split, rows in part.groupby("split"):
-            ax.plot(rows["epoch"], rows["value"], markersize=4, label=split, color=SPLIT_COLORS.get(split),
-                    **SPLIT_STYLES.get(split, {"marker": "o"}))
-        wide = part.pivot_table(index="epoch", columns="split", values="value")
-        if {"train", "validation"} <= set(wide.columns):
-            ax.fill_between(wide.index, wide["train"], wide["validation"], color="grey", alpha=0.15,
-                            label="gap")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
+        _train_vs_validation(ax, history, metric)
         ax.set_title(metric)
-        ax.legend()
+    _legend_beside(axes[0][-1])
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -234,17 +264,19 @@ def learning_curves(history: pd.DataFrame, title: str = "Learning curves",
 
 def gap_comparison(histories: dict[str, pd.DataFrame], metric: str = "accuracy",
                    title: str = "Train vs validation accuracy") -> Figure:
-    """One panel per model, train vs validation `metric`, on a shared y axis: compare overfitting."""
-    fig, axes = plt.subplots(1, len(histories), figsize=(4.6 * len(histories), 3.6), squeeze=False, sharey=True)
+    """One panel per model, train vs validation `metric`, on a shared y axis: compare overfitting. Each panel's
+    title gives its last epoch's gap, training minus validation, in points (a negative gap: validation ahead)."""
+    fig, axes = plt.subplots(1, len(histories), figsize=(4.6 * len(histories) + 1.2, 3.8), squeeze=False,
+                             sharey=True)
     for ax, (name, history) in zip(axes[0], histories.items()):
-        part = history[history["metric"] == metric]
-        for split, rows in part.groupby("split"):
-            ax.plot(rows["epoch"], rows["value"], markersize=4, label=split, color=SPLIT_COLORS.get(split),
-                    **SPLIT_STYLES.get(split, {"marker": "o"}))
-        ax.set_title(name)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
-        ax.legend()
+        wide = _train_vs_validation(ax, history, metric)
+        if {"train", "validation"} <= set(wide.columns) and len(wide):
+            gap = (wide["train"].iloc[-1] - wide["validation"].iloc[-1]) * (1 if metric in LOWER_IS_BETTER else 100)
+            unit = "" if metric in LOWER_IS_BETTER else " points"
+            ax.set_title(f"{name}\nlast epoch: train - validation = {gap:+.1f}{unit}", fontsize=10)
+        else:
+            ax.set_title(name)
+    _legend_beside(axes[0][-1])
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -266,7 +298,8 @@ def confusion_heatmap(table: pd.DataFrame, title: str = "Confusion matrix") -> F
 
 def prediction_gallery(images: np.ndarray, y_true: np.ndarray, proba: np.ndarray, class_names: Sequence[str],
                        cols: int = 10, title: str = "Predictions on the first test images") -> Figure:
-    """Each image captioned '✓/✗ predicted (probability)' over 'true'; blue when right, red when wrong."""
+    """Each image captioned '✓/✗ predicted (probability)' over 'true'; blue when right, orange-red when wrong. The
+    title's key names only the kinds the gallery shows (a gallery of mistakes has no blue)."""
     n = len(images)
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(1.45 * cols, 1.75 * rows + 0.5), squeeze=False)
@@ -279,7 +312,10 @@ def prediction_gallery(images: np.ndarray, y_true: np.ndarray, proba: np.ndarray
         caption = (f"{'✓' if ok else '✗'} {class_names[pred[i]]} ({proba[i, pred[i]]:.0%})\n"
                    f"true: {class_names[int(y_true[i])]}")
         _image_axes(ax, images[i], caption, color=RIGHT if ok else WRONG)
-    fig.suptitle(f"{title}: ✓ = correct (blue), ✗ = wrong (red)")
+    right = pred[:n] == np.asarray(y_true)[:n]
+    key = [k for k, shown in (("✓ = correct (blue)", right.any()), (f"✗ = wrong ({WRONG_NAME})", (~right).any()))
+           if shown]
+    fig.suptitle(f"{title}: {', '.join(key)}")
     fig.tight_layout()
     return fig
 
@@ -314,6 +350,22 @@ def _conv_layers(model) -> list:
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
 
 
+def conv_roles(model) -> list[str]:
+    """A name for each convolution by its place in the network, not Keras's `conv2d_85`: a block ends at each
+    pooling layer, so the first two convolutions before the first pool are "block 1 conv 1" and "block 1 conv 2",
+    and a block's only convolution is "block 1 conv"."""
+    import keras
+
+    blocks: list[list[int]] = [[]]
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, keras.layers.Conv2D):
+            blocks[-1].append(i)
+        elif isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)) and blocks[-1]:
+            blocks.append([])
+    return [f"block {b} conv" + (f" {k}" if len(convs) > 1 else "")
+            for b, convs in enumerate([c for c in blocks if c], start=1) for k, _ in enumerate(convs, start=1)]
+
+
 def filter_grid(model, title: str = "Learned first-layer filters") -> Figure:
     """The 3x3 kernels of the model's first convolution, one small image each (dark = negative weight)."""
     convs = _conv_layers(model)
@@ -334,13 +386,14 @@ def filter_grid(model, title: str = "Learned first-layer filters") -> Figure:
             ax.set_title(str(i + 1), fontsize=7)
         else:
             ax.axis("off")
-    fig.suptitle(f"{title} ({convs[0].name}; red = positive, blue = negative)")
+    fig.suptitle(f"{title} ({conv_roles(model)[0]}; red = positive, blue = negative)")
     fig.tight_layout()
     return fig
 
 
 def feature_maps(model, image: np.ndarray, per_layer: int = 8, title: str = "Feature maps of one image") -> Figure:
-    """The first `per_layer` channels of every convolution's output for one image (rows = layers)."""
+    """The first `per_layer` channels of every convolution's output for one image (rows = convolutions, each
+    named for its place: `conv_roles`)."""
     import keras
 
     convs = _conv_layers(model)
@@ -352,10 +405,10 @@ def feature_maps(model, image: np.ndarray, per_layer: int = 8, title: str = "Fea
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     fig, axes = plt.subplots(len(convs), per_layer + 1, figsize=(1.15 * (per_layer + 1), 1.25 * len(convs) + 0.5),
                              squeeze=False)
-    for r, (layer, out) in enumerate(zip(convs, outputs)):
+    for r, (role, out) in enumerate(zip(conv_roles(model), outputs)):
         maps = np.asarray(out, dtype=np.float32)[0]
         _image_axes(axes[r, 0], x[0], "input" if r == 0 else None)
-        axes[r, 0].set_ylabel(f"{layer.name}\n{maps.shape[0]}x{maps.shape[1]}", rotation=0, ha="right",
+        axes[r, 0].set_ylabel(f"{role}\n{maps.shape[0]}x{maps.shape[1]}", rotation=0, ha="right",
                               va="center", fontsize=8)
         for c in range(per_layer):
             ax = axes[r, c + 1]
@@ -384,30 +437,40 @@ def grid_heatmap(table: pd.DataFrame, title: str, value_label: str = "test accur
     return fig
 
 
+MARKERS = "osD^vP*X"
+"""Marker per series, so series differ in shape as well as colour."""
+
+
 def accuracy_comparison(table: pd.DataFrame, title: str = "Reported vs reproduced accuracy") -> Figure:
-    """Horizontal bars of reported and reproduced accuracy per model (columns of `table`), zoomed to the range."""
-    long = table.reset_index(names="model").melt(id_vars="model", var_name="source", value_name="accuracy")
-    long = long.dropna()
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(table) + 1.6))
-    sns.barplot(data=long, y="model", x="accuracy", hue="source", ax=ax, orient="h")
-    low = max(0.0, float(long["accuracy"].min()) - 0.02)
-    ax.set_xlim(low, min(1.0, float(long["accuracy"].max()) + 0.01))
-    ax.set_xlabel("test accuracy")
-    ax.set_ylabel("model")
-    ax.set_title(title)
-    ax.legend(title=None, loc="lower right")
-    _hatch_bars(ax)
-    fig.tight_layout()
-    return fig
+    """A dot per model (row of `table`) and source (column: reported, reproduced, ...), a marker and colour per
+    source. Dots, not bars: a bar's length must start at 0, which would squeeze differences of a point or two into
+    nothing, while a dot's position may be read on an axis zoomed to the range of the values."""
+    fig, ax = plt.subplots(figsize=(8.5, 0.45 * len(table) + 1.6))
+    k = len(table.columns)
+    rows = np.arange(len(table))
+    for j, source in enumerate(table.columns):
+        values = table[source].to_numpy(dtype=float)
+        shown = np.isfinite(values)
+        ax.scatter(values[shown], rows[shown] + (j - (k - 1) / 2) * 0.22, s=42, marker=MARKERS[j % len(MARKERS)],
+                   color=_CB[j % len(_CB)], label=source, zorder=3)
+    ax.set_yticks(rows, [str(name) for name in table.index])
+    ax.set_ylim(len(table) - 0.5, -0.5)  # the first row on top
+    values = table.to_numpy(dtype=float)
+    low, high = np.nanmin(values), np.nanmax(values)
+    pad = max(0.005, (high - low) * 0.08)
+    ax.set_xlim(max(0.0, low - pad), min(1.0, high + pad))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=1))
+    ax.grid(axis="y", alpha=0.4)
+    return _finish(fig, ax, "test accuracy (axis zoomed to the values)", "model", title, legend=True)
 
 
-def _finish(fig: Figure, ax, xlabel: str, ylabel: str, title: str, legend: str | None = None) -> Figure:
-    """Label the axes, title the chart, place the legend (if asked) and tighten the layout."""
+def _finish(fig: Figure, ax, xlabel: str, ylabel: str, title: str, legend: bool = False) -> Figure:
+    """Label the axes, title the chart, put the legend (if asked) beside the chart and tighten the layout."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if legend:
-        ax.legend(loc=legend)
+        _legend_beside(ax)
     fig.tight_layout()
     return fig
 
@@ -417,7 +480,7 @@ def time_to_accuracy(runs: pd.DataFrame, title: str = "Test accuracy against tra
     """One point per run (training seconds, plain test accuracy in %), a marker and colour per candidate; `target`
     (seconds, accuracy in %) shades the corner a recipe must reach: at most that time, at least that accuracy."""
     fig, ax = plt.subplots(figsize=(9, 4.2))
-    markers = "osD^vP*X"
+    markers = MARKERS
     for i, (name, part) in enumerate(runs.groupby("candidate", sort=False)):
         epochs = part["epochs"].iloc[0]
         ax.scatter(part["train_time_s"], part["plain_test_accuracy"] * 100, s=55, marker=markers[i % len(markers)],
@@ -441,7 +504,8 @@ def search_progress(trials: pd.DataFrame, title: str = "Search progress", refere
     ax.step(ordered["order"], ordered["score"].cummax(), where="post", color=_CB[1], label="best so far")
     if reference is not None:
         ax.axhline(reference, color=_CB[3], linestyle="--", linewidth=1, label=reference_label)
-    return _finish(fig, ax, "trial (in the order it ran)", "validation accuracy", title, legend="lower right")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, min_n_ticks=1))  # trials are counted
+    return _finish(fig, ax, "trial (in the order it ran)", "validation accuracy", title, legend=True)
 
 
 def score_scatter(trials: pd.DataFrame, x: str = "learning_rate", title: str = "Learning rate vs score",
@@ -467,7 +531,7 @@ def depth_summary(table: pd.DataFrame, title: str = "Accuracy by number of conv 
         ax.errorbar(np.array(depths) + 0.15, [reported[d][0] for d in depths], yerr=[reported[d][1] for d in depths],
                     fmt="s", color=_CB[3], capsize=4, label="study: mean +- sd")
     ax.set_xticks(sorted(table["depth"].unique()))
-    return _finish(fig, ax, "conv layers", "validation accuracy", title, legend="lower right")
+    return _finish(fig, ax, "conv layers", "validation accuracy", title, legend=True)
 
 
 def pair_gallery(images: np.ndarray, y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray,
@@ -547,4 +611,39 @@ def learning_rate_schedule(steps: Sequence[int], rates: Sequence[float], steps_p
     ax.plot(steps[top], rates[top], "o", color=_CB[3], label=f"peak {rates[top]:.2g} at step {steps[top]}")
     ax.set_ylim(bottom=0)
     return _finish(fig, ax, "training step" + (" (dotted: end of an epoch)" if steps_per_epoch else ""),
-                   "learning rate", title, legend="upper right")
+                   "learning rate", title, legend=True)
+
+
+def seed_scores(runs: pd.DataFrame, title: str = "Test accuracy of every seed") -> Figure:
+    """One panel per dataset, one row per model: a dot for each seed's test accuracy (a marker per seed) and a
+    vertical bar at the mean over the seeds, so the spread between seeds shows beside the difference between models.
+    `runs` has columns model, dataset, seed and test_accuracy (one row per training run)."""
+    datasets = list(dict.fromkeys(runs["dataset"]))
+    models = list(dict.fromkeys(runs["model"]))
+    seeds = list(dict.fromkeys(runs["seed"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.6 * len(datasets) + 1.6, 0.55 * len(models) + 1.7),
+                             squeeze=False)
+    rows = {m: i for i, m in enumerate(models)}
+    for ax, name in zip(axes[0], datasets):
+        part = runs[runs["dataset"] == name]
+        for j, seed in enumerate(seeds):
+            one = part[part["seed"] == seed]
+            ax.scatter(one["test_accuracy"], [rows[m] + (j - (len(seeds) - 1) / 2) * 0.12 for m in one["model"]],
+                       s=36, marker=MARKERS[j % len(MARKERS)], color=_CB[j % len(_CB)], label=f"seed {seed}", zorder=3)
+        means = part.groupby("model", sort=False)["test_accuracy"].mean()
+        ax.scatter(means.to_numpy(), [rows[m] for m in means.index], s=260, marker="|", color="black",
+                   linewidths=2, label="mean over seeds", zorder=4)
+        ax.set_yticks(range(len(models)), models)
+        ax.set_ylim(len(models) - 0.5, -0.5)
+        low, high = part["test_accuracy"].min(), part["test_accuracy"].max()
+        pad = max(0.003, (high - low) * 0.1)
+        ax.set_xlim(max(0.0, low - pad), min(1.0, high + pad))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=1))
+        ax.grid(axis="y", alpha=0.4)
+        ax.set_title(str(name))
+        ax.set_xlabel("test accuracy (axis zoomed)")
+        ax.set_ylabel("model")
+    _legend_beside(axes[0][-1])
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -13,7 +13,11 @@ the same shape and dtype in [0, 1], and returns the images unchanged at strength
 | `shift` | pixels | moves the picture right and down by that many pixels (the background fills in black) |
 | `rotate` | degrees | turns the picture about its centre (the corners fill in black) |
 | `noise` | standard deviation | adds Gaussian noise (seeded), then clips to [0, 1] |
-| `invert` | 0 to 1 | blends towards the negative image: 1 gives dark clothes on a white background |
+| `invert` | share of images, 0 to 1 | turns that share of the images, chosen at random (seeded), into their negative 1 - x: dark clothes on a white background; the rest stay as they are |
+
+An inverted image is a whole negative, never a blend: a blend halfway, 0.5 x + 0.5 (1 - x), would be the same flat
+grey for every image, and no model could be scored on it. The shares are nested: at the same seed, the images
+inverted at 0.25 are among those inverted at 0.5, so a curve over shares changes only by the images added.
 
 Usage:
     x = preprocess.scale(ds.x_test)
@@ -35,7 +39,7 @@ STRENGTHS: dict[str, tuple[float, ...]] = {
     "invert": (0, 0.25, 0.5, 0.75, 1.0),
 }
 """The strengths each curve is drawn at (0 first: the untouched test set)."""
-UNITS = {"shift": "pixels", "rotate": "degrees", "noise": "noise sd", "invert": "share inverted"}
+UNITS = {"shift": "pixels", "rotate": "degrees", "noise": "noise sd", "invert": "share of images inverted"}
 
 
 def _check(images: np.ndarray, kind: str, strength: float) -> np.ndarray:
@@ -70,9 +74,18 @@ def transform(images: np.ndarray, kind: str, strength: float, seed: int = 0) -> 
     elif kind == "noise":
         out = x + np.random.default_rng(seed).normal(0.0, strength, size=x.shape)
     else:
-        out = (1 - strength) * x + strength * (1 - x)
+        out = x.copy()
+        chosen = inverted_images(len(x), strength, seed)
+        out[chosen] = 1.0 - x[chosen]
     out = np.clip(out, 0.0, 1.0).astype(images.dtype)
     return out[..., np.newaxis] if squeeze else out
+
+
+def inverted_images(n: int, share: float, seed: int = 0) -> np.ndarray:
+    """The indices of the images `transform(..., "invert", share, seed)` inverts: share * n of the n (rounded half
+    up), the first ones of one seeded random order, so a larger share at the same seed keeps the smaller share's
+    images."""
+    return np.sort(np.random.default_rng(seed).permutation(n)[:int(np.floor(share * n + 0.5))])
 
 
 def robustness_table(predictors: Mapping[str, Callable[[np.ndarray], np.ndarray]], images: np.ndarray,
