@@ -110,7 +110,7 @@ def reproduction_table(records: Iterable[dict[str, Any]], reported_key: str | No
             "model": rec["name"], "study": rec["study"], "kind": rec.get("kind"),
             "reported parameters": rec.get("reported_params"), "parameters": rec["parameters"],
             "reported accuracy": rep, "reported figure": key.replace("_", " ") if rep is not None else "",
-            "reproduced test accuracy": rec["test_accuracy"],
+            "reproduced test accuracy": rec["test_accuracy"], "test images": rec["n_test"],
             "interval low": check.interval.low if check else np.nan,
             "interval high": check.interval.high if check else np.nan,
             "difference (points)": check.difference_points if check else np.nan,

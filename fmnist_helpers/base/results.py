@@ -85,12 +85,13 @@ class Row(StrEnum):
     REPORTED = "reported accuracy"  # the study's figure, None when it gave none
     REPORTED_FIGURE = "reported figure"  # which figure that is, e.g. "test accuracy"
     REPRODUCED = "reproduced test accuracy"
-    NOISE_BAND = "noise band (points)"  # optional: two standard errors of the reproduced accuracy when absent
+    N_TEST = "test images"  # optional: the images the reproduced accuracy was scored on, 10,000 when absent
+    SEEDS = "seeds"  # optional: how many seeds the reproduced accuracy is the mean of, 1 when absent
 
 
-ROW_OPTIONAL = frozenset({Row.DATASET, Row.NOISE_BAND})
-"""Row columns a notebook may leave out: the report takes the record's dataset parameter, and the noise band of
-the reproduced accuracy on 10,000 test images."""
+ROW_OPTIONAL = frozenset({Row.DATASET, Row.N_TEST, Row.SEEDS})
+"""Row columns a notebook may leave out: the report takes the record's dataset parameter, 10,000 test images and
+one seed."""
 
 DATASET_PARAM = "dataset"
 """The parameter that names the dataset a notebook ran on (see `dataset_of`)."""

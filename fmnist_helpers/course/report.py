@@ -21,7 +21,7 @@ from typing import Any, Iterable, Protocol, Sequence, Union
 
 import pandas as pd
 
-from fmnist_helpers.analysis.evaluation import noise_band, verdict
+from fmnist_helpers.analysis import statistics
 from fmnist_helpers.base.atomic import write_text_atomic
 from fmnist_helpers.base.params import RESERVED_PARAMS
 from fmnist_helpers.base.results import PACK_ACCURACIES, Figure, Record, Row, dataset_of
@@ -30,7 +30,7 @@ from fmnist_helpers.studies import reference
 
 STUDY_COLUMNS = [str(c) for c in (
     Row.DATASET, Row.STUDY, Row.MODEL, Row.KIND, Row.REPORTED_FIGURE, Row.REPORTED, "reproduced accuracy",
-    "recorded full run", "difference (points)", Row.NOISE_BAND, "verdict", "pack best", "pack margin (points)",
+    "recorded full run", "difference (points)", "verdict", "pack best", "pack margin (points)",
     "notebook")]
 """Columns of `study_table`; accuracies are fractions, differences and margins accuracy points."""
 
@@ -128,15 +128,15 @@ def study_table(out: Path) -> pd.DataFrame:
             kind = model_kind(model, row.get(Row.KIND))
             reported, reproduced = _number(row.get(Row.REPORTED)), _number(row.get(Row.REPRODUCED))
             diff = (reproduced - reported) * 100
-            band = _number(row.get(Row.NOISE_BAND))
-            if math.isnan(band) and not math.isnan(reproduced):  # a row without its band (see `ROW_OPTIONAL`)
-                band = noise_band(reproduced, TEST_IMAGES).points
+            n_test = int(_number(row.get(Row.N_TEST)) if not math.isnan(_number(row.get(Row.N_TEST))) else TEST_IMAGES)
+            check = (statistics.against_reported(reproduced, n_test, reported, classes=10)
+                     if not (math.isnan(reproduced) or math.isnan(reported)) else None)
             top = best.get((dataset, kind), math.nan)
             rows[(dataset, model)] = {
                 Row.DATASET: dataset, Row.STUDY: row.get(Row.STUDY), Row.MODEL: model, Row.KIND: kind,
                 Row.REPORTED_FIGURE: row.get(Row.REPORTED_FIGURE) or "", Row.REPORTED: reported,
                 "reproduced accuracy": reproduced, "recorded full run": reference.column([model], dataset)[0],
-                "difference (points)": diff, Row.NOISE_BAND: band, "verdict": verdict(diff, band),
+                "difference (points)": diff, "verdict": check.verdict if check else "no reported figure",
                 "pack best": top, "pack margin (points)": (top - reported) * 100, "notebook": notebook,
             }
     table = pd.DataFrame(list(rows.values()), columns=STUDY_COLUMNS)
@@ -233,7 +233,7 @@ def study_rows(table: pd.DataFrame) -> list[list[str]]:
     """`study_table` rows as display strings, in `STUDY_COLUMNS` order."""
     formats = {"reported accuracy": percent, "reproduced accuracy": percent, "pack best": percent,
                "recorded full run": percent,
-               "difference (points)": points, "noise band (points)": band_points, "pack margin (points)": points}
+               "difference (points)": points, "pack margin (points)": points}
     return [[formats.get(col, _text)(row[col]) for col in STUDY_COLUMNS] for _, row in table.iterrows()]
 
 
