@@ -91,8 +91,9 @@ def reproduction_table(records: Iterable[dict[str, Any]], reported_key: str | No
 
     `records` are training records (`TrainResult.record`); the reported accuracy is the study's test figure,
     else its validation figure, unless `reported_key` names another entry of the record's `reported` dict.
-    Each row's verdict is `statistics.against_reported`: the Wilson interval of the reproduced test accuracy on
-    its `n_test` images against the reported figure ("consistent", "above", "below", or "at chance"). On
+    Each row's verdict is `statistics.against_reported`: the Wilson interval of the reproduced accuracy against the
+    reported figure, a validation figure against the reproduction's validation accuracy (`val_accuracy` on
+    `n_val` images), else the test accuracy on `n_test` images ("consistent", "above", "below", or "at chance"). On
     `dataset="mnist"` only a figure the study gave for MNIST (`mnist_test_accuracy`) counts: the studies'
     Fashion-MNIST figures say nothing about an MNIST score.
     """
@@ -105,12 +106,15 @@ def reproduction_table(records: Iterable[dict[str, Any]], reported_key: str | No
         key = reported_key if reported_key in reported else (
             "test_accuracy" if "test_accuracy" in reported else "val_accuracy")
         rep = reported.get(key)
-        check = against_reported(rec["test_accuracy"], rec["n_test"], rep, classes) if rep is not None else None
+        on_val = key.startswith("val") and rec.get("val_accuracy") is not None and rec.get("n_val")
+        score, n = (rec["val_accuracy"], rec["n_val"]) if on_val else (rec["test_accuracy"], rec["n_test"])
+        check = against_reported(score, n, rep, classes) if rep is not None else None
         rows.append({
             "model": rec["name"], "study": rec["study"], "kind": rec.get("kind"),
             "reported parameters": rec.get("reported_params"), "parameters": rec["parameters"],
             "reported accuracy": rep, "reported figure": key.replace("_", " ") if rep is not None else "",
             "reproduced test accuracy": rec["test_accuracy"], "test images": rec["n_test"],
+            "reproduced validation accuracy": rec.get("val_accuracy"), "validation images": rec.get("n_val"),
             "interval low": check.interval.low if check else np.nan,
             "interval high": check.interval.high if check else np.nan,
             "difference (points)": check.difference_points if check else np.nan,
