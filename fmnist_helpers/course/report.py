@@ -180,6 +180,16 @@ def _row_label(row: pd.Series) -> str:
     return f"{row[Row.MODEL]} ({row['compared on']}{seeds})"
 
 
+def _x_range(part: pd.DataFrame) -> tuple[float, float]:
+    """The accuracy range (%) of a panel: every figure of its rows above chance, so that one row at chance does not
+    squeeze the others into a corner; what falls below is drawn at the left edge with its value."""
+    ranked = part[~part["verdict"].isin(statistics.NOT_RANKED)]
+    values = pd.concat([ranked[c] for c in ("interval low", Row.REPORTED, "recorded full run")]).dropna() * 100
+    if values.empty:
+        return 0.0, 100.0
+    return max(0.0, math.floor(values.min() - 1.5)), min(100.0, math.ceil(values.max() + 1.0))
+
+
 def summary_figure(table: pd.DataFrame, path: Path) -> str | None:
     """Draw `table` (from `study_table`) as one dot plot per dataset and save it to `path`; returns the alt text,
     or None (and no file) when there is nothing to draw."""
@@ -190,54 +200,77 @@ def summary_figure(table: pd.DataFrame, path: Path) -> str | None:
     from matplotlib.lines import Line2D
 
     datasets = list(dict.fromkeys(table[Row.DATASET]))
-    heights = [len(table[table[Row.DATASET] == d]) + table[table[Row.DATASET] == d][Row.STUDY].nunique()
+    heights = [len(table[table[Row.DATASET] == d]) + table[table[Row.DATASET] == d][Row.STUDY].nunique() + 1
                for d in datasets]
-    fig = Canvas(figsize=(11, 1.2 + 0.32 * sum(heights) + 0.6 * len(datasets)))
+    fig = Canvas(figsize=(11, 1.3 + 0.3 * sum(heights) + 0.7 * len(datasets)))
     axes = fig.subplots(len(datasets), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
     for ax, dataset in zip(axes, datasets):
         part = table[table[Row.DATASET] == dataset]
+        left, right = _x_range(part)
+
+        def mark(value: float, y: float, style: str, colour: str, low: float | None = None, high: float | None = None,
+                 **kw: Any) -> None:
+            if value * 100 < left:  # off the panel to the left: an arrow at the edge, and the value
+                ax.plot(left, y, "<", color=colour, ms=7, clip_on=False, zorder=5)
+                ax.text(left + (right - left) * 0.015, y, f"{value:.1%}", color=colour, va="center", fontsize=8)
+                return
+            xerr = None if low is None else [[(value - low) * 100], [(high - value) * 100]]
+            ax.errorbar(value * 100, y, xerr=xerr, fmt=style, color=colour, capsize=3, **kw)
+
+        ax.text(1.01, -1, "vs study", transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="#4d4d4d")
+        ax.text(1.15, -1, "vs full run", transform=ax.get_yaxis_transform(), va="center", fontsize=8,
+                color="#4d4d4d")
         y, ticks, labels = 0, [], []
         for study, rows in part.groupby(Row.STUDY, sort=True):
-            ax.text(0.0, y, f"{study} study", transform=ax.get_yaxis_transform(), ha="right", va="center",
+            ax.text(-0.01, y, f"{study} study", transform=ax.get_yaxis_transform(), ha="right", va="center",
                     fontweight="bold", fontsize=9)
             y += 1
             for _, row in rows.iterrows():
-                acc, low, high = row["reproduced accuracy"], row["interval low"], row["interval high"]
-                ax.errorbar(acc * 100, y, xerr=[[(acc - low) * 100], [(high - acc) * 100]], fmt="o", color="#2166ac",
-                            capsize=3, ms=6, zorder=3)
-                if not math.isnan(row["recorded full run"]):
-                    rec = row["recorded full run"]
+                mark(row["reproduced accuracy"], y, "o", "#2166ac", row["interval low"], row["interval high"], ms=6,
+                     zorder=3)
+                rec = row["recorded full run"]
+                if not math.isnan(rec):
                     if row["compared on"] == "test":
                         r = statistics.accuracy_interval(rec, TEST_IMAGES)
-                        ax.errorbar(rec * 100, y + 0.28, xerr=[[(rec - r.low) * 100], [(r.high - rec) * 100]], fmt="s",
-                                    color="#878787", capsize=2, ms=5, zorder=2)
-                    else:
-                        ax.plot(rec * 100, y + 0.28, "s", color="#878787", ms=5, zorder=2)
+                        mark(rec, y + 0.3, "s", "#878787", r.low, r.high, ms=5, zorder=2)
+                    else:  # the recorded run's validation images are not recorded: no interval
+                        mark(rec, y + 0.3, "s", "#878787", ms=5, zorder=2)
                 if not math.isnan(row[Row.REPORTED]):
-                    ax.plot(row[Row.REPORTED] * 100, y, "D", color="black", ms=7, mfc="none", mew=1.6, zorder=4)
-                ax.text(1.005, y, row["verdict"], transform=ax.get_yaxis_transform(), va="center", fontsize=9,
-                        color=VERDICT_COLOURS.get(row["verdict"], "#4d4d4d"))
+                    mark(row[Row.REPORTED], y, "D", "black", ms=7, mfc="none", mew=1.6, zorder=4)
+                for x, word in ((1.01, row["verdict"]), (1.15, row["vs recorded"])):
+                    ax.text(x, y, word, transform=ax.get_yaxis_transform(), va="center", fontsize=9,
+                            color=VERDICT_COLOURS.get(word, "#4d4d4d"))
                 ticks.append(y)
                 labels.append(_row_label(row))
                 y += 1
         ax.set_yticks(ticks, labels, fontsize=9)
-        ax.set_ylim(y - 0.4, -0.6)
-        ax.set_title(f"{dataset}: reported figure vs this run vs the recorded full run", fontsize=10, loc="left")
+        ax.set_ylim(y - 0.4, -1.6)
+        ax.set_xlim(left, right)
+        ax.set_title(f"{dataset}", fontsize=10, loc="left", fontweight="bold")
         ax.set_xlabel("accuracy (%)")
         ax.grid(axis="x", alpha=0.3)
     handles = [Line2D([], [], marker="D", ls="", color="black", mfc="none", label="study's reported figure"),
                Line2D([], [], marker="o", ls="-", color="#2166ac", label="this run, 95% Wilson interval"),
                Line2D([], [], marker="s", ls="-", color="#878787", label="recorded full run, 95% interval")]
     fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=9)
-    fig.subplots_adjust(left=0.3, right=0.86, top=1 - 0.45 / fig.get_figheight(),
-                        bottom=(0.9 + 0.2 * len(datasets)) / fig.get_figheight(), hspace=0.45)
+    fig.subplots_adjust(left=0.3, right=0.78, top=1 - 0.35 / fig.get_figheight(),
+                        bottom=(0.9 + 0.2 * len(datasets)) / fig.get_figheight(), hspace=0.5)
     fig.savefig(path, dpi=110)
-    counts = table["verdict"].value_counts()
-    judged = ", ".join(f"{n} {word}" for word, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return (f"Dot plot, one panel per dataset ({', '.join(datasets)}), one row per study model grouped by study: the "
             "study's reported figure as an open black diamond, this run's accuracy as a blue dot with its 95% Wilson "
-            "interval, the recorded full run's as a grey square; the verdict of each row is written at its right. "
-            f"Of {len(table)} rows: {judged}.")
+            "interval, the recorded full run's as a grey square; at the right of each row its verdict against the "
+            f"study and against the full run. {headline(table)}")
+
+
+def headline(table: pd.DataFrame) -> str:
+    """One sentence: how many rows of `table` got each verdict, against the studies and against the full run."""
+    def counts(column: str) -> str:
+        found = table[column].value_counts()
+        return ", ".join(f"{n} {word}" for word, n in sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
+                         if word != "-") or "none"
+
+    return (f"Of {len(table)} rows, against the studies' figures: {counts('verdict')}; against the recorded full run: "
+            f"{counts('vs recorded')}.")
 
 
 # ----------------------------------------------------------------- environment
@@ -361,8 +394,8 @@ def banner(profile: str) -> str | None:
     return (f"This is a `{profile}` run ({spec.description}), not a reproduction: every model trains on {images} for "
             f"at most {spec.max_epochs} epoch{'s' if spec.max_epochs > 1 else ''}, against the studies' full data and "
             "epochs, so a verdict \"below\" against a study's figure measures that budget, not the study. The "
-            f"reproduction is the recorded full run ({reference.label()}), shown as grey squares in the figure and "
-            "in its own column of the table; `make course PROFILE=full` makes a new one.")
+            "reproduction is the recorded full run (the grey squares in the figure, and a column of the table): "
+            "read this run against it. `make course PROFILE=full` makes a new one.")
 
 
 def notebook_rows(out: Path, outcomes: Iterable[NotebookOutcome],
@@ -462,9 +495,10 @@ def write_report(out: Path, profile: str, outcomes: Sequence[NotebookOutcome],
     figure_path = out / FIGURE_FILE
     alt = summary_figure(study_table(out), figure_path)
     if alt:
-        page += ["<h2>What reproduced</h2>",
+        line = headline(study_table(out))
+        page += ["<h2>What reproduced</h2>", f"<p>{html.escape(line)}</p>",
                  f'<img src="{FIGURE_FILE}?v={int(figure_path.stat().st_mtime)}" alt="{html.escape(alt)}" width="1000">']
-        md += ["", "## What reproduced", "", f"![{alt}]({FIGURE_FILE})"]
+        md += ["", "## What reproduced", "", line, "", f"![{alt}]({FIGURE_FILE})"]
     elif figure_path.exists():
         figure_path.unlink()  # an old figure must not stand beside a table without rows
     for name, intro, header, rows in _sections(out, outcomes, hidden):
