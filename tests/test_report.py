@@ -1,4 +1,5 @@
 """The course summary report, built from hand-written results files (no training)."""
+import html
 import json
 import re
 
@@ -200,7 +201,7 @@ def test_the_page_embeds_the_figure_with_alt_text_before_the_table(tmp_path):
     page = html_path.read_text()
     assert (tmp_path / report.FIGURE_FILE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     img = re.search(r'<img src="summary\.png\?v=\d+" alt="([^"]+)"', page)
-    assert img and "Of 2 rows, against the studies' figures: 1 below, 1 consistent;" in img.group(1)
+    assert img and "Of 2 rows, against the studies' figures: 1 below, 1 consistent;" in html.unescape(img.group(1))
     assert page.index("<img") < page.index("Study numbers vs this run")
     assert "![Dot plot" in md_path.read_text()
 
