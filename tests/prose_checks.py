@@ -58,14 +58,15 @@ def _expected_value(claim: dict[str, Any]) -> Any:
 
 
 def contradictions(record: dict[str, Any]) -> list[str]:
-    """Pairs that two claims of one notebook judge differently (A above B in one, consistent or below in another)."""
-    seen: dict[frozenset, tuple[str, str, str]] = {}
+    """Pairs that two claims of one notebook judge differently on the same measure (A above B in one, consistent
+    or below in another)."""
+    seen: dict[tuple[frozenset, Any], tuple[str, str, str]] = {}
     problems = []
     for name, claim in record.get("figures", {}).get("claims", {}).items():
         if claim["kind"] not in PAIR_KINDS:
             continue
         first, second = list(claim["inputs"])
-        key = frozenset((first, second))
+        key = (frozenset((first, second)), (claim.get("extra") or {}).get("what"))
         value = claim["value"]
         if key in seen:
             other_name, other_first, other_value = seen[key]

@@ -54,6 +54,13 @@ def test_two_verdicts_on_one_pair_that_disagree_are_caught():
     assert claim_problems(record) == ["by_seeds and by_scores judge b against a differently: 'below' and 'consistent'"]
 
 
+def test_one_pair_judged_on_two_measures_may_get_two_verdicts():
+    record = _record_with(claims.unpaired("on_mnist", ("a", 0.9, 1_000), ("b", 0.8, 1_000), what="accuracy on MNIST"),
+                          claims.unpaired("on_fashion", ("a", 0.8, 1_000), ("b", 0.8, 1_000),
+                                          what="accuracy on Fashion-MNIST"))
+    assert claim_problems(record) == []
+
+
 def test_the_same_verdict_from_either_side_of_a_pair_passes():
     record = _record_with(claims.unpaired("one", ("a", 0.9, 1_000), ("b", 0.8, 1_000)),
                           claims.unpaired("other", ("b", 0.8, 1_000), ("a", 0.9, 1_000)))

@@ -27,7 +27,8 @@ recipes over seeds; `reported`: a reproduction against a published figure; `unpa
 images), each in the verdict words of `statistics.VERDICTS`; whether a series rose from its first to its last
 value; or one number with its source."""
 PAIR_KINDS = ("paired", "seeds", "reported", "unpaired")
-"""The kinds that judge one pair of named results: one verdict per pair in a notebook."""
+"""The kinds that judge one pair of named results on one measure (`extra["what"]`): one verdict per pair and
+measure in a notebook."""
 
 
 @dataclass(frozen=True)
@@ -132,11 +133,11 @@ def paired(name: str, a: tuple[str, Any], b: tuple[str, Any], y_true: Any, what:
         text += (f": `{name_a}` alone is right on {test.only_a:,} of {test.n:,} images, `{name_b}` alone on "
                  f"{test.only_b:,} (McNemar's exact test, p = {test.p_value:.2g}); the difference is "
                  f"{test.difference * 100:+.2f} points, 95% interval {test.interval.points()}")
-    extra = {"only_a": test.only_a, "only_b": test.only_b, "n": test.n, "classes": classes}
+    extra = {"only_a": test.only_a, "only_b": test.only_b, "n": test.n, "classes": classes, "what": what}
     return Claim(name, "paired", text + ".", value, {name_a: score_a, name_b: score_b}, source=source, extra=extra)
 
 
-def seeds(name: str, a: tuple[str, Sequence[float]], b: tuple[str, Sequence[float]], what: str = "mean test accuracy",
+def seeds(name: str, a: tuple[str, Sequence[float]], b: tuple[str, Sequence[float]], what: str = "test accuracy",
           source: str | None = None) -> Claim:
     """Two recipes over the same seeds (`a` and `b` are (name, one score per seed, in seed order)): the per-seed
     differences with a t-interval (`statistics.seed_difference`); "too few seeds to tell" under 3 seeds.
@@ -148,10 +149,15 @@ def seeds(name: str, a: tuple[str, Sequence[float]], b: tuple[str, Sequence[floa
     test = statistics.seed_difference(scores_a, scores_b)
     mean_a, mean_b = float(np.mean(scores_a)), float(np.mean(scores_b))
     text = _pair_text(name_a, name_b, mean_a, mean_b, test.verdict, what)
-    text += f" over {test.seeds} seed{'s' if test.seeds > 1 else ''}: mean difference {test.mean * 100:+.2f} points"
+    seeds_text = f"{test.seeds} seed{'s' if test.seeds > 1 else ''}"
+    detail = f"mean difference {test.mean * 100:+.2f} points"
     if test.interval is not None:
-        text += f", 95% t-interval {test.interval.points()} ({test.seeds - 1} degree{'s' if test.seeds > 2 else ''} of freedom)"
-    extra = {"scores_a": scores_a, "scores_b": scores_b}
+        freedom = test.seeds - 1
+        detail += (f", 95% t-interval {test.interval.points()} with {freedom} degree{'s' if freedom > 1 else ''} "
+                   "of freedom")
+    text += (f" ({seeds_text}; {detail})" if test.verdict == statistics.TOO_FEW_SEEDS
+             else f" over {seeds_text}: {detail}")
+    extra = {"scores_a": scores_a, "scores_b": scores_b, "what": what}
     return Claim(name, "seeds", text + ".", test.verdict, {name_a: mean_a, name_b: mean_b}, source=source, extra=extra)
 
 
@@ -169,7 +175,7 @@ def reported(name: str, a: tuple[str, float, int], b: tuple[str, float], what: s
         text += (f": {check.difference_points:+.2f} points; the Wilson 95% interval of a score on {int(n):,} images "
                  f"is {check.interval.percent()}")
     return Claim(name, "reported", text + ".", check.verdict, {name_a: float(score_a), name_b: float(figure)},
-                 source=source, extra={"n": int(n), "classes": classes})
+                 source=source, extra={"n": int(n), "classes": classes, "what": what})
 
 
 def unpaired(name: str, a: tuple[str, float, int], b: tuple[str, float, int], what: str = "test accuracy",
@@ -187,7 +193,7 @@ def unpaired(name: str, a: tuple[str, float, int], b: tuple[str, float, int], wh
         text += (f": {test.difference * 100:+.2f} points, 95% interval {test.interval.points()} (Newcombe, from "
                  f"{int(n_a):,} and {int(n_b):,} images scored separately)")
     return Claim(name, "unpaired", text + ".", value, {name_a: float(score_a), name_b: float(score_b)},
-                 source=source, extra={"n_a": int(n_a), "n_b": int(n_b), "classes": classes})
+                 source=source, extra={"n_a": int(n_a), "n_b": int(n_b), "classes": classes, "what": what})
 
 
 def rising(name: str, series: Mapping[str, float], what: str, fmt: Callable[[float], str] = percent) -> Claim:
