@@ -172,6 +172,8 @@ def study_table(out: Path) -> pd.DataFrame:
 # ----------------------------------------------------------------- the figure
 
 FIGURE_FILE = "summary.png"
+SHORT_WORDS = {"no reported figure": "no figure", "no validation score reproduced": "no score"}
+"""Shorter forms of the table's non-verdicts, for the figure's narrow columns."""
 VERDICT_COLOURS = {statistics.CONSISTENT: "#1b7837", statistics.ABOVE: "#1b7837", statistics.BELOW: "#b2182b"}
 
 
@@ -238,8 +240,8 @@ def summary_figure(table: pd.DataFrame, path: Path) -> str | None:
                 if not math.isnan(row[Row.REPORTED]):
                     mark(row[Row.REPORTED], y, "D", "black", ms=7, mfc="none", mew=1.6, zorder=4)
                 for x, word in ((1.01, row["verdict"]), (1.15, row["vs recorded"])):
-                    ax.text(x, y, word, transform=ax.get_yaxis_transform(), va="center", fontsize=9,
-                            color=VERDICT_COLOURS.get(word, "#4d4d4d"))
+                    ax.text(x, y, SHORT_WORDS.get(word, word), transform=ax.get_yaxis_transform(), va="center",
+                            fontsize=9, color=VERDICT_COLOURS.get(word, "#4d4d4d"))
                 ticks.append(y)
                 labels.append(_row_label(row))
                 y += 1
@@ -254,7 +256,7 @@ def summary_figure(table: pd.DataFrame, path: Path) -> str | None:
                Line2D([], [], marker="s", ls="-", color="#878787", label="recorded full run, 95% interval")]
     fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=9)
     fig.subplots_adjust(left=0.3, right=0.78, top=1 - 0.35 / fig.get_figheight(),
-                        bottom=(0.9 + 0.2 * len(datasets)) / fig.get_figheight(), hspace=0.5)
+                        bottom=(0.9 + 0.2 * len(datasets)) / fig.get_figheight(), hspace=0.35)
     fig.savefig(path, dpi=110)
     return (f"Dot plot, one panel per dataset ({', '.join(datasets)}), one row per study model grouped by study: the "
             "study's reported figure as an open black diamond, this run's accuracy as a blue dot with its 95% Wilson "
