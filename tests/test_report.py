@@ -138,6 +138,11 @@ def test_the_pack_best_is_chosen_by_validation_not_by_test_accuracy(tmp_path):
                                             "source": "s04_cnn_studies", "seed": "1 seed"}
 
 
+def test_a_pack_model_of_unknown_kind_is_not_a_pack_best(tmp_path):
+    _results(tmp_path, "s05_tuning_studies", {"models": {"pack_search_winner": _model("pack", 0.99, 0.99)}})
+    assert report.pack_best(report.load_all_results(tmp_path)) == {}
+
+
 def test_the_pack_best_table_names_its_notebook_and_seed(tmp_path):
     _results(tmp_path, "s03_mlp_studies", {"models": {"pack_mlp": _model("pack", 0.90, 0.89, key="pack_mlp")}})
     record = json.loads((tmp_path / "results" / "s03_mlp_studies.json").read_text())

@@ -110,6 +110,8 @@ def pack_best(records: dict[str, dict[str, Any]]) -> dict[tuple[str, str], dict[
             if math.isnan(val) or math.isnan(test):
                 continue
             key = (dataset, model_kind(str(model.get("key") or name), model.get(Row.KIND)))
+            if key[1] == UNKNOWN_KIND:  # a model of unknown kind cannot stand for the MLPs or the CNNs
+                continue
             if val >= best.get(key, {}).get("val", -math.inf):
                 best[key] = {"name": name, "val": val, "test": test, "source": notebook, "seed": _seeds_of(record)}
     return best
