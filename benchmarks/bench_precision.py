@@ -3,9 +3,9 @@
 Trains one registry model in float32 and in mixed bfloat16, for each seed and each split (every fold of a k-fold
 recipe, the recipe's own split otherwise), in this one process, one run after the other, alternating the two
 precisions so that a drift of the machine touches both. It prints each run's images/second and test accuracy, then
-per precision the mean and sd of the test accuracy and the median images/second, and the difference of the means
-against the noise band of the two (`evaluation.noise_band`: twice the larger of the test set's standard error and
-the sd between runs). No assertions: read the ratio and the verdict of one run.
+per precision the mean and sd of the test accuracy and the median images/second, and bfloat16 minus float32 run by
+run (same seed, same split) with a t-interval of the mean difference (`statistics.seed_difference`: no verdict
+under 3 pairs). No assertions: read the ratio and the verdict of one run.
 
 A recipe with `cpu_bfloat16=False` trains in float32 on a CPU; this benchmark is the evidence for flipping it.
 
@@ -18,7 +18,7 @@ import argparse
 import statistics
 import tempfile
 
-from fmnist_helpers.analysis.evaluation import noise_band, verdict
+from fmnist_helpers.analysis.statistics import seed_difference
 from fmnist_helpers.base.params import Profile
 from fmnist_helpers.data.datasets import load_dataset
 from fmnist_helpers.data.splits import recipe_splits
@@ -37,21 +37,20 @@ def splits_for(model: str, ds, seed: int) -> list:
 def summarise(rows: list[dict], n_test: int) -> list[str]:
     """Lines: per precision the mean +- sd accuracy and median images/s; then the speed ratio and the verdict."""
     by = {p: [r for r in rows if r["precision"] == p] for p in PRECISIONS}
-    lines, bands = [], {}
+    lines = []
     for p, part in by.items():
         acc = [r["test_accuracy"] for r in part]
-        bands[p] = noise_band(acc, n_test).points
         sd = statistics.stdev(acc) * 100 if len(acc) > 1 else float("nan")
         lines.append(f"{p}: {len(acc)} runs, test accuracy {statistics.mean(acc):.2%} (sd {sd:.2f} points), "
                      f"median {statistics.median(r['images_per_second'] for r in part):,.0f} images/s, "
                      f"median {statistics.median(r['train_time_s'] for r in part):.1f} s of training")
     speed = (statistics.median(r["images_per_second"] for r in by["mixed_bfloat16"])
              / statistics.median(r["images_per_second"] for r in by["float32"]))
-    diff = (statistics.mean(r["test_accuracy"] for r in by["mixed_bfloat16"])
-            - statistics.mean(r["test_accuracy"] for r in by["float32"])) * 100
-    band = max(bands.values())
-    lines.append(f"bfloat16 against float32: {speed:.2f}x the images/s; {diff:+.2f} points of test accuracy, "
-                 f"{verdict(diff, band)} (band +-{band:.2f} points)")
+    pairs = seed_difference([r["test_accuracy"] for r in by["mixed_bfloat16"]],  # runs in the same (seed, split) order
+                            [r["test_accuracy"] for r in by["float32"]])
+    spread = "" if pairs.interval is None else f", 95% t-interval {pairs.interval.points()}"
+    lines.append(f"bfloat16 against float32: {speed:.2f}x the images/s; {pairs.mean * 100:+.2f} points of test accuracy "
+                 f"over {pairs.seeds} paired runs{spread}: {pairs.verdict}")
     return lines
 
 

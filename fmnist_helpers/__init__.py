@@ -4,7 +4,7 @@
     data      IDX files, datasets, splits, preprocessing, the capstone's image folder
     models    the model registry, the studies' published figures and the search spaces
     training  fit, store, callbacks, history, pipeline, precision, hyperparameter search
-    analysis  evaluation, claims, exploration, shifts, plots, figure lint
+    analysis  evaluation, statistics, claims, exploration, shifts, plots, figure lint
     studies   the aueb grid, the comparison of s06, the recorded full run and speed benchmark
     exercises the checked exercises, one module per notebook
     course    notebook start, runner, report, editions, site, command line, pytest plugin, quiet start-up
@@ -41,8 +41,8 @@ SHORT_NAMES = {
     "registry": "models", "layers": "models", "published": "models", "tuning": "models",
     "fit": "training", "store": "training", "callbacks": "training", "precision": "training", "search": "training",
     "history": "training", "pipeline": "training",
-    "evaluation": "analysis", "claims": "analysis", "exploration": "analysis", "shifts": "analysis",
-    "plots": "analysis", "figure_lint": "analysis",
+    "evaluation": "analysis", "statistics": "analysis", "claims": "analysis", "exploration": "analysis",
+    "shifts": "analysis", "plots": "analysis", "figure_lint": "analysis",
     "grid": "studies", "comparison": "studies", "reference": "studies", "speed": "studies",
     "context": "course", "runner": "course", "report": "course", "notebooks": "course", "editions": "course",
     "site": "course", "cli": "course", "pytest_plugin": "course", "quiet": "course", "minutes": "course",

@@ -1,8 +1,9 @@
 """Checks of an executed notebook's prose, shared by the prose test and the student-edition test.
 
-Every judgment a notebook shows ("the strongest MLP is ...", "... is within noise of ...") is a claim recorded in
-its results file (`fmnist_helpers.analysis.claims`). These checks re-derive each claim from its inputs with their own
-code, match its inputs against the model figures recorded beside it, and find its sentence in the notebook's
+Every judgment a notebook shows ("the strongest MLP is ...", "... is consistent with ...") is a claim recorded in
+its results file (`fmnist_helpers.analysis.claims`). These checks re-derive each claim from its inputs with
+`fmnist_helpers.analysis.statistics` (itself tested against SciPy and statsmodels), check that no two claims give one
+pair two verdicts and that no ranking names a result at chance, match its inputs against the model figures recorded beside it, and find its sentence in the notebook's
 outputs; and they check that every figure carries alt text.
 """
 from __future__ import annotations
@@ -10,36 +11,99 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from fmnist_helpers.analysis import statistics
+from fmnist_helpers.analysis.claims import PAIR_KINDS
+
 KNOWN_SOURCES = {"models.{}.test_accuracy": ("models", "test_accuracy")}
+FLIPPED = {statistics.ABOVE: statistics.BELOW, statistics.BELOW: statistics.ABOVE}
+
+
+def _both_at_chance(claim: dict[str, Any], scores: list[tuple[float, int]]) -> str | None:
+    classes = claim["extra"].get("classes")
+    labels = [statistics.chance_label(acc, n, classes) for acc, n in scores] if classes else [None]
+    return labels[0] if all(labels) else None
 
 
 def _expected_value(claim: dict[str, Any]) -> Any:
-    inputs = claim["inputs"]
-    if claim["kind"] in ("best", "worst"):
-        pick = max if claim["kind"] == "best" else min
-        return pick(inputs, key=inputs.get)
-    if claim["kind"] == "compare":
+    """The claim's value re-derived from its inputs with `statistics` (the tests of that module check it against
+    SciPy and statsmodels)."""
+    inputs, extra = claim["inputs"], claim.get("extra") or {}
+    kind = claim["kind"]
+    if kind in ("best", "worst"):
+        n = extra.get("n")
+        ranked = {k: v for k, v in inputs.items()
+                  if not (n and statistics.chance_label(v, n, extra.get("classes", 10)))}
+        if not ranked:
+            return statistics.AT_CHANCE
+        pick = max if kind == "best" else min
+        return pick(ranked, key=ranked.get)
+    if kind in ("paired", "reported", "unpaired"):
         (_, a), (_, b) = list(inputs.items())
-        diff = (a - b) * 100
-        return "within noise" if abs(diff) <= claim["band"] else ("above" if diff > 0 else "below")
-    if claim["kind"] == "rising":
+        if kind == "paired":
+            n = extra["n"]
+            return (_both_at_chance(claim, [(a, n), (b, n)])
+                    or statistics.paired_counts(extra["only_a"], extra["only_b"], n).verdict)
+        if kind == "reported":
+            return statistics.against_reported(a, extra["n"], b, extra.get("classes")).verdict
+        return (_both_at_chance(claim, [(a, extra["n_a"]), (b, extra["n_b"])])
+                or statistics.unpaired(a, extra["n_a"], b, extra["n_b"]).verdict)
+    if kind == "seeds":
+        return statistics.seed_difference(extra["scores_a"], extra["scores_b"]).verdict
+    if kind == "rising":
         values = list(inputs.values())
         return "rose" if values[-1] > values[0] else "did not rise"
-    if claim["kind"] == "value":
+    if kind == "value":
         return inputs["value"]
-    raise AssertionError(f"unknown claim kind {claim['kind']!r}")
+    raise AssertionError(f"unknown claim kind {kind!r}")
+
+
+def contradictions(record: dict[str, Any]) -> list[str]:
+    """Pairs that two claims of one notebook judge differently on the same measure (A above B in one, consistent
+    or below in another)."""
+    seen: dict[tuple[frozenset, Any], tuple[str, str, str]] = {}
+    problems = []
+    for name, claim in record.get("figures", {}).get("claims", {}).items():
+        if claim["kind"] not in PAIR_KINDS:
+            continue
+        first, second = list(claim["inputs"])
+        key = (frozenset((first, second)), (claim.get("extra") or {}).get("what"))
+        value = claim["value"]
+        if key in seen:
+            other_name, other_first, other_value = seen[key]
+            oriented = value if other_first == first else FLIPPED.get(value, value)
+            if oriented != other_value:
+                problems.append(f"{name} and {other_name} judge {first} against {second} differently: "
+                                f"{value!r} and {other_value!r}")
+        else:
+            seen[key] = (name, first, value)
+    return problems
+
+
+def ranked_at_chance(record: dict[str, Any]) -> list[str]:
+    """Rankings of accuracies that name a result at or below chance as the best or the worst."""
+    problems = []
+    for name, claim in record.get("figures", {}).get("claims", {}).items():
+        extra = claim.get("extra") or {}
+        if claim["kind"] in ("best", "worst") and extra.get("n"):
+            top = claim["value"]
+            if top in claim["inputs"] and statistics.chance_label(claim["inputs"][top], extra["n"], extra["classes"]):
+                problems.append(f"{name}: ranks {top} ({claim['inputs'][top]}), which is at or below chance")
+        elif claim["kind"] in ("best", "worst") and claim.get("source") == "models.{}.test_accuracy":
+            problems.append(f"{name}: ranks test accuracies without the number of images, so chance is not checked")
+    return problems
 
 
 def claim_problems(record: dict[str, Any]) -> list[str]:
-    """What is wrong with the claims of one results file: a judgment its inputs do not support, or inputs that
-    differ from the figures the same record holds."""
+    """What is wrong with the claims of one results file: a judgment its inputs do not support, inputs that
+    differ from the figures the same record holds, two verdicts on one pair that disagree, or a ranking that
+    names a result at chance."""
     figures = record.get("figures", {})
     problems = []
     for name, claim in figures.get("claims", {}).items():
         expected = _expected_value(claim)
         if claim["value"] != expected:
             problems.append(f"{name}: says {claim['value']!r}, its inputs give {expected!r}")
-        if claim["kind"] in ("best", "worst", "compare") and str(claim["value"]).split()[0] not in claim["text"]:
+        if claim["kind"] in ("best", "worst", *PAIR_KINDS) and str(claim["value"]).split()[0] not in claim["text"]:
             problems.append(f"{name}: the sentence does not state its value {claim['value']!r}: {claim['text']}")
         source = claim.get("source")
         if source:
@@ -52,7 +116,7 @@ def claim_problems(record: dict[str, Any]) -> list[str]:
                 if recorded is None or not math.isclose(recorded, value, abs_tol=1e-9):
                     problems.append(f"{name}: input {key}={value} but the record's {section}.{key}.{field} is "
                                     f"{recorded}")
-    return problems
+    return problems + contradictions(record) + ranked_at_chance(record)
 
 
 def shown_text(nb) -> str:

@@ -31,12 +31,12 @@ def test_a_hold_out_recipe_trains_on_its_one_split(bench):
     assert (len(split.y_train), len(split.y_val)) == (1_000, 12_000)
 
 
-def test_the_summary_gives_the_speed_ratio_and_a_within_noise_verdict(bench):
+def test_the_summary_gives_the_speed_ratio_and_no_verdict_from_two_pairs(bench):
     lines = bench.summarise(_rows([0.80, 0.82], [0.81, 0.81]), n_test=10_000)
-    assert lines[-1] == ("bfloat16 against float32: 1.50x the images/s; +0.00 points of test accuracy, "
-                         "within noise (band +-2.83 points)")
+    assert lines[-1] == ("bfloat16 against float32: 1.50x the images/s; +0.00 points of test accuracy over 2 paired "
+                         "runs, 95% t-interval [-12.71, +12.71] points: too few seeds to tell")
 
 
-def test_a_difference_beyond_both_bands_is_called_below(bench):
-    lines = bench.summarise(_rows([0.900, 0.901, 0.899], [0.850, 0.851, 0.849]), n_test=10_000)
-    assert "-5.00 points of test accuracy, below" in lines[-1]
+def test_a_difference_beyond_its_t_interval_is_called_below(bench):
+    lines = bench.summarise(_rows([0.900, 0.901, 0.899], [0.850, 0.852, 0.849]), n_test=10_000)
+    assert "-4.97 points of test accuracy over 3 paired runs" in lines[-1] and lines[-1].endswith(": below")

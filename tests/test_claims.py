@@ -1,9 +1,10 @@
 """Data-driven sentences: what each kind of claim says, and that it is recorded beside the run's figures."""
 import json
 
+import numpy as np
 import pytest
 
-from fmnist_helpers.analysis import claims
+from fmnist_helpers.analysis import claims, statistics
 from fmnist_helpers.base.results import ResultsRecord
 
 SCORES = {"uw_mlp": 0.8687, "kh_ann": 0.8486, "pack_mlp": 0.8482}
@@ -27,24 +28,59 @@ def test_best_refuses_no_scores_and_nan_scores():
         claims.best("x", {"a": float("nan")}, what="model")
 
 
-@pytest.mark.parametrize("a, b, band, expected", [(0.86, 0.85, 0.5, "above"), (0.85, 0.86, 0.5, "below"),
-                                                  (0.8604, 0.8600, 0.5, "within noise"),
-                                                  (0.86, 0.85, 1.5, "within noise")])
-def test_compare_judges_the_difference_against_the_band(a, b, band, expected):
-    claim = claims.compare("c", ("a", a), ("b", b), band)
-    assert claim.value == expected and claim.band == band
-    assert f"noise band of +-{band:.2f}" in claim.text
+def test_best_leaves_scores_at_chance_out_of_the_ranking():
+    claim = claims.best("under_shift", {"ann": 0.105, "cnn": 0.42, "pack": 0.013}, what="model", n=1_000)
+    assert claim.value == "cnn" and "next is" not in claim.text
+    assert claim.extra["not_ranked"] == {"ann": "at chance", "pack": "below chance"}
+    assert "`ann` (10.50%, at chance)" in claim.text
 
 
-def test_compare_writes_a_gap_between_accuracies_in_points_not_as_a_percentage():
-    claim = claims.compare("gap", ("reg", 0.012), ("plain", 0.034), 1.0, what="overfitting gap", fmt=claims.points)
-    assert claim.value == "below" and "%" not in claim.text
-    assert "overfitting gap (+1.20 points) is below `plain`'s (+3.40 points)" in claim.text
+def test_best_ranks_nothing_when_every_score_is_at_chance():
+    claim = claims.best("rotated_90", {"ann": 0.105, "cnn": 0.098}, what="model under a 90 degree turn", n=1_000)
+    assert claim.value == "at chance" and "none is ranked" in claim.text
 
 
-def test_compare_refuses_a_negative_band():
-    with pytest.raises(ValueError, match="noise band"):
-        claims.compare("c", ("a", 0.9), ("b", 0.8), -1)
+def _predictions(only_a, only_b, both=800, neither=100):
+    y = np.zeros(only_a + only_b + both + neither, dtype=int)
+    a = np.concatenate([np.zeros(only_a), np.ones(only_b), np.zeros(both), np.ones(neither)]).astype(int)
+    b = np.concatenate([np.ones(only_a), np.zeros(only_b), np.zeros(both), np.ones(neither)]).astype(int)
+    return y, a, b
+
+
+@pytest.mark.parametrize("only_a, only_b, expected", [(60, 10, "above"), (10, 60, "below"), (20, 24, "consistent")])
+def test_paired_takes_its_verdict_from_mcnemars_exact_test(only_a, only_b, expected):
+    y, a, b = _predictions(only_a, only_b)
+    claim = claims.paired("c", ("cnn", a), ("mlp", b), y)
+    assert claim.value == expected == statistics.paired_counts(only_a, only_b, len(y)).verdict
+    assert expected in claim.text and "McNemar's exact test" in claim.text
+    assert (claim.extra["only_a"], claim.extra["only_b"], claim.extra["n"]) == (only_a, only_b, len(y))
+
+
+def test_paired_does_not_rank_two_models_at_chance():
+    y = np.arange(1_000) % 10
+    claim = claims.paired("c", ("a", (y + 1) % 10 * (np.arange(1_000) % 9 != 0)), ("b", (y + 3) % 10), y, classes=10)
+    assert claim.value in ("at chance", "below chance") and "not ranked" in claim.text
+
+
+def test_seeds_with_two_seeds_says_too_few_seeds_to_tell():
+    claim = claims.seeds("c", ("kh_cnn", [0.90, 0.84]), ("kh_ann", [0.85, 0.79]))
+    assert claim.value == "too few seeds to tell" and "too few seeds to tell" in claim.text
+    assert "1 degree of freedom" in claim.text
+
+
+def test_seeds_with_three_seeds_gives_the_t_interval_verdict():
+    claim = claims.seeds("c", ("kh_cnn", [0.91, 0.92, 0.93]), ("kh_ann", [0.85, 0.86, 0.86]))
+    assert claim.value == "above" and "2 degrees of freedom" in claim.text
+
+
+def test_reported_checks_the_figure_against_the_wilson_interval():
+    assert claims.reported("r", ("here", 0.90, 10_000), ("study", 0.9040)).value == "consistent"
+    assert claims.reported("r", ("here", 0.90, 10_000), ("study", 0.92)).value == "below"
+
+
+def test_unpaired_judges_scores_on_different_images():
+    claim = claims.unpaired("u", ("mnist", 0.82, 10_000), ("fashion_mnist", 0.68, 10_000))
+    assert claim.value == "above" and "Newcombe" in claim.text
 
 
 def test_rising_compares_the_last_value_with_the_first():

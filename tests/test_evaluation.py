@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fmnist_helpers.analysis import evaluation
+from fmnist_helpers.analysis import evaluation, statistics
 
 NAMES = ("a", "b", "c")
 Y_TRUE = np.array([0, 0, 0, 0, 1, 1, 2, 2, 2, 2])
@@ -63,12 +63,6 @@ def test_overfitting_gap_is_train_minus_validation_accuracy():
     assert evaluation.overfitting_gap(HISTORY).round(4).tolist() == [0.05, 0.15]
 
 
-@pytest.mark.parametrize("diff, expected", [(0.3, "within noise"), (-0.6, "within noise"), (1.2, "above"),
-                                            (-2.0, "below"), (float("nan"), "no reported figure")])
-def test_verdict_calls_differences_inside_the_band_noise(diff, expected):
-    assert evaluation.verdict(diff, 0.6) == expected
-
-
 def test_on_mnist_only_a_studys_mnist_figure_is_compared():
     records = [
         {"name": "kh_ann", "study": "kh", "reported_params": 1, "parameters": 1, "n_test": 10_000,
@@ -78,39 +72,9 @@ def test_on_mnist_only_a_studys_mnist_figure_is_compared():
          "reported": {"test_accuracy": 0.8939}, "test_accuracy": 0.97, "epochs_run": 1, "train_time_s": 1.0},
     ]
     table = evaluation.reproduction_table(records, dataset="mnist")
-    assert table.loc["kh_ann", "reported accuracy"] == 0.9775 and table.loc["kh_ann", "verdict"] == "within noise"
+    assert table.loc["kh_ann", "reported accuracy"] == 0.9775 and table.loc["kh_ann", "verdict"] == "consistent"
     assert table.loc["kh_ann", "reported figure"] == "mnist test accuracy"
     assert table.loc["uw_mlp", "verdict"] == "no reported figure"  # its Fashion-MNIST 89.39% is not compared
-
-
-def test_noise_band_of_one_score_is_two_binomial_standard_errors():
-    band = evaluation.noise_band(0.9, 10_000)
-    assert band.standard_error_points == pytest.approx(0.3)
-    assert band.points == pytest.approx(0.6) and band.seed_sd_points is None
-    assert band.basis == "the test set's sampling error"
-
-
-def test_noise_band_takes_the_seed_spread_when_it_is_larger():
-    band = evaluation.noise_band([0.8486, 0.7869], 10_000)
-    assert band.seed_sd_points == pytest.approx(4.363, abs=1e-3)
-    assert band.points == pytest.approx(2 * band.seed_sd_points)
-    assert band.basis == "the spread between seeds"
-    assert "seed sd 4.36 points" in band.sentence()
-
-
-def test_noise_band_shrinks_with_a_bigger_test_set():
-    assert evaluation.noise_band(0.9, 40_000).points == pytest.approx(evaluation.noise_band(0.9, 10_000).points / 2)
-
-
-@pytest.mark.parametrize("bad", [[], [0.9, float("nan")]])
-def test_noise_band_refuses_missing_scores(bad):
-    with pytest.raises(ValueError, match="finite numbers"):
-        evaluation.noise_band(bad, 10_000)
-
-
-def test_noise_band_refuses_an_empty_test_set():
-    with pytest.raises(ValueError, match="positive number of test images"):
-        evaluation.noise_band(0.9, 0)
 
 
 def test_reproduction_table_puts_the_studys_figure_beside_ours():
@@ -125,7 +89,7 @@ def test_reproduction_table_puts_the_studys_figure_beside_ours():
     table = evaluation.reproduction_table(records)
     assert table.loc["m1", "difference (points)"] == pytest.approx(1.0)
     assert table.loc["m1", "verdict"] == "above"
-    assert table.loc["m1", "noise band (points)"] == pytest.approx(2 * 100 * (0.91 * 0.09 / 10_000) ** 0.5)
+    assert table.loc["m1", "interval low"] == pytest.approx(statistics.wilson_interval(9_100, 10_000).low)
     assert table.loc["m2", "reported figure"] == "val accuracy"
     assert table.loc["m2", "verdict"] == "below"
     assert table.loc["m3", "verdict"] == "no reported figure"
@@ -191,11 +155,11 @@ def test_mcnemar_rejects_predictions_of_another_length():
         evaluation.mcnemar(np.zeros(5), np.zeros(5), np.zeros(4))
 
 
-def test_mcnemar_sentence_names_the_better_model_only_beyond_noise():
+def test_mcnemar_sentence_gives_a_verdict_word_for_the_first_model():
     clear = evaluation.mcnemar(*_pair(10, 60))
-    assert "the CNN is better beyond noise" in evaluation.mcnemar_sentence(clear, "the ANN", "the CNN")
+    assert "the ANN is below the CNN at the 5% level" in evaluation.mcnemar_sentence(clear, "the ANN", "the CNN")
     close = evaluation.mcnemar(*_pair(20, 24))
-    assert "within noise" in evaluation.mcnemar_sentence(close, "the ANN", "the CNN")
+    assert "the ANN is consistent with the CNN" in evaluation.mcnemar_sentence(close, "the ANN", "the CNN")
 
 
 def test_mcnemar_sentence_says_what_the_p_value_is_the_chance_of():

@@ -41,6 +41,7 @@ def test_mcnemar_counts_agree_with_the_two_accuracies(comparison_run):
         assert t["ANN accuracy"] - t["CNN accuracy"] == pytest.approx(
             (t["only ANN right (b)"] - t["only CNN right (c)"]) / 10_000, abs=1e-9)
         assert 0 <= t["p-value"] <= 1
+        assert t["verdict"] in {f"CNN {word} ANN" for word in ("above", "below", "consistent")}
 
 
 def test_s06_records_the_kh_tables(comparison_run):
@@ -71,5 +72,5 @@ def test_the_course_report_shows_the_kh_rows_on_both_datasets(comparison_run):
     out, _ = comparison_run
     report = (out / "index.md").read_text()
     for model in ("kh_ann", "kh_cnn_best"):
-        assert f"| mnist | kh | {model} |" in report and f"| fashion_mnist | kh | {model} |" in report
+        assert f"| mnist | kh · {model} |" in report and f"| fashion_mnist | kh · {model} |" in report
     assert "97.75%" in report and "98.89%" in report

@@ -34,22 +34,56 @@ def _record_with(*made):
 
 
 def test_a_judgment_its_inputs_support_passes():
-    record = _record_with(claims.best("top", {"a": 0.9, "b": 0.8}, what="model", source="models.{}.test_accuracy"),
-                          claims.compare("c", ("a", 0.9), ("b", 0.8), 0.5),
+    record = _record_with(claims.best("top", {"a": 0.9, "b": 0.8}, what="model", source="models.{}.test_accuracy",
+                                      n=1_000),
+                          claims.unpaired("c", ("a", 0.9, 1_000), ("b", 0.8, 1_000)),
                           claims.rising("r", {"1": 0.5, "2": 0.6}, what="accuracy"))
     assert claim_problems(record) == []
 
 
 def test_a_judgment_that_contradicts_its_inputs_is_caught():
-    record = _record_with(claims.compare("c", ("a", 0.9), ("b", 0.8), 0.5))
-    record["figures"]["claims"]["c"]["value"] = "within noise"
+    record = _record_with(claims.unpaired("c", ("a", 0.9, 1_000), ("b", 0.8, 1_000)))
+    record["figures"]["claims"]["c"]["value"] = "consistent"
     problems = claim_problems(record)
-    assert "c: says 'within noise', its inputs give 'above'" in problems
-    assert any("does not state its value 'within noise'" in p for p in problems)
+    assert "c: says 'consistent', its inputs give 'above'" in problems
+    assert any("does not state its value 'consistent'" in p for p in problems)
+
+
+def test_two_verdicts_on_one_pair_that_disagree_are_caught():
+    record = _record_with(claims.unpaired("by_scores", ("a", 0.9, 100), ("b", 0.85, 100)),
+                          claims.seeds("by_seeds", ("b", [0.80, 0.81, 0.80]), ("a", [0.90, 0.91, 0.92])))
+    assert record["figures"]["claims"]["by_scores"]["value"] == "consistent"
+    assert claim_problems(record) == ["by_seeds and by_scores judge b against a differently: 'below' and 'consistent'"]
+
+
+def test_one_pair_judged_on_two_measures_may_get_two_verdicts():
+    record = _record_with(claims.unpaired("on_mnist", ("a", 0.9, 1_000), ("b", 0.8, 1_000), what="accuracy on MNIST"),
+                          claims.unpaired("on_fashion", ("a", 0.8, 1_000), ("b", 0.8, 1_000),
+                                          what="accuracy on Fashion-MNIST"))
+    assert claim_problems(record) == []
+
+
+def test_the_same_verdict_from_either_side_of_a_pair_passes():
+    record = _record_with(claims.unpaired("one", ("a", 0.9, 1_000), ("b", 0.8, 1_000)),
+                          claims.unpaired("other", ("b", 0.8, 1_000), ("a", 0.9, 1_000)))
+    assert claim_problems(record) == []
+
+
+def test_a_ranking_that_names_a_result_at_chance_is_caught():
+    record = _record_with(claims.best("top", {"a": 0.105, "b": 0.101}, what="model", n=1_000))
+    record["figures"]["claims"]["top"]["value"] = "a"
+    assert "top: ranks a (0.105), which is at or below chance" in claim_problems(record)
+
+
+def test_a_ranking_of_test_accuracies_without_the_number_of_images_is_caught():
+    record = _record_with(claims.best("top", {"a": 0.9, "b": 0.8}, what="model", source="models.{}.test_accuracy"))
+    assert claim_problems(record) == ["top: ranks test accuracies without the number of images, so chance is not "
+                                      "checked"]
 
 
 def test_inputs_that_differ_from_the_recorded_figures_are_caught():
-    record = _record_with(claims.best("top", {"a": 0.95, "b": 0.8}, what="model", source="models.{}.test_accuracy"))
+    record = _record_with(claims.best("top", {"a": 0.95, "b": 0.8}, what="model", source="models.{}.test_accuracy",
+                                      n=1_000))
     assert claim_problems(record) == ["top: input a=0.95 but the record's models.a.test_accuracy is 0.9"]
 
 

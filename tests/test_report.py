@@ -1,9 +1,11 @@
 """The course summary report, built from hand-written results files (no training)."""
+import html
 import json
 import re
 
 import pytest
 
+from fmnist_helpers.analysis import statistics
 from fmnist_helpers.base.params import RESERVED_PARAMS
 from fmnist_helpers.base.results import Figure, Record, Row
 from fmnist_helpers.course import report
@@ -56,22 +58,50 @@ def _md_rows(text):
     return [[c.strip() for c in ln.strip("| ").split(" | ")] for ln in lines[1:]]
 
 
-def test_study_row_shows_reported_beside_reproduced_and_the_pack_best_of_its_dataset_and_kind(tmp_path):
-    _results(tmp_path, "03_mlp", {"reproduction": [_row("uw_mlp", "uw", 0.885, 0.8912, kind="mlp")],
-                                  "pack_mlp_test_accuracy": 0.905})
-    _results(tmp_path, "04_cnn", {"reproduction": [_row("uw_cnn", "uw", 0.92, 0.9150, kind="cnn")],
-                                  "pack_cnn_test_accuracy": 0.93, "pack_tuned_test_accuracy": 0.935})
-    _results(tmp_path, "04_cnn_mnist", {"pack_cnn_test_accuracy": 0.995}, dataset="mnist")
+def _model(study, val, test, key=None, kind=None):
+    return {"key": key, "study": study, "val_accuracy": val, "test_accuracy": test, "kind": kind}
+
+
+def test_a_reported_figure_inside_the_wilson_interval_of_the_reproduction_is_consistent(tmp_path):
+    _results(tmp_path, "s03_mlp_studies", {"reproduction": [_row("uw_mlp", "uw", 0.885, 0.8912, kind="mlp"),
+                                                            _row("kh_ann", "kh", 0.8803, 0.8486, kind="mlp")]})
     table = study_table(tmp_path)
     assert list(table.columns) == STUDY_COLUMNS
     table = table.set_index("model")
-    mlp, cnn = table.loc["uw_mlp"], table.loc["uw_cnn"]
-    assert mlp["reported accuracy"] == 0.885 and mlp["reproduced accuracy"] == 0.8912
-    assert mlp["difference (points)"] == pytest.approx(0.62) and mlp["verdict"] == "within noise"
-    assert mlp["noise band (points)"] == pytest.approx(0.6228, abs=1e-4)  # 2 standard errors of 89.12% on 10,000
-    assert mlp["pack best"] == 0.905 and mlp["pack margin (points)"] == pytest.approx(2.0)
-    assert cnn["pack best"] == 0.935  # the tuned CNN beats the untuned one; MNIST's 0.995 is another dataset
-    assert cnn["verdict"] == "within noise" and cnn["pack margin (points)"] == pytest.approx(1.5)
+    uw, kh = table.loc["uw_mlp"], table.loc["kh_ann"]
+    interval = statistics.wilson_interval(8_912, 10_000)
+    assert (uw["interval low"], uw["interval high"]) == (interval.low, interval.high)
+    assert uw["verdict"] == "consistent"  # 88.50% lies inside [88.29%, 89.73%]
+    assert kh["verdict"] == "below" and kh["images"] == 10_000 and kh["seeds"] == 1
+
+
+def test_a_seed_mean_names_its_seeds(tmp_path):
+    _results(tmp_path, "s06_ann_vs_cnn_studies", {"reproduction": [
+        _row("kh_ann", "kh", 0.8803, 0.8486, kind="mlp", **{"seeds": 2})]})
+    html_path, md_path = write_report(tmp_path, "full", [])
+    (row,) = _md_rows(md_path.read_text())
+    assert row[-1] == "s06_ann_vs_cnn_studies, 2 seeds (mean)"
+
+
+def test_a_reported_validation_figure_is_set_against_the_validation_score(tmp_path):
+    _results(tmp_path, "s04_cnn_studies", {"reproduction": [
+        {**_row("bu_cnn", "bu", 0.9314, 0.80, kind="cnn"), "reported figure": "val accuracy",
+         "reproduced validation accuracy": 0.931, "validation images": 20_000}]})
+    row = study_table(tmp_path).set_index("model").loc["bu_cnn"]
+    assert row["compared on"] == "validation" and row["reproduced accuracy"] == 0.931 and row["images"] == 20_000
+    assert row["verdict"] == "consistent"
+    assert row["recorded full run"] == reference.figure("bu_cnn")["val_accuracy"]
+
+
+def test_a_validation_figure_without_a_reproduced_validation_score_gets_no_verdict(tmp_path):
+    _results(tmp_path, "s04_cnn_studies", {"reproduction": [
+        {**_row("bu_cnn", "bu", 0.9314, 0.80, kind="cnn"), "reported figure": "val accuracy"}]})
+    assert study_table(tmp_path).loc[0, "verdict"] == "no validation score reproduced"
+
+
+def test_a_reproduction_at_chance_is_labelled_so(tmp_path):
+    _results(tmp_path, "s04_cnn_studies", {"reproduction": [_row("uw_cnn", "uw", 0.92, 0.1005, kind="cnn")]})
+    assert study_table(tmp_path).loc[0, "verdict"] == "at chance"
 
 
 def test_a_row_shows_the_recorded_full_run_of_its_model(tmp_path):
@@ -80,21 +110,13 @@ def test_a_row_shows_the_recorded_full_run_of_its_model(tmp_path):
     table = study_table(tmp_path).set_index("model")
     assert table.loc["wits_cnn", "recorded full run"] == reference.figure("wits_cnn")["test_accuracy"]
     assert table.loc["bu_cnn-fold2", "recorded full run"] == reference.figure("bu_cnn")["test_accuracy"]
-
-
-def test_a_row_keeps_the_noise_band_its_notebook_measured(tmp_path):
-    _results(tmp_path, "s06_ann_vs_cnn_studies", {"reproduction": [
-        _row("kh_ann", "kh", 0.8803, 0.8486, kind="mlp", **{"noise band (points)": 8.7})]})
-    row = study_table(tmp_path).set_index("model").loc["kh_ann"]
-    assert row["noise band (points)"] == 8.7 and row["verdict"] == "within noise"  # -3.17 inside a seed spread
+    assert table.loc["wits_cnn", "vs recorded"] == "below"
 
 
 def test_a_rows_kind_comes_from_the_registry_when_it_records_none(tmp_path):
-    _results(tmp_path, "03_mlp", {"reproduction": [_row("kh_ann", "kh", 0.88, 0.87), _row("kh_cnn", "kh", 0.9, 0.9)],
-                                  "pack_mlp_test_accuracy": 0.9})
+    _results(tmp_path, "03_mlp", {"reproduction": [_row("kh_ann", "kh", 0.88, 0.87), _row("kh_cnn", "kh", 0.9, 0.9)]})
     table = study_table(tmp_path).set_index("model")
-    assert table.loc["kh_ann", "kind"] == "mlp" and table.loc["kh_ann", "pack best"] == 0.9
-    assert table.loc["kh_cnn", "kind"] == "cnn" and table["pack best"].isna()["kh_cnn"]
+    assert table.loc["kh_ann", "kind"] == "mlp" and table.loc["kh_cnn", "kind"] == "cnn"
 
 
 def test_a_models_kind_is_never_guessed_from_its_name():
@@ -104,9 +126,31 @@ def test_a_models_kind_is_never_guessed_from_its_name():
     assert report.model_kind("annex_mlp") == report.UNKNOWN_KIND  # not in the registry, no kind recorded
 
 
-def test_the_tuned_pack_cnns_accuracy_counts_as_the_pack_best_cnn(tmp_path):
-    _results(tmp_path, "s05_tuning_studies", {Figure.PACK_TUNED_TEST_ACCURACY: 0.93})
-    assert report.pack_best(report.load_all_results(tmp_path)) == {("fashion_mnist", "cnn"): 0.93}
+def test_the_pack_best_is_chosen_by_validation_not_by_test_accuracy(tmp_path):
+    _results(tmp_path, "s04_cnn_studies", {"models": {"pack_cnn": _model("pack", 0.93, 0.925, key="pack_cnn"),
+                                                      "wits_cnn": _model("wits", 0.99, 0.99, key="wits_cnn")}})
+    _results(tmp_path, "s05_tuning_studies", {"models": {
+        "pack_tuned": _model("pack", 0.92, 0.94, kind="cnn"),  # the higher test score, the lower validation score
+        "pack_mlp": _model("pack", 0.90, 0.89, key="pack_mlp")}})
+    best = report.pack_best(report.load_all_results(tmp_path))
+    assert set(best) == {("fashion_mnist", "cnn"), ("fashion_mnist", "mlp")}  # study models never count
+    assert best["fashion_mnist", "cnn"] == {"name": "pack_cnn", "val": 0.93, "test": 0.925,
+                                            "source": "s04_cnn_studies", "seed": "1 seed"}
+
+
+def test_a_pack_model_of_unknown_kind_is_not_a_pack_best(tmp_path):
+    _results(tmp_path, "s05_tuning_studies", {"models": {"pack_search_winner": _model("pack", 0.99, 0.99)}})
+    assert report.pack_best(report.load_all_results(tmp_path)) == {}
+
+
+def test_the_pack_best_table_names_its_notebook_and_seed(tmp_path):
+    _results(tmp_path, "s03_mlp_studies", {"models": {"pack_mlp": _model("pack", 0.90, 0.89, key="pack_mlp")}})
+    record = json.loads((tmp_path / "results" / "s03_mlp_studies.json").read_text())
+    record["params"]["seed"] = 42
+    (tmp_path / "results" / "s03_mlp_studies.json").write_text(json.dumps(record))
+    (row,) = report.pack_rows(report.pack_best(report.load_all_results(tmp_path)))
+    assert row[:5] == ["fashion_mnist", "mlp", "pack_mlp", "90.00%", "89.00%"]
+    assert row[-1] == "s03_mlp_studies, seed 42"
 
 
 def test_a_later_notebook_replaces_an_earlier_row_for_the_same_model(tmp_path):
@@ -115,34 +159,62 @@ def test_a_later_notebook_replaces_an_earlier_row_for_the_same_model(tmp_path):
     _results(tmp_path, "06_mnist", {"reproduction": [_row("aueb_mlp2", "aueb", 0.98, 0.97, dataset="mnist")]})
     table = study_table(tmp_path)
     fashion = table[table["dataset"] == "fashion_mnist"]
-    assert fashion[["model", "reproduced accuracy", "notebook"]].values.tolist() == [["aueb_mlp2", 0.88, "05_tuning"]]
+    assert fashion[["model", "reproduced accuracy", "source notebook"]].values.tolist() == [["aueb_mlp2", 0.88, "05_tuning"]]
     assert table[table["dataset"] == "mnist"]["reproduced accuracy"].tolist() == [0.97]  # another dataset stays
 
 
-def test_pack_rows_are_not_study_rows_but_count_as_the_pack_best(tmp_path):
+def test_pack_rows_are_not_study_rows(tmp_path):
     _results(tmp_path, "03_mlp", {"reproduction": [_row("wits_mlp", "wits", 0.88, 0.881, kind="mlp"),
-                                                   _row("pack_mlp", "pack", None, 0.912, kind="mlp")],
-                                  "pack_mlp_test_accuracy": 0.90})
-    _results(tmp_path, "06_summary", {"pack_best": {"fashion_mnist": {"mlp": 0.911, "cnn": 0.94}}})
-    table = study_table(tmp_path)
-    assert table["model"].tolist() == ["wits_mlp"]
-    assert table.loc[0, "pack best"] == 0.912 and table.loc[0, "pack margin (points)"] == pytest.approx(3.2)
+                                                   _row("pack_mlp", "pack", None, 0.912, kind="mlp")]})
+    assert study_table(tmp_path)["model"].tolist() == ["wits_mlp"]
 
 
 def test_the_markdown_twin_holds_the_same_rows_as_the_html(tmp_path):
     _results(tmp_path, "03_mlp", {"reproduction": [_row("uw_mlp", "uw", 0.885, 0.8912, kind="mlp"),
-                                                   _row("aueb_mlp3", "aueb", None, 0.89, kind="mlp")],
-                                  "pack_mlp_test_accuracy": 0.905})
+                                                   _row("aueb_mlp3", "aueb", None, 0.89, kind="mlp")]})
     _results(tmp_path, "04_cnn", {"reproduction": [_row("bu_cnn", "bu", 0.9314, 0.9222, kind="cnn")]})
     html_path, md_path = write_report(tmp_path, "full", [_outcome("03_mlp"), _outcome("04_cnn")])
     html_rows, md_rows = _html_rows(html_path.read_text()), _md_rows(md_path.read_text())
     assert len(html_rows) == 3 and html_rows == md_rows
-    assert ["fashion_mnist", "uw", "uw_mlp", "mlp", "test accuracy", "88.50%", "89.12%", "89.50%", "+0.62", "±0.62",
-            "within noise", "90.50%", "+2.00", "03_mlp"] in md_rows
-    assert ["fashion_mnist", "aueb", "aueb_mlp3", "mlp", "-", "-", "89.00%", "88.81%", "-", "±0.63", "no reported figure",
-            "90.50%", "-", "03_mlp"] in md_rows
+    uw = [r for r in md_rows if "uw_mlp" in r[1]][0]
+    interval = statistics.wilson_interval(8_912, 10_000)
+    assert uw[:7] == ["fashion_mnist", "uw · uw_mlp", "test", "88.50%", "89.12%",
+                      f"{interval.low * 100:.2f}-{interval.high * 100:.2f}%", "consistent"]
+    assert uw[-1] == "03_mlp, 1 seed"
+    aueb = [r for r in md_rows if "aueb_mlp3" in r[1]][0]
+    assert aueb[3] == "-" and aueb[6] == "no reported figure"
     markdown = md_path.read_text()
     assert "[HTML](03_mlp.html)" in markdown and "[results](results/03_mlp.json)" in markdown
+
+
+def test_the_page_opens_with_a_banner_in_every_profile_but_full(tmp_path):
+    _results(tmp_path, "03_mlp", {"reproduction": [_row("uw_mlp", "uw", 0.885, 0.8912, kind="mlp")]})
+    for profile in ("smoke", "quick"):
+        html_path, md_path = write_report(tmp_path, profile, [])
+        page = html_path.read_text()
+        assert page.index('class="banner"') < page.index("<h2>")
+        assert "not a reproduction" in page and "recorded full run" in page
+        assert md_path.read_text().split("\n")[2].startswith(f"> This is a `{profile}` run")
+    html_path, _ = write_report(tmp_path, "full", [])
+    assert 'class="banner"' not in html_path.read_text()
+
+
+def test_the_page_embeds_the_figure_with_alt_text_before_the_table(tmp_path):
+    _results(tmp_path, "03_mlp", {"reproduction": [_row("uw_mlp", "uw", 0.885, 0.8912, kind="mlp"),
+                                                   _row("kh_ann", "kh", 0.8803, 0.8486, kind="mlp")]})
+    html_path, md_path = write_report(tmp_path, "quick", [])
+    page = html_path.read_text()
+    assert (tmp_path / report.FIGURE_FILE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    img = re.search(r'<img src="summary\.png\?v=\d+" alt="([^"]+)"', page)
+    assert img and "Of 2 rows, against the studies' figures: 1 below, 1 consistent;" in html.unescape(img.group(1))
+    assert page.index("<img") < page.index("Study numbers vs this run")
+    assert "![Dot plot" in md_path.read_text()
+
+
+def test_no_study_rows_means_no_figure(tmp_path):
+    (tmp_path / report.FIGURE_FILE).write_bytes(b"old")
+    html_path, _ = write_report(tmp_path, "quick", [])
+    assert not (tmp_path / report.FIGURE_FILE).exists() and "<img" not in html_path.read_text()
 
 
 def test_write_index_writes_both_files_with_links_to_each_notebook(tmp_path):

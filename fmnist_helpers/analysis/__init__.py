@@ -1,7 +1,8 @@
-"""The analysis layer: scores and statistics (`evaluation`), sentences computed from a run (`claims`), data
-exploration (`exploration`), distribution shifts (`shifts`) and every figure (`plots`).
+"""The analysis layer: scores and tables (`evaluation`), the tests and verdict words (`statistics`), sentences
+computed from a run (`claims`), data exploration (`exploration`), distribution shifts (`shifts`) and every figure
+(`plots`).
 
 Usage:
-    from fmnist_helpers import evaluation, plots
-    evaluation.noise_band([0.91, 0.92], n_test=10_000).points
+    from fmnist_helpers import evaluation, statistics
+    statistics.against_reported(0.91, 10_000, reported=0.92).verdict
 """

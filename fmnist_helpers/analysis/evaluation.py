@@ -1,6 +1,6 @@
 """Scores and tables from predictions: confusion matrices, per-class accuracy, the most confused pairs,
-per-epoch tables, the "reported vs reproduced" comparison with the studies, and the statistics that compare
-models honestly (mean +- sd over seeds, McNemar's paired test).
+per-epoch tables, the "reported vs reproduced" table of the studies and mean +- sd over seeds. The tests and verdicts
+live in `statistics`; McNemar's test is also reachable here (`evaluation.mcnemar`) for the lessons.
 
 Usage:
     table = confusion_table(y_test, result.test_predictions, ds.class_names, normalize=True)
@@ -11,64 +11,14 @@ Usage:
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from fmnist_helpers.analysis.statistics import (McNemar, against_reported, mcnemar, mcnemar_counts,  # noqa: F401
+                                                mcnemar_sentence)
 
-
-@dataclass(frozen=True)
-class NoiseBand:
-    """How far apart two scores of this run may lie by chance, in accuracy points.
-
-    `points` is two times the larger of the test set's binomial standard error and the spread (sd) between
-    seeds, when the run measured one; `basis` says which of the two set it.
-    """
-    points: float
-    standard_error_points: float
-    seed_sd_points: float | None
-    n_test: int
-
-    @property
-    def basis(self) -> str:
-        if self.seed_sd_points is not None and self.seed_sd_points > self.standard_error_points:
-            return "the spread between seeds"
-        return "the test set's sampling error"
-
-    def sentence(self) -> str:
-        """One line for a notebook: the band and where it comes from."""
-        seeds = ("one seed, so the spread between seeds is not measured here" if self.seed_sd_points is None
-                 else f"seed sd {self.seed_sd_points:.2f} points")
-        return (f"noise band +-{self.points:.2f} points: two times the larger of the binomial standard error of "
-                f"{self.n_test:,} test images ({self.standard_error_points:.2f} points) and the seed spread "
-                f"({seeds}); set by {self.basis}")
-
-
-def binomial_se_points(accuracy: float, n_test: int) -> float:
-    """The standard error, in points, of an accuracy measured on `n_test` independent images."""
-    if n_test <= 0:
-        raise ValueError(f"n_test must be a positive number of test images, got {n_test}")
-    p = min(max(float(accuracy), 0.0), 1.0)
-    return 100 * math.sqrt(p * (1 - p) / n_test)
-
-
-def noise_band(accuracies: float | Sequence[float], n_test: int) -> NoiseBand:
-    """The noise band of this run's scores: 2 x max(binomial standard error, seed sd), in points.
-
-    `accuracies` is one test accuracy (one seed) or the scores of one recipe over several seeds.
-
-        noise_band(0.89, 10_000).points            # 0.63
-        noise_band([0.8486, 0.7869], 10_000).points  # 8.72: two seeds 6 points apart
-    """
-    scores = np.atleast_1d(np.asarray(accuracies, dtype=float))
-    if scores.size == 0 or not np.all(np.isfinite(scores)):
-        raise ValueError(f"accuracies must be one or more finite numbers in [0, 1], got {accuracies!r}")
-    se = binomial_se_points(float(scores.mean()), n_test)
-    sd = float(scores.std(ddof=1)) * 100 if scores.size > 1 else None
-    return NoiseBand(2 * max(se, sd or 0.0), se, sd, int(n_test))
 
 
 def _labels(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -135,23 +85,15 @@ def overfitting_gap(history: pd.DataFrame) -> pd.Series:
     return (table["accuracy"] - table["val accuracy"]).rename("train - validation accuracy")
 
 
-def verdict(difference_points: float, noise: float) -> str:
-    """'within noise', 'above' or 'below' for a difference in accuracy points, given the run's noise band
-    (`noise_band(...).points`)."""
-    if not np.isfinite(difference_points):
-        return "no reported figure"
-    if abs(difference_points) <= noise:
-        return "within noise"
-    return "above" if difference_points > 0 else "below"
-
-
 def reproduction_table(records: Iterable[dict[str, Any]], reported_key: str | None = None,
-                       noise: float | None = None, dataset: str = "fashion_mnist") -> pd.DataFrame:
+                       dataset: str = "fashion_mnist", classes: int = 10) -> pd.DataFrame:
     """One row per trained model: the study's parameter count and accuracy beside the reproduction's.
 
     `records` are training records (`TrainResult.record`); the reported accuracy is the study's test figure,
     else its validation figure, unless `reported_key` names another entry of the record's `reported` dict.
-    `noise` is the band in points; None gives each row its own from its test set (`noise_band`). On
+    Each row's verdict is `statistics.against_reported`: the Wilson interval of the reproduced accuracy against the
+    reported figure, a validation figure against the reproduction's validation accuracy (`val_accuracy` on
+    `n_val` images), else the test accuracy on `n_test` images ("consistent", "above", "below", or "at chance"). On
     `dataset="mnist"` only a figure the study gave for MNIST (`mnist_test_accuracy`) counts: the studies'
     Fashion-MNIST figures say nothing about an MNIST score.
     """
@@ -164,99 +106,25 @@ def reproduction_table(records: Iterable[dict[str, Any]], reported_key: str | No
         key = reported_key if reported_key in reported else (
             "test_accuracy" if "test_accuracy" in reported else "val_accuracy")
         rep = reported.get(key)
-        diff = (rec["test_accuracy"] - rep) * 100 if rep is not None else float("nan")
-        band = noise if noise is not None else noise_band(rec["test_accuracy"], rec["n_test"]).points
+        on_val = key.startswith("val") and rec.get("val_accuracy") is not None and rec.get("n_val")
+        score, n = (rec["val_accuracy"], rec["n_val"]) if on_val else (rec["test_accuracy"], rec["n_test"])
+        check = against_reported(score, n, rep, classes) if rep is not None else None
         rows.append({
             "model": rec["name"], "study": rec["study"], "kind": rec.get("kind"),
             "reported parameters": rec.get("reported_params"), "parameters": rec["parameters"],
             "reported accuracy": rep, "reported figure": key.replace("_", " ") if rep is not None else "",
-            "reproduced test accuracy": rec["test_accuracy"], "difference (points)": diff,
-            "noise band (points)": band, "verdict": verdict(diff, band), "epochs": rec["epochs_run"], "train time (s)": rec["train_time_s"],
+            "reproduced test accuracy": rec["test_accuracy"], "test images": rec["n_test"],
+            "reproduced validation accuracy": rec.get("val_accuracy"), "validation images": rec.get("n_val"),
+            "interval low": check.interval.low if check else np.nan,
+            "interval high": check.interval.high if check else np.nan,
+            "difference (points)": check.difference_points if check else np.nan,
+            "verdict": check.verdict if check else "no reported figure",
+            "epochs": rec["epochs_run"], "train time (s)": rec["train_time_s"],
         })
     return pd.DataFrame(rows).set_index("model")
 
 
-# ----------------------------------------------------------------- repeats and paired tests
-
-EXACT_BELOW = 25
-"""McNemar's test is exact (binomial) when fewer than this many images are disagreements, as is usual."""
-
-
-@dataclass(frozen=True)
-class McNemar:
-    """McNemar's test of two classifiers on the same images.
-
-    `only_a` counts images model A gets right and model B wrong; `only_b` the reverse. Images both get right or
-    both get wrong say nothing about which is better and are left out.
-    """
-
-    only_a: int
-    only_b: int
-    statistic: float  # the chi-square statistic (continuity-corrected), or the smaller count when exact
-    p_value: float
-    method: str  # "exact" or "chi-square"
-
-    @property
-    def disagreements(self) -> int:
-        return self.only_a + self.only_b
-
-    def significant(self, alpha: float = 0.05) -> bool:
-        return self.p_value < alpha
-
-
-def _binomial_two_sided(k: int, n: int) -> float:
-    """P(X <= min(k, n-k)) * 2 for X ~ Binomial(n, 1/2), capped at 1: the exact McNemar p-value."""
-    if n == 0:
-        return 1.0
-    low = min(k, n - k)
-    tail = sum(math.comb(n, i) for i in range(low + 1)) / 2**n
-    return min(1.0, 2 * tail)
-
-
-def mcnemar(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, exact: bool | None = None) -> McNemar:
-    """McNemar's test of whether models A and B differ in accuracy on the same test images.
-
-    `exact=None` uses the exact binomial test when there are fewer than `EXACT_BELOW` disagreements, else the
-    chi-square test with continuity correction, (|b - c| - 1)^2 / (b + c) on one degree of freedom.
-
-    Usage:
-        test = mcnemar(ds.y_test, ann.test_predictions, cnn.test_predictions)
-        test.only_a, test.only_b, test.p_value
-    """
-    y_true = np.asarray(y_true)
-    pred_a, pred_b = np.asarray(pred_a), np.asarray(pred_b)
-    if not (y_true.shape == pred_a.shape == pred_b.shape) or y_true.ndim != 1:
-        raise ValueError(f"y_true, pred_a and pred_b must be 1-D arrays of one length, got {y_true.shape}, "
-                         f"{pred_a.shape} and {pred_b.shape}")
-    right_a, right_b = pred_a == y_true, pred_b == y_true
-    return mcnemar_counts(int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b)), exact)
-
-
-def mcnemar_counts(b: int, c: int, exact: bool | None = None) -> McNemar:
-    """McNemar's test from its two counts: `b` images only model A gets right, `c` only model B (see `mcnemar`).
-
-    Usage:
-        mcnemar_counts(120, 60).p_value
-    """
-    n = b + c
-    if exact is None:
-        exact = n < EXACT_BELOW
-    if exact:
-        return McNemar(b, c, float(min(b, c)), _binomial_two_sided(b, n), "exact")
-    stat = (abs(b - c) - 1) ** 2 / n if n else 0.0
-    return McNemar(b, c, float(stat), math.erfc(math.sqrt(stat / 2)), "chi-square")
-
-
-def mcnemar_sentence(test: McNemar, name_a: str, name_b: str, alpha: float = 0.05) -> str:
-    """One plain sentence on whether the difference between two models is beyond noise."""
-    lead = (f"{name_a} alone is right on {test.only_a:,} images, {name_b} alone on {test.only_b:,}; if the two were "
-            f"equally accurate, a split at least this lopsided would have probability p = {test.p_value:.2g} "
-            f"(McNemar, {test.method}): ")
-    if not test.significant(alpha):
-        return lead + f"the difference is within noise at the {alpha:.0%} level."
-    better = name_a if test.only_a > test.only_b else name_b
-    return lead + f"{better} is better beyond noise at the {alpha:.0%} level."
-
+# ----------------------------------------------------------------- repeats
 
 def seed_summary(scores: pd.DataFrame, by: Sequence[str], value: str = "test_accuracy") -> pd.DataFrame:
     """Mean, standard deviation (n - 1) and count of `value` over repeated seeds, for each group of `by`.

@@ -85,12 +85,15 @@ class Row(StrEnum):
     REPORTED = "reported accuracy"  # the study's figure, None when it gave none
     REPORTED_FIGURE = "reported figure"  # which figure that is, e.g. "test accuracy"
     REPRODUCED = "reproduced test accuracy"
-    NOISE_BAND = "noise band (points)"  # optional: two standard errors of the reproduced accuracy when absent
+    N_TEST = "test images"  # optional: the images the reproduced accuracy was scored on, 10,000 when absent
+    SEEDS = "seeds"  # optional: how many seeds the reproduced accuracy is the mean of, 1 when absent
+    REPRODUCED_VAL = "reproduced validation accuracy"  # optional: set beside a reported validation figure
+    N_VAL = "validation images"  # optional: the images behind the reproduced validation accuracy
 
 
-ROW_OPTIONAL = frozenset({Row.DATASET, Row.NOISE_BAND})
-"""Row columns a notebook may leave out: the report takes the record's dataset parameter, and the noise band of
-the reproduced accuracy on 10,000 test images."""
+ROW_OPTIONAL = frozenset({Row.DATASET, Row.N_TEST, Row.SEEDS, Row.REPRODUCED_VAL, Row.N_VAL})
+"""Row columns a notebook may leave out: the report takes the record's dataset parameter, 10,000 test images and
+one seed; without a reproduced validation accuracy a reported validation figure is not compared."""
 
 DATASET_PARAM = "dataset"
 """The parameter that names the dataset a notebook ran on (see `dataset_of`)."""
@@ -104,9 +107,9 @@ which gives its kind."""
 
 READERS: dict[str, tuple[str, ...]] = {
     "course.runner (is an earlier run complete, with these parameters?)": (Record.COMPLETE, Record.PARAMS),
-    "course.report (the study table and the environment)": (
-        Record.PARAMS, Record.ENVIRONMENT, Record.UPDATED, Record.FIGURES, Figure.REPRODUCTION, *PACK_ACCURACIES,
-        Figure.PACK_BEST, Figure.HARDWARE, Figure.PRECISION, *Row),
+    "course.report (the study table and figure, the pack's best by validation, the environment)": (
+        Record.PARAMS, Record.ENVIRONMENT, Record.UPDATED, Record.FIGURES, Figure.REPRODUCTION, Figure.MODELS,
+        Figure.HARDWARE, Figure.PRECISION, *Row),
     "studies.reference (the recorded run's date, seed and machine)": (
         Record.ENVIRONMENT, Record.UPDATED, Record.STARTED, Record.PARAMS, Env.CPU_COUNT, Env.MACHINE),
     "studies.comparison (s06_ann_vs_cnn_studies's tuned pack CNN, from s05_tuning_studies)": (Figure.PACK_SEARCH,),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from fmnist_helpers.analysis.evaluation import mcnemar_counts
+from fmnist_helpers.analysis.statistics import mcnemar_counts
 from fmnist_helpers.base.paths import build_dir
 from fmnist_helpers.base.results import load_results
 

@@ -1,4 +1,4 @@
-"""Exercises of notebook 08 (the capstone): the batches of a split folder, the leak of two seeds, the noise band of
+"""Exercises of notebook 08 (the capstone): the batches of a split folder, the leak of two seeds, the margin of error of
 the held-out score, and the capstone itself: a saved CNN scored on digits only the package holds.
 
 The capstone's check (`q4`) loads the student's `.keras` file with `keras.models.load_model`, feeds it the held-out
@@ -201,20 +201,21 @@ def _q3_reveal(answer: Any, ctx: dict[str, Any]) -> str:
 q3 = Answer(
     key="q3", title="How exact is the held-out score?", kind="compute", minutes=5, difficulty="medium",
     task="The check scores your model on the 359 held-out images. If the model's true accuracy is exactly 96%, how "
-         "wide is the noise band of that score: two binomial standard errors, in accuracy points?",
+         "wide is the margin of error of that score: two binomial standard errors (the half-width of an approximate "
+         "95% interval), in accuracy points?",
     hints=("One standard error of an accuracy p measured on n images is sqrt(p (1 - p) / n), as a fraction.",
            "`2 * math.sqrt(0.96 * 0.04 / 359) * 100`."),
     solution_code="answer_q3 = 2 * math.sqrt(0.96 * (1 - 0.96) / 359) * 100   # 2.07 points",
     expected=_q3_band, validate=need_number, solution_example=_q3_band,
     same=lambda a, b: abs(float(a) - float(b)) < 0.05, on_correct=_q3_reveal,
     mistakes=(
-        Mistake("that is one standard error (or the band of 1,438 images); the noise band is two standard "
+        Mistake("that is one standard error (or the margin on 1,438 images); the margin of error is two standard "
                 "errors of a score on the 359 held-out images.", lambda ctx: _band(TARGET, n_held_out(), 1.0)),
         Mistake("that is a fraction of 1; the task asks for accuracy points (multiply by 100).",
                 lambda ctx: _q3_band() / 100),
         Mistake("that uses the 287 validation images; the check scores the 359 held-out images.",
                 lambda ctx: _band(TARGET, n_validation())),
-        Mistake("that uses p = 0.5, the widest band; use the accuracy the task gives, p = 0.96.",
+        Mistake("that uses p = 0.5, the widest margin; use the accuracy the task gives, p = 0.96.",
                 lambda ctx: _band(0.5, n_held_out())),
     ),
 )

@@ -118,5 +118,6 @@ def reproduction_rows(summary: pd.DataFrame, roles: dict[str, dict[str, ModelSpe
         reported = KH_TABLE[DATASET_TITLES[dataset]][role] if source == "study" else None
         rows.append({Row.MODEL: spec.key, Row.STUDY: spec.study, Row.KIND: spec.kind, Row.DATASET: dataset,
                      Row.REPORTED: reported, Row.REPORTED_FIGURE: "test accuracy" if reported else "",
-                     Row.REPRODUCED: float(mean)})
+                     Row.REPRODUCED: float(mean), Row.SEEDS: int(summary.loc[(source, role, dataset), "n"])
+                     if "n" in summary.columns else 1})
     return rows

@@ -388,7 +388,7 @@ def train_repeats(
 
 def summarize(result: TrainResult) -> dict[str, Any]:
     """The figures of one run worth keeping in a notebook's results record."""
-    keys = ("key", "study", "parameters", "reported_params", "reported", "precision", "batch_size", "epochs_run",
+    keys = ("key", "study", "kind", "parameters", "reported_params", "reported", "precision", "batch_size", "epochs_run",
             "best_epoch", "val_accuracy", "test_accuracy", "test_loss", "train_time_s", "images_per_second", "n_train")
     rec = dict(result.record, batch_size=result.record["recipe"]["batch_size"])
     return {k: rec.get(k) for k in keys}
