@@ -74,7 +74,7 @@ AUGMENT_IN_ORDER = True
 """Whether `make_dataset` augments one batch after another (on) or several at once (off, `tf.data.AUTOTUNE`).
 Keras's random layers draw from one stateful seed generator; batches augmented at once take its draws in whatever
 order their threads reach it, so two runs with one seed trained different models (`pack_cnn` in `smoke`: 50.1%
-and 51.1%). In order, a seed gives one model."""
+and 51.1%). In order, a seed gives one model, for no measurable time (docs/package.md)."""
 
 
 def make_dataset(
@@ -91,8 +91,9 @@ def make_dataset(
 
     `x` is model input (float32, N x 28 x 28 x 1). Labels stay integers unless `num_classes` is given,
     in which case they are one-hot encoded. Augmentation runs on whole batches after caching, so
-    every epoch sees fresh random transformations of the cached images. tf.data's autotuner is off
-    unless `TF_DATA_AUTOTUNE` is set.
+    every epoch sees fresh random transformations of the cached images, one batch after another so that a seed
+    gives the same batches every time (`AUGMENT_IN_ORDER`). tf.data's autotuner is off unless `TF_DATA_AUTOTUNE`
+    is set.
     """
     import tensorflow as tf
 
