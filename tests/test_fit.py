@@ -31,6 +31,15 @@ def test_a_seeded_deterministic_run_repeats_exactly():
 
 
 @pytest.mark.slow
+def test_pack_cnn_trained_twice_with_one_seed_is_the_same_model():
+    # the pack's default path: augmentation in the tf.data pipeline, the hardware's precision, no op determinism
+    spec = models.with_recipe(models.get_spec("pack_cnn"), batch_size=16)
+    a, b = (training.train_model(spec, SPLIT, TWO_EPOCHS, seed=3, progress="none") for _ in range(2))
+    assert a.test_accuracy == b.test_accuracy
+    assert all(np.array_equal(u, v) for u, v in zip(a.model.get_weights(), b.model.get_weights()))
+
+
+@pytest.mark.slow
 def test_a_different_seed_gives_a_different_model():
     a = _train()
     b = training.train_model(SMALL, SPLIT, TWO_EPOCHS, seed=4, precision="float32", progress="none")

@@ -88,6 +88,20 @@ def test_augmentation_inside_the_pipeline_keeps_shapes_and_labels():
     assert xb.shape == (6, 28, 28, 1) and yb.numpy().tolist() == list(range(6))
 
 
+def test_an_augmented_pipeline_gives_the_same_batches_for_the_same_seed():
+    # many small batches: augmented several at a time, they took the random draws in a varying order
+    x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
+
+    def batches():
+        ds = preprocess.make_dataset(x, np.arange(64) % 10, batch_size=2, shuffle=True, seed=5,
+                                     augment=preprocess.augmentation(flip=True, shift=0.1, seed=5))
+        return [xb for xb, _ in ds.as_numpy_iterator()]
+
+    first, second = batches(), batches()
+    assert len(first) == len(second) == 32
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
 def test_augmentation_rejects_out_of_range_strengths():
     with pytest.raises(ValueError, match=r"shift must lie in \[0, 0.5\]"):
         preprocess.augmentation(shift=2.0)

@@ -70,6 +70,12 @@ TF_DATA_AUTOTUNE = False
 third of the epochs after the first take twice as long, the extra seconds spent before the epoch's first step, for
 no faster steady epochs (benchmarks/bench_autotune.py)."""
 
+AUGMENT_IN_ORDER = True
+"""Whether `make_dataset` augments one batch after another (on) or several at once (off, `tf.data.AUTOTUNE`).
+Keras's random layers draw from one stateful seed generator; batches augmented at once take its draws in whatever
+order their threads reach it, so two runs with one seed trained different models (`pack_cnn` in `smoke`: 50.1%
+and 51.1%). In order, a seed gives one model, for no measurable time (docs/package.md)."""
+
 
 def make_dataset(
     x: np.ndarray,
@@ -85,8 +91,9 @@ def make_dataset(
 
     `x` is model input (float32, N x 28 x 28 x 1). Labels stay integers unless `num_classes` is given,
     in which case they are one-hot encoded. Augmentation runs on whole batches after caching, so
-    every epoch sees fresh random transformations of the cached images. tf.data's autotuner is off
-    unless `TF_DATA_AUTOTUNE` is set.
+    every epoch sees fresh random transformations of the cached images, one batch after another so that a seed
+    gives the same batches every time (`AUGMENT_IN_ORDER`). tf.data's autotuner is off unless `TF_DATA_AUTOTUNE`
+    is set.
     """
     import tensorflow as tf
 
@@ -102,7 +109,8 @@ def make_dataset(
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     if augment is not None:
-        ds = ds.map(lambda xb, yb: (augment(xb, training=True), yb), num_parallel_calls=tf.data.AUTOTUNE)
+        calls = None if AUGMENT_IN_ORDER else tf.data.AUTOTUNE
+        ds = ds.map(lambda xb, yb: (augment(xb, training=True), yb), num_parallel_calls=calls)
     options = tf.data.Options()
     options.autotune.enabled = TF_DATA_AUTOTUNE
     return ds.prefetch(tf.data.AUTOTUNE).with_options(options)

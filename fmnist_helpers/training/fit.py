@@ -274,7 +274,8 @@ def train_model(model: str | ModelSpec, split: Split, profile: Profile, seed: in
       "float32", "mixed_bfloat16", "mixed_float16".
     - `pipeline`: "tf.data" (cached, prefetched, several steps per TensorFlow call) or "numpy" (plain
       `model.fit` on arrays, one step per call: the studies' way).
-    - `deterministic`: TensorFlow's ops deterministic during this call (slower; restored afterwards).
+    - `deterministic`: TensorFlow's deterministic ops during this call (restored afterwards). A seed already gives
+      one model on a CPU without it (the pipeline augments in order); it trains another, equally repeatable one.
     - `flip`: horizontal flips in augmentation (right for clothes, wrong for digits).
     - `reuse`: load a saved run with identical settings and data instead of training again, once its files
       verify; `also_reuse`: other names to look under (the first match is returned, under its own name).
