@@ -102,8 +102,9 @@ def test_only_a_lesson_without_an_effect_is_refused():
 
 
 @pytest.mark.slow
-def test_lesson_04s_cnn_beats_its_mlp_in_the_students_quick_run(tmp_path):
-    """CI's part of `make check-lessons`: one lesson, one dataset, one seed, in the default profile."""
-    rows = check_lessons(datasets=["fashion_mnist"], seeds=[42], only=["04"], output_root=tmp_path,
+def test_lesson_06s_cnn_beats_its_mlp_on_both_datasets_in_the_students_quick_run(tmp_path):
+    """CI's part of `make check-lessons`: one lesson, one seed, in the default profile. Lesson 06 trains its pair on
+    both datasets, so one run covers both, in about 45 s against 04's 110 s (2-core CPU, idle)."""
+    rows = check_lessons(datasets=["fashion_mnist"], seeds=[42], only=["06"], output_root=tmp_path,
                          report=lambda line: None)
-    assert [(r.effect, r.holds) for r in rows] == [("cnn_beats_mlp", True)], effects_table(rows)
+    assert [(r.effect, r.holds) for r in rows] == [("cnn_beats_mlp_on_both_datasets", True)], effects_table(rows)
