@@ -107,3 +107,12 @@ def test_neighbour_purity_checks_its_arguments():
         exploration.neighbour_purity(np.zeros((3, 2)), np.zeros(2, int))
     with pytest.raises(ValueError, match=r"k must lie in 1..2"):
         exploration.neighbour_purity(np.zeros((3, 2)), np.zeros(3, int), k=3)
+
+
+def test_tsne_gives_the_same_map_for_the_same_seed_whatever_the_threads_allowed():
+    from threadpoolctl import threadpool_limits
+
+    x = np.random.default_rng(1).integers(0, 256, size=(300, 28, 28)).astype(np.uint8)
+    with threadpool_limits(limits=1):
+        first = exploration.tsne_2d(x, seed=3)
+    assert np.array_equal(exploration.tsne_2d(x, seed=3), first)  # as many threads as the machine has
