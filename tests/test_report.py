@@ -113,6 +113,17 @@ def test_a_row_shows_the_recorded_full_run_of_its_model(tmp_path):
     assert table.loc["wits_cnn", "vs recorded"] == "below"
 
 
+def test_a_row_says_whether_the_recorded_full_run_reproduced_the_studys_figure(tmp_path):
+    _results(tmp_path, "s04_cnn_studies", {"reproduction": [_row("wits_cnn", "wits", 0.895, 0.65, kind="cnn"),
+                                                            _row("uw_cnn", "uw", 0.9161, 0.65, kind="cnn")]})
+    table = study_table(tmp_path).set_index("model")
+    recorded = {m: reference.figure(m)["test_accuracy"] for m in ("wits_cnn", "uw_cnn")}
+    expected = {m: statistics.against_reported(recorded[m], 10_000, reported, classes=10).verdict
+                for m, reported in (("wits_cnn", 0.895), ("uw_cnn", 0.9161))}
+    assert table["full run vs study"].to_dict() == expected
+    assert expected["wits_cnn"] == "above"  # 91.38% on 10,000 images: 89.50% lies below its interval
+
+
 def test_a_rows_kind_comes_from_the_registry_when_it_records_none(tmp_path):
     _results(tmp_path, "03_mlp", {"reproduction": [_row("kh_ann", "kh", 0.88, 0.87), _row("kh_cnn", "kh", 0.9, 0.9)]})
     table = study_table(tmp_path).set_index("model")
@@ -206,7 +217,7 @@ def test_the_page_embeds_the_figure_with_alt_text_before_the_table(tmp_path):
     page = html_path.read_text()
     assert (tmp_path / report.FIGURE_FILE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     img = re.search(r'<img src="summary\.png\?v=\d+" alt="([^"]+)"', page)
-    assert img and "Of 2 rows, against the studies' figures: 1 below, 1 consistent;" in html.unescape(img.group(1))
+    assert img and "Of 2 rows, this run against the studies' figures: 1 below, 1 consistent;" in html.unescape(img.group(1))
     assert page.index("<img") < page.index("Study numbers vs this run")
     assert "![Dot plot" in md_path.read_text()
 

@@ -33,7 +33,8 @@ from fmnist_helpers.studies import reference
 
 STUDY_COLUMNS = [str(c) for c in (
     Row.DATASET, Row.STUDY, Row.MODEL, Row.KIND, "compared on", Row.REPORTED, "reproduced accuracy", "images",
-    Row.SEEDS, "interval low", "interval high", "verdict", "recorded full run", "vs recorded", "source notebook")]
+    Row.SEEDS, "interval low", "interval high", "verdict", "recorded full run", "vs recorded", "full run vs study",
+    "source notebook")]
 """Columns of `study_table`; accuracies and interval ends are fractions."""
 
 TEST_IMAGES = 10_000
@@ -127,7 +128,9 @@ def study_table(out: Path) -> pd.DataFrame:
 
     A reported validation figure is compared with the reproduction's validation accuracy (a row without one gets
     no verdict), a test figure with its test accuracy. Each verdict is `statistics.against_reported` on the
-    reproduction's Wilson interval; "vs recorded" sets the recorded full run's figure against the same interval.
+    reproduction's Wilson interval; "vs recorded" sets the recorded full run's figure against the same interval, and
+    "full run vs study" the study's figure against the recorded full run's interval on the test images (what
+    reproduced, whatever this run's profile; "-" for a validation figure, whose images the record does not count).
     A model reproduced in several notebooks keeps the row of the later notebook (by name).
     """
     records = load_all_results(out)
@@ -155,13 +158,16 @@ def study_table(out: Path) -> pd.DataFrame:
                        "no reported figure" if math.isnan(reported) else "no validation score reproduced")
             vs_recorded = (statistics.against_reported(reproduced, n, recorded, classes=10).verdict
                            if usable and not math.isnan(recorded) else "-")
+            full_vs_study = (statistics.against_reported(recorded, TEST_IMAGES, reported, classes=10).verdict
+                             if not on_val and not math.isnan(recorded) and not math.isnan(reported) else "-")
             rows[(dataset, model)] = {
                 Row.DATASET: dataset, Row.STUDY: row.get(Row.STUDY), Row.MODEL: model,
                 Row.KIND: model_kind(model, row.get(Row.KIND)), "compared on": "validation" if on_val else "test",
                 Row.REPORTED: reported, "reproduced accuracy": reproduced, "images": n, Row.SEEDS: seeds,
                 "interval low": interval.low if interval else math.nan,
                 "interval high": interval.high if interval else math.nan, "verdict": verdict,
-                "recorded full run": recorded, "vs recorded": vs_recorded, "source notebook": notebook,
+                "recorded full run": recorded, "vs recorded": vs_recorded, "full run vs study": full_vs_study,
+                "source notebook": notebook,
             }
     table = pd.DataFrame(list(rows.values()), columns=STUDY_COLUMNS)
     if table.empty:
@@ -221,9 +227,8 @@ def summary_figure(table: pd.DataFrame, path: Path) -> str | None:
             xerr = None if low is None else [[(value - low) * 100], [(high - value) * 100]]
             ax.errorbar(value * 100, y, xerr=xerr, fmt=style, color=colour, capsize=3, **kw)
 
-        ax.text(1.01, -1, "vs study", transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="#4d4d4d")
-        ax.text(1.15, -1, "vs full run", transform=ax.get_yaxis_transform(), va="center", fontsize=8,
-                color="#4d4d4d")
+        for x, head in ((1.01, "run vs study"), (1.19, "run vs full"), (1.37, "full vs study")):
+            ax.text(x, -1, head, transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="#4d4d4d")
         y, ticks, labels = 0, [], []
         for study, rows in part.groupby(Row.STUDY, sort=True):
             ax.text(-0.01, y, f"{study} study", transform=ax.get_yaxis_transform(), ha="right", va="center",
@@ -241,7 +246,7 @@ def summary_figure(table: pd.DataFrame, path: Path) -> str | None:
                         mark(rec, y + 0.3, "s", "#878787", ms=5, zorder=2)
                 if not math.isnan(row[Row.REPORTED]):
                     mark(row[Row.REPORTED], y, "D", "black", ms=7, mfc="none", mew=1.6, zorder=4)
-                for x, word in ((1.01, row["verdict"]), (1.15, row["vs recorded"])):
+                for x, word in ((1.01, row["verdict"]), (1.19, row["vs recorded"]), (1.37, row["full run vs study"])):
                     ax.text(x, y, SHORT_WORDS.get(word, word), transform=ax.get_yaxis_transform(), va="center",
                             fontsize=9, color=VERDICT_COLOURS.get(word, "#4d4d4d"))
                 ticks.append(y)
@@ -257,24 +262,26 @@ def summary_figure(table: pd.DataFrame, path: Path) -> str | None:
                Line2D([], [], marker="o", ls="-", color="#2166ac", label="this run, 95% Wilson interval"),
                Line2D([], [], marker="s", ls="-", color="#878787", label="recorded full run, 95% interval")]
     fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=9)
-    fig.subplots_adjust(left=0.3, right=0.78, top=1 - 0.35 / fig.get_figheight(),
+    fig.subplots_adjust(left=0.28, right=0.70, top=1 - 0.35 / fig.get_figheight(),
                         bottom=(0.9 + 0.2 * len(datasets)) / fig.get_figheight(), hspace=0.35)
     fig.savefig(path, dpi=110)
     return (f"Dot plot, one panel per dataset ({', '.join(datasets)}), one row per study model grouped by study: the "
             "study's reported figure as an open black diamond, this run's accuracy as a blue dot with its 95% Wilson "
-            "interval, the recorded full run's as a grey square; at the right of each row its verdict against the "
-            f"study and against the full run. {headline(table)}")
+            "interval, the recorded full run's as a grey square; at the right of each row this run's verdict against "
+            f"the study and against the full run, and the full run's against the study. {headline(table)}")
 
 
 def headline(table: pd.DataFrame) -> str:
-    """One sentence: how many rows of `table` got each verdict, against the studies and against the full run."""
+    """One sentence: how many rows of `table` got each verdict: this run against the studies and against the full run,
+    and the recorded full run against the studies."""
     def counts(column: str) -> str:
         found = table[column].value_counts()
         return ", ".join(f"{n} {word}" for word, n in sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
                          if word != "-") or "none"
 
-    return (f"Of {len(table)} rows, against the studies' figures: {counts('verdict')}; against the recorded full run: "
-            f"{counts('vs recorded')}.")
+    return (f"Of {len(table)} rows, this run against the studies' figures: {counts('verdict')}; against the recorded "
+            f"full run: {counts('vs recorded')}. The recorded full run against the studies' figures: "
+            f"{counts('full run vs study')}.")
 
 
 # ----------------------------------------------------------------- environment
@@ -354,7 +361,7 @@ def _text(value: Any) -> str:
 
 
 STUDY_HEADER = ["dataset", "model", "compared on", "reported", "this run", "95% interval", "verdict",
-                "recorded full run", "this run vs recorded", "from"]
+                "recorded full run", "this run vs recorded", "full run vs study", "from"]
 PACK_HEADER = ["dataset", "kind", "pack model", "validation accuracy", "test accuracy", "95% interval", "from"]
 
 
@@ -371,7 +378,8 @@ def study_rows(table: pd.DataFrame) -> list[list[str]]:
         rows.append([str(row[Row.DATASET]), f"{row[Row.STUDY]} · {row[Row.MODEL]}", str(row["compared on"]),
                      percent(row[Row.REPORTED]), percent(row["reproduced accuracy"]),
                      _interval_text(row["interval low"], row["interval high"]), str(row["verdict"]),
-                     percent(row["recorded full run"]), str(row["vs recorded"]), f"{row['source notebook']}, {seeds}"])
+                     percent(row["recorded full run"]), str(row["vs recorded"]), str(row["full run vs study"]),
+                     f"{row['source notebook']}, {seeds}"])
     return rows
 
 
