@@ -25,7 +25,6 @@ import io
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -103,17 +102,9 @@ def shifted_accuracies(model, x_test: np.ndarray, y_test: np.ndarray) -> dict[in
 
 def run_facts(machine_note: str | None) -> dict[str, str]:
     """When, from which commit, by which command and on what machine the run trained."""
-    root = Path(__file__).resolve().parent.parent
+    from fmnist_helpers.base.paths import git_commit
 
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    if git("status", "--porcelain", "--untracked-files=no"):
-        commit += " with uncommitted changes"
+    commit = git_commit(Path(__file__).resolve().parent.parent, short=True, mark_changes=True)
     machine = f"{os.cpu_count()}-core {platform.machine()} CPU"
     try:
         load = os.getloadavg()[0]

@@ -35,13 +35,13 @@ import os
 import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from fmnist_helpers.base.paths import git_commit
 from fmnist_helpers.models.registry import get_spec
 
 BASELINE = "pack_cnn"
@@ -306,17 +306,7 @@ def write_outputs(out: Path, rows: list[dict[str, Any]], summary: list[dict[str,
 
 def run_facts(machine_note: str | None) -> dict[str, Any]:
     """When, from which commit, by which command and on what machine this run trained: the record's label."""
-    root = Path(__file__).resolve().parent.parent
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-
-    commit = git("rev-parse", "HEAD") or "unknown"
-    if git("status", "--porcelain", "--untracked-files=no"):
-        commit += " with uncommitted changes"
+    commit = git_commit(Path(__file__).resolve().parent.parent, short=False, mark_changes=True)
     machine = f"{os.cpu_count()}-core {platform.machine()} CPU"
     return {"date": datetime.now(timezone.utc).date().isoformat(), "commit": commit,
             "command": shlex.join(["benchmarks/bench_time_to_accuracy.py", *sys.argv[1:]]),

@@ -186,3 +186,21 @@ def test_coverage_names_the_models_it_lacks_among_rows_named_for_runs(tmp_path):
 
 def test_coverage_without_a_recorded_run_says_none_is_recorded(tmp_path):
     assert reference.coverage(["wits_cnn"], path=tmp_path / "none.json").startswith("No full run is recorded")
+
+
+def test_git_commit_names_the_checkouts_head_and_says_so_when_tracked_files_changed(tmp_path):
+    import subprocess
+
+    from fmnist_helpers.base.paths import git_commit
+
+    assert git_commit(tmp_path) == "unknown"  # not a repository
+    run = lambda *a: subprocess.run(["git", *a], cwd=tmp_path, check=True, capture_output=True)  # noqa: E731
+    run("init", "-q")
+    (tmp_path / "f.txt").write_text("one")
+    run("add", "f.txt")
+    run("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout.strip()
+    assert git_commit(tmp_path) == head and head.startswith(git_commit(tmp_path, short=True))
+    assert git_commit(tmp_path, mark_changes=True) == head
+    (tmp_path / "f.txt").write_text("two")
+    assert git_commit(tmp_path, mark_changes=True) == f"{head} with uncommitted changes"

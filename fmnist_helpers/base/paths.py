@@ -1,12 +1,14 @@
 """Where the course keeps its data, its build outputs and its notebooks.
 
 Usage:
-    from fmnist_helpers.base.paths import default_data_dir, build_dir
+    from fmnist_helpers.base.paths import default_data_dir, build_dir, git_commit
     build_dir("quick")  # -> <project>/build/quick
+    git_commit(short=True, mark_changes=True)  # e.g. "a2e7c7b", or "a2e7c7b with uncommitted changes"
 """
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 from fmnist_helpers.base import settings
@@ -21,6 +23,25 @@ def project_root() -> Path | None:
     """The source checkout this package lives in, or None when it was installed elsewhere."""
     root = PACKAGE_DIR.parent
     return root if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir() else None
+
+
+def git_commit(folder: str | os.PathLike | None = None, short: bool = False, mark_changes: bool = False) -> str:
+    """The commit checked out in `folder` (default: this package's checkout), or "unknown" outside git; with
+    `mark_changes`, " with uncommitted changes" is added when tracked files differ from it (a record's provenance)."""
+    cwd = Path(folder) if folder is not None else (project_root() or PACKAGE_DIR)
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    commit = git("rev-parse", *(["--short"] if short else []), "HEAD")
+    if not commit:
+        return "unknown"
+    if mark_changes and git("status", "--porcelain", "--untracked-files=no"):
+        commit += " with uncommitted changes"
+    return commit
 
 
 def default_data_dir() -> Path:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
 from dataclasses import asdict
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from fmnist_helpers.base.atomic import write_json_atomic
+from fmnist_helpers.base.paths import git_commit
 from fmnist_helpers.base.results import Env, Record
 
 RECORDED = Path(__file__).with_name("recorded") / "full_run.json"
@@ -174,14 +174,6 @@ def summarize_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _git_commit(folder: Path) -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def _run_facts(run_dir: Path) -> dict[str, Any]:
     """Date, seed and machine from the run's results files (the newest one)."""
     results = sorted((run_dir / "results").glob("*.json"), key=lambda p: p.stat().st_mtime)
@@ -242,7 +234,7 @@ def write_reference(run_dir: str | os.PathLike, target: str | os.PathLike = RECO
     facts = _run_facts(run_dir)
     if machine:
         facts["machine"] = machine
-    facts = {"profile": "full", "commit": commit or _git_commit(run_dir),
+    facts = {"profile": "full", "commit": commit or git_commit(run_dir),
              "written": datetime.now(timezone.utc).isoformat(timespec="seconds"), **facts}
     models = {ds: {key: summarize_runs(runs) for key, runs in sorted(found.items())}
               for ds, found in sorted(groups.items())}
