@@ -7,7 +7,7 @@
     analysis  evaluation, statistics, claims, exploration, shifts, plots, figure lint
     studies   the aueb grid, the comparison of s06, the recorded full run and speed benchmark
     exercises the checked exercises, one module per notebook
-    course    notebook start, runner, report, editions, site, command line, pytest plugin, quiet start-up
+    course    notebook start, runner, report, editions, site, command line, pytest plugin, quiet start-up, prose checks
 
 Every module can also be reached by its short name, loaded on first use, so notebooks keep short imports.
 
@@ -46,7 +46,7 @@ SHORT_NAMES = {
     "grid": "studies", "comparison": "studies", "reference": "studies", "speed": "studies",
     "context": "course", "runner": "course", "report": "course", "notebooks": "course", "editions": "course",
     "site": "course", "cli": "course", "pytest_plugin": "course", "quiet": "course", "minutes": "course",
-    "effects": "course",
+    "effects": "course", "prose": "course",
 }
 """Module short name -> its layer: `fmnist_helpers.plots` is `fmnist_helpers.analysis.plots`."""
 

@@ -1,6 +1,6 @@
 """The student edition: nbgrader's marker rules, a whole edition written at once, and every student notebook
 running top to bottom with its checks saying "not answered yet" and its prose and figures passing the checks
-of `prose_checks.py` on Fashion-MNIST."""
+of `fmnist_helpers.course.prose` on Fashion-MNIST."""
 import time
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from fmnist_helpers.course.notebooks import exercise_problems, lesson_notebooks
 from fmnist_helpers.base.paths import build_dir, notebooks_dir
 from fmnist_helpers.course.pytest_plugin import record_notebook_time
 from fmnist_helpers.base.results import load_results
-from prose_checks import claim_problems, figures_without_alt_text, start_up_noise, unshown_claims
+from fmnist_helpers.course.prose import claim_problems, figures_without_alt_text, start_up_noise, unshown_claims
 
 NOTEBOOKS = lesson_notebooks(notebooks_dir())  # the studies track has no exercises and no student edition
 

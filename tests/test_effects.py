@@ -1,10 +1,11 @@
 """Each lesson's stated effect is judged from the numbers its run records (`course/effects.py`), and the part of
 `make check-lessons` that fits CI runs a lesson in the student's profile and finds its effect."""
 import json
+from dataclasses import asdict
 
 import pytest
 
-from fmnist_helpers.course.effects import EFFECTS, check_lessons, effects_table, judge, judge_run
+from fmnist_helpers.course.effects import PROSE, EFFECTS, check_lessons, effects_table, judge, judge_run, prose_rows
 from fmnist_helpers.course.notebooks import lesson_notebooks
 from fmnist_helpers.base.paths import notebooks_dir
 
@@ -93,7 +94,8 @@ def test_an_incomplete_lesson_run_counts_as_no_record(tmp_path):
 
 def test_the_table_counts_the_effects_that_hold(tmp_path):
     rows = judge_run(tmp_path, "mnist", 42)
-    assert effects_table(rows).splitlines()[-1] == f"0 of {len(EFFECTS)} effects hold"
+    assert effects_table(rows).splitlines()[-1] == (f"0 of {len(EFFECTS)} effects hold; the prose of 0 of 0 executed "
+                                                    "notebooks agrees with its numbers")
 
 
 def test_only_a_lesson_without_an_effect_is_refused():
@@ -107,4 +109,40 @@ def test_lesson_06s_cnn_beats_its_mlp_on_both_datasets_in_the_students_quick_run
     both datasets, so one run covers both, in about 45 s against 04's 110 s (2-core CPU, idle)."""
     rows = check_lessons(datasets=["fashion_mnist"], seeds=[42], only=["06"], output_root=tmp_path,
                          report=lambda line: None)
-    assert [(r.effect, r.holds) for r in rows] == [("cnn_beats_mlp_on_both_datasets", True)], effects_table(rows)
+    assert [(r.lesson, r.effect, r.holds) for r in rows] == [
+        ("06_ann_vs_cnn", "cnn_beats_mlp_on_both_datasets", True),
+        ("06_ann_vs_cnn", PROSE, True)], effects_table(rows)
+
+
+def _fake_run(folder, claim_value="above"):
+    """A run folder as the runner leaves it: `runs.json`, one executed notebook and its results record holding one
+    claim whose sentence the notebook shows."""
+    import nbformat
+
+    from fmnist_helpers.analysis import claims
+    from fmnist_helpers.base.atomic import write_json_atomic
+
+    claim = asdict(claims.unpaired("c", ("a", 0.9, 1_000), ("b", 0.8, 1_000)))
+    claim["value"] = claim_value
+    record = {"complete": True, "figures": {"claims": {"c": claim}}}
+    (folder / "results").mkdir(parents=True)
+    write_json_atomic(folder / "results" / "03_mlp.json", record)
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("claims.show(c)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=claim["text"])]
+    nb.cells = [cell]
+    nbformat.write(nb, folder / "03_mlp.ipynb")
+    write_json_atomic(folder / "runs.json", {"03_mlp": {"notebook": "03_mlp", "status": "ran", "output": "03_mlp.ipynb"}})
+    return folder
+
+
+def test_a_notebook_whose_claims_hold_gets_a_prose_row_that_holds(tmp_path):
+    rows = prose_rows(_fake_run(tmp_path / "run"), "mnist", 42)
+    assert [(r.lesson, r.effect, r.holds, r.size) for r in rows] == [
+        ("03_mlp", PROSE, True, "1 claims checked, no problem")]
+
+
+def test_a_verdict_its_inputs_do_not_support_fails_the_prose_row_and_says_which(tmp_path):
+    rows = prose_rows(_fake_run(tmp_path / "run", claim_value="consistent"), "mnist", 42)
+    assert [r.holds for r in rows] == [False]
+    assert "c: says 'consistent', its inputs give 'above'" in rows[0].size

@@ -7,6 +7,7 @@ must be shown, every figure must carry alt text, and no figure may show a fault 
 `test_editions.py` (the student edition, which shares all lecture cells).
 """
 import copy
+import os
 import time
 from dataclasses import asdict
 
@@ -19,8 +20,8 @@ from fmnist_helpers.course.notebooks import course_notebooks
 from fmnist_helpers.base.paths import build_dir, notebooks_dir
 from fmnist_helpers.course.pytest_plugin import record_notebook_time
 from fmnist_helpers.base.results import load_results
-from prose_checks import (claim_problems, figure_faults, figure_lint_ipython_dir, figures_without_alt_text,
-                          start_up_noise, unshown_claims)
+from fmnist_helpers.course.prose import (claim_problems, figure_faults, figure_lint_ipython_dir,
+                                         figures_without_alt_text, linting_kernels, start_up_noise, unshown_claims)
 
 NOTEBOOKS = course_notebooks(notebooks_dir())
 MNIST_RUN = build_dir("smoke").with_name("smoke-mnist")  # shared, so later notebooks reuse earlier results
@@ -167,3 +168,14 @@ def test_exploration_on_mnist_records_mnists_class_counts_and_pixel_mean(monkeyp
     assert list(fig["class_counts_test"].values()) == MNIST_TEST_COUNTS
     assert fig["image_shape"] == [28, 28] and round(fig["pixel_mean_train"], 4) == 0.1307
     assert fig["nearest_mean_accuracy"]["mnist"] > fig["nearest_mean_accuracy"]["fashion_mnist"]
+
+
+def test_kernels_started_inside_linting_kernels_lint_and_draw_inline_and_the_environment_comes_back(tmp_path,
+                                                                                                  monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("IPYTHONDIR", raising=False)
+    with linting_kernels(tmp_path / "ipython") as folder:
+        assert os.environ["IPYTHONDIR"] == str(folder)
+        assert (folder / "profile_default" / "startup" / "00-figure-lint.py").is_file()
+        assert "MPLBACKEND" not in os.environ
+    assert os.environ["MPLBACKEND"] == "Agg" and "IPYTHONDIR" not in os.environ

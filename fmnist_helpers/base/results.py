@@ -113,7 +113,7 @@ READERS: dict[str, tuple[str, ...]] = {
     "studies.reference (the recorded run's date, seed and machine)": (
         Record.ENVIRONMENT, Record.UPDATED, Record.STARTED, Record.PARAMS, Env.CPU_COUNT, Env.MACHINE),
     "studies.comparison (s06_ann_vs_cnn_studies's tuned pack CNN, from s05_tuning_studies)": (Figure.PACK_SEARCH,),
-    "tests/prose_checks (re-derives each claim from its inputs and the model figures)": (
+    "course.prose (re-derives each claim from its inputs and the model figures)": (
         Record.FIGURES, Figure.CLAIMS, Figure.MODELS),
     "studies track s04_cnn_studies (the best study MLP, from s03_mlp_studies)": (
         Record.PARAMS, Record.COMPLETE, Figure.REPRODUCTION, Figure.MODELS, Row.MODEL, Row.STUDY, Row.REPRODUCED),

@@ -98,9 +98,16 @@ MPL_BACKEND = Setting(
     "unset: the notebook's inline backend",
     "Matplotlib (the pack never reads it); `.ci/run` sets `Agg`, the prose and editions tests unset it",
 )
+IPYTHON_DIR = Setting(
+    "IPYTHONDIR",
+    "IPython's folder for a kernel's profile and start-up files",
+    "a folder",
+    "unset: `~/.ipython`",
+    "IPython; the prose test and `make check-lessons` point it at a start-up file that lints every figure shown",
+)
 
 ALL: tuple[Setting, ...] = (DATA_DIR, PROFILE, PROGRESS, QUIET, TF_LOG_LEVEL, CACHE_HOME, TUNER_ID, ORACLE_IP, ORACLE_PORT,
-                            MPL_BACKEND)
+                            MPL_BACKEND, IPYTHON_DIR)
 """Every environment variable of the pack, the pack's own first."""
 
 NAMES: frozenset[str] = frozenset(s.name for s in ALL)

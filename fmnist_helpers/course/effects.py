@@ -3,8 +3,9 @@ seeds, read the numbers each one records under `demo`, and judge every effect th
 
 A lesson's demonstration is sized so that its point holds in the `quick` run a student makes: the CNN beats the MLP
 beyond chance, overfitting opens a gap that regularisation narrows, a search finds a difference larger than its
-uncertainty. `make check-lessons` runs all of them on both datasets over 3 seeds; CI runs a part (see
-docs/testing.md).
+uncertainty. Every notebook a run executes also has its prose checked against its own numbers (`course.prose`),
+and the first seed of each dataset runs the whole course, both tracks, so that the check covers every lesson and
+study. `make check-lessons` runs all of it on both datasets over 3 seeds; CI runs a part (see docs/testing.md).
 
 Usage:
     rows = check_lessons(datasets=["fashion_mnist"], seeds=[42], only=["04"])
@@ -25,6 +26,7 @@ from fmnist_helpers.base.results import load_results
 
 ALPHA = 0.05  # the level of every paired test here
 MIN_GAP_POINTS = 3.0  # how wide an overfitting gap must open before regularisation
+PROSE = "prose agrees with its numbers"  # the row each executed notebook gets from `prose_rows`
 
 
 @dataclass(frozen=True)
@@ -137,30 +139,57 @@ def judge_run(output_dir: Path, dataset: str, seed: int, effects: Sequence[Effec
     return rows
 
 
+def prose_rows(output_dir: Path, dataset: str, seed: int) -> list[EffectRow]:
+    """One row per notebook the run in `output_dir` executed: does its prose agree with its numbers
+    (`course.prose`: claims re-derived, no two verdicts on one pair, nothing at chance ranked, every claim shown,
+    alt text, no figure fault, no start-up noise)?"""
+    from fmnist_helpers.course.prose import run_problems
+
+    rows = []
+    for stem, problems in run_problems(output_dir).items():
+        try:
+            claims = len(load_results(output_dir, stem).get("figures", {}).get("claims", {}))
+        except (OSError, ValueError):
+            claims = 0
+        size = (f"{claims} claims checked, no problem" if not problems else
+                "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
+        rows.append(EffectRow(stem, PROSE, dataset, seed, not problems, size))
+    return rows
+
+
 def check_lessons(datasets: Sequence[str] = ("fashion_mnist", "mnist"), seeds: Sequence[int] = (42, 43, 44),
                   only: Sequence[str] | None = None, profile: str = "quick", output_root: str | os.PathLike | None = None,
-                  report: Callable[[str], None] = print) -> list[EffectRow]:
-    """Run the lessons that state an effect (or `only` those) once per dataset and seed, and judge each effect.
+                  report: Callable[[str], None] = print, whole_course: bool | None = None) -> list[EffectRow]:
+    """Run the lessons that state an effect (or `only` those) once per dataset and seed, judge each effect, and
+    check the prose of every notebook each run executed (`prose_rows`).
 
-    Each run goes to `<output_root>/<profile>-<dataset>-seed<seed>` (default root: `build/effects`), so a second
-    call reuses what the runner already executed with the same parameters.
+    With `whole_course` (the default when `only` is not given) the first seed of each dataset runs both tracks,
+    every lesson and every study, so that the prose of the whole course is checked on both datasets. Kernels lint
+    every figure they show (`course.prose.linting_kernels`). Each run goes to
+    `<output_root>/<profile>-<dataset>-seed<seed>` (default root: `build/effects`), so a second call reuses what the
+    runner already executed with the same parameters (a reused notebook keeps the figure faults of its first run).
     """
+    from fmnist_helpers.course.prose import linting_kernels
     from fmnist_helpers.course.runner import run_course
 
     effects = [e for e in EFFECTS if not only or e.lesson in only or e.lesson[:2] in only]
     if not effects:
         raise ValueError(f"--only {list(only or [])} names no lesson with an effect; lessons with effects: "
                          f"{', '.join(sorted({e.lesson for e in EFFECTS}))}")
+    whole_course = not only if whole_course is None else whole_course
     root = Path(output_root) if output_root else build_dir("effects")
     lessons = sorted({e.lesson for e in effects})
     rows: list[EffectRow] = []
-    for dataset in datasets:
-        for seed in seeds:
-            out = root / f"{profile}-{dataset}-seed{seed}"
-            report(f"== {dataset}, seed {seed}: {', '.join(lessons)} in {out}")
-            run_course(profile, only=lessons, params={"dataset": dataset, "seed": seed}, output_dir=out,
-                       track="lessons", report=report, progress=False)
-            rows += judge_run(out, dataset, seed, effects)
+    with linting_kernels(root / "ipython"):
+        for dataset in datasets:
+            for i, seed in enumerate(seeds):
+                out = root / f"{profile}-{dataset}-seed{seed}"
+                everything = whole_course and i == 0
+                report(f"== {dataset}, seed {seed}: {'both tracks' if everything else ', '.join(lessons)} in {out}")
+                run_course(profile, only=None if everything else lessons, params={"dataset": dataset, "seed": seed},
+                           output_dir=out, track="all" if everything else "lessons", report=report, progress=False)
+                rows += judge_run(out, dataset, seed, effects)
+                rows += prose_rows(out, dataset, seed)
     return rows
 
 
@@ -170,6 +199,8 @@ def effects_table(rows: Sequence[EffectRow]) -> str:
     for r in rows:
         lines.append(f"{r.lesson:15s} {r.effect:32s} {r.dataset:14s} {r.seed:4d}  {'yes' if r.holds else 'NO':5s}  "
                      f"{r.size}")
-    held = sum(r.holds for r in rows)
-    lines.append(f"{held} of {len(rows)} effects hold")
+    effects = [r for r in rows if r.effect != PROSE]
+    prose = [r for r in rows if r.effect == PROSE]
+    lines.append(f"{sum(r.holds for r in effects)} of {len(effects)} effects hold; the prose of "
+                 f"{sum(r.holds for r in prose)} of {len(prose)} executed notebooks agrees with its numbers")
     return "\n".join(lines)

@@ -1,18 +1,30 @@
-"""Checks of an executed notebook's prose, shared by the prose test and the student-edition test.
+"""Does an executed notebook's prose agree with its own numbers? The checks of the prose test, the student-edition
+test and `make check-lessons`.
 
 Every judgment a notebook shows ("the strongest MLP is ...", "... is consistent with ...") is a claim recorded in
 its results file (`fmnist_helpers.analysis.claims`). These checks re-derive each claim from its inputs with
 `fmnist_helpers.analysis.statistics` (itself tested against SciPy and statsmodels), check that no two claims give one
-pair two verdicts and that no ranking names a result at chance, match its inputs against the model figures recorded beside it, and find its sentence in the notebook's
-outputs; and they check that every figure carries alt text.
+pair two verdicts and that no ranking names a result at chance, match its inputs against the model figures recorded
+beside it, and find its sentence in the notebook's outputs; they check that every figure carries alt text, that no
+start-up noise reached a cell, and (in kernels started with `figure_lint_ipython_dir`) that no figure shows a fault
+`analysis.figure_lint` finds.
+
+Usage:
+    problems = run_problems(output_dir)          # {notebook stem: [problem, ...]} for every notebook a run executed
+    notebook_problems(nbformat.read(path, as_version=4), record)   # one notebook and its results record
+    with linting_kernels(tmp / "ipython"): ...   # kernels started here write figure faults under each figure
 """
 from __future__ import annotations
 
 import math
-from typing import Any
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
 
 from fmnist_helpers.analysis import statistics
 from fmnist_helpers.analysis.claims import PAIR_KINDS
+from fmnist_helpers.base.settings import IPYTHON_DIR, MPL_BACKEND
 
 KNOWN_SOURCES = {"models.{}.test_accuracy": ("models", "test_accuracy")}
 FLIPPED = {statistics.ABOVE: statistics.BELOW, statistics.BELOW: statistics.ABOVE}
@@ -161,7 +173,7 @@ def start_up_noise(nb) -> list[str]:
 
 FIGURE_LINT_MARK = "figure lint:"
 _FIGURE_LINT_STARTUP = '''\
-"""Written by tests/prose_checks.py: every figure the kernel displays is read back by fmnist_helpers'
+"""Written by fmnist_helpers.course.prose: every figure the kernel displays is read back by fmnist_helpers'
 figure_lint, and each fault it finds is appended to the figure's text/plain output."""
 
 
@@ -186,16 +198,30 @@ get_ipython().events.callbacks["post_execute"].insert(0, _register)
 ''' % FIGURE_LINT_MARK
 
 
-def figure_lint_ipython_dir(root) -> "Path":
+def figure_lint_ipython_dir(root: str | os.PathLike) -> Path:
     """An IPython folder (for $IPYTHONDIR) whose start-up file makes a kernel lint every figure it displays
     (`fmnist_helpers.analysis.figure_lint`) and write each fault into the figure's text output, where
     `figure_faults` finds it."""
-    from pathlib import Path
-
     startup = Path(root) / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
     (startup / "00-figure-lint.py").write_text(_FIGURE_LINT_STARTUP)
     return Path(root)
+
+
+@contextmanager
+def linting_kernels(root: str | os.PathLike) -> Iterator[Path]:
+    """Within the block, kernels started by this process lint every figure they display (`IPYTHONDIR` set to
+    `figure_lint_ipython_dir(root)`) and draw them inline (`MPLBACKEND` unset, as for a student); both are restored
+    after."""
+    saved = {IPYTHON_DIR.name: os.environ.get(IPYTHON_DIR.name), MPL_BACKEND.name: os.environ.get(MPL_BACKEND.name)}
+    os.environ[IPYTHON_DIR.name] = str(figure_lint_ipython_dir(root))
+    os.environ.pop(MPL_BACKEND.name, None)
+    try:
+        yield Path(root)
+    finally:
+        os.environ.pop(IPYTHON_DIR.name, None)
+        os.environ.pop(MPL_BACKEND.name, None)
+        os.environ.update({k: v for k, v in saved.items() if v is not None})
 
 
 def figure_faults(nb) -> list[str]:
@@ -206,4 +232,41 @@ def figure_faults(nb) -> list[str]:
             text = "".join(output.get("data", {}).get("text/plain", ""))
             found += [f"{cell.source.splitlines()[0] if cell.source else '<empty cell>'}: {line.strip()}"
                       for line in text.splitlines() if line.strip().startswith(FIGURE_LINT_MARK)]
+    return found
+
+
+def notebook_problems(nb: Any, record: dict[str, Any]) -> list[str]:
+    """Every problem the checks above find in one executed notebook and its results record."""
+    problems = [] if record.get("complete") else ["the results record is not complete: the notebook did not finish"]
+    problems += claim_problems(record)
+    problems += [f"claim {name} is recorded but never shown" for name in unshown_claims(record, nb)]
+    problems += [f"figure without alt text: {first}" for first in figures_without_alt_text(nb)]
+    problems += figure_faults(nb)
+    problems += [f"start-up noise in a cell: {line}" for line in start_up_noise(nb)]
+    return problems
+
+
+def run_problems(output_dir: str | os.PathLike) -> dict[str, list[str]]:
+    """The problems of every notebook a course run executed in `output_dir` (the runner's `runs.json` names them),
+    by notebook stem; a notebook listed but missing is a problem too."""
+    import nbformat
+
+    from fmnist_helpers.base.results import load_results
+    from fmnist_helpers.course.runner import load_manifest
+
+    out = Path(output_dir)
+    found: dict[str, list[str]] = {}
+    for stem, entry in sorted(load_manifest(out).items()):
+        if entry.get("status") not in ("ran", "skipped"):
+            found[stem] = [f"the run did not finish this notebook (status {entry.get('status')!r})"]
+            continue
+        executed = Path(entry.get("output") or f"{stem}.ipynb")
+        executed = executed if executed.is_absolute() else out / executed
+        try:
+            nb = nbformat.read(executed, as_version=4)
+            record = load_results(out, stem)
+        except (OSError, ValueError) as err:
+            found[stem] = [f"cannot read {executed.name} or its results: {err}"]
+            continue
+        found[stem] = notebook_problems(nb, record)
     return found
