@@ -61,11 +61,15 @@ def test_the_gap_is_judged_with_dropout_switched_off_not_as_keras_reports_it_in_
     assert not judge(BY_NAME["overfitting_gap"], _gaps(6.0, 6.5, plain=10.0, dropout=2.0), "mnist").holds
 
 
-def test_a_search_spread_inside_two_validation_scores_uncertainty_is_not_a_finding():
-    demo = {"best_val_accuracy": 0.85, "worst_val_accuracy": 0.84, "standard_error_points": 0.6}
+def test_a_search_spread_whose_interval_includes_zero_is_not_a_finding():
+    demo = {"best_val_accuracy": 0.85, "worst_val_accuracy": 0.84, "val_images": 2_000}
     assert not judge(BY_NAME["search_beyond_uncertainty"], demo, "mnist").holds
-    demo["worst_val_accuracy"] = 0.30
-    assert judge(BY_NAME["search_beyond_uncertainty"], demo, "mnist").holds
+
+
+def test_a_search_spread_whose_interval_lies_above_zero_is_a_finding():
+    demo = {"best_val_accuracy": 0.85, "worst_val_accuracy": 0.80, "val_images": 2_000}
+    measured = judge(BY_NAME["search_beyond_uncertainty"], demo, "mnist")
+    assert measured.holds and "+5.0 points, 95% interval" in measured.size
 
 
 def test_the_ann_vs_cnn_lesson_needs_its_effect_on_both_datasets():
