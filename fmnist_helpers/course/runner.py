@@ -65,11 +65,13 @@ class CourseRunError(RuntimeError):
 
 
 class NotebookFailed(CourseRunError):
-    """A notebook did not finish; `failure` says why (`failures.Failure`) and `str()` is its paragraph."""
+    """A notebook did not finish; `failure` says why (`failures.Failure`) and `str()` is its paragraph, then what
+    could not be recorded about it (`notes`), if anything."""
 
-    def __init__(self, failure: Failure) -> None:
-        super().__init__(failure.paragraph())
-        self.failure = failure
+    def __init__(self, failure: Failure, notes: Sequence[str] = ()) -> None:
+        also = f"\nAlso, while recording this: {'; '.join(notes)}." if notes else ""
+        super().__init__(failure.paragraph() + also)
+        self.failure, self.notes = failure, list(notes)
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -702,6 +704,8 @@ def _run_one(out: Path, profile: str, nb: Path, nb_params: dict[str, Any], key: 
         outcome = Outcome(nb.stem, "interrupted" if interrupted else "failed", round(time.perf_counter() - t0, 2),
                           nb_params, key, output, error=text.split("\n")[0], pid=os.getpid(), started=started)
         problems = _record_failure(out, profile, outcome, report)
+        if isinstance(err, NotebookFailed):
+            raise NotebookFailed(err.failure, problems) from err
         if problems:
             text = f"{text}\nAlso, while recording this: {'; '.join(problems)}."
         if interrupted:

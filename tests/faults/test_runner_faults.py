@@ -471,3 +471,18 @@ def test_the_cli_shows_an_interrupt_as_one_paragraph_and_exits_130(course, monke
     err = capsys.readouterr().err
     assert err.startswith(f"interrupted: {STEM}.ipynb was interrupted (Ctrl-C)") and "To go on, run the same" in err
     assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_a_library_caller_gets_the_failure_with_its_cause(course, monkeypatch):
+    def disk_full_during_the_notebook(notebook, target, params):
+        from fmnist_helpers.course.failures import diagnose
+
+        err = OSError(errno.ENOSPC, "No space left on device")
+        raise runner.NotebookFailed(diagnose(err, notebook.name, target.parent, None, None, space=""))
+
+    monkeypatch.setattr(runner, "_execute", disk_full_during_the_notebook)
+    monkeypatch.setattr(runner, "write_index", _disk_full)
+    with pytest.raises(runner.NotebookFailed) as err:
+        _run(course)
+    assert err.value.failure.cause == "disk full" and err.value.notes == [
+        "the index could not be rewritten (OSError: [Errno 28] No space left on device)"]
