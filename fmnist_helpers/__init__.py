@@ -46,7 +46,7 @@ SHORT_NAMES = {
     "grid": "studies", "comparison": "studies", "reference": "studies", "speed": "studies",
     "context": "course", "runner": "course", "report": "course", "notebooks": "course", "editions": "course",
     "site": "course", "cli": "course", "pytest_plugin": "course", "quiet": "course", "minutes": "course",
-    "effects": "course", "prose": "course",
+    "effects": "course", "prose": "course", "failures": "course",
 }
 """Module short name -> its layer: `fmnist_helpers.plots` is `fmnist_helpers.analysis.plots`."""
 

@@ -41,6 +41,9 @@ def _run(args: argparse.Namespace) -> int:
     except (CourseRunError, EditionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as err:  # the runner's RunInterrupted says what was kept and how to go on
+        print(f"interrupted: {err}" if str(err) else "interrupted", file=sys.stderr)
+        return 130
     print("\nnotebook                    status     wall time")
     for o in outcomes:
         print(f"{o.notebook:27s} {o.status:9s} {o.wall_s:8.1f} s")

@@ -58,7 +58,7 @@ class NotebookOutcome(Protocol):
     status: str
     wall_s: float
     params: dict[str, Any]
-    output: str
+    output: str | None
     html: str | None
 
 
@@ -412,18 +412,20 @@ def banner(profile: str) -> str | None:
 
 def notebook_rows(out: Path, outcomes: Iterable[NotebookOutcome],
                   hidden: Iterable[str] = RESERVED_PARAMS) -> list[list[Cell]]:
-    """One row per notebook: name, status, wall time, its own parameters and links to its outputs."""
+    """One row per notebook: name, status, wall time, its own parameters and links to its outputs (none for an
+    output the outcome does not name: a failed notebook whose partial copy could not be kept)."""
     hidden = set(hidden)
     rows: list[list[Cell]] = []
     for o in outcomes:
         links = [("HTML", o.html)] if o.html else []
-        links.append(("notebook", o.output))
+        if o.output:
+            links.append(("failed notebook" if o.output.endswith(".failed.ipynb") else "notebook", o.output))
         results = f"results/{o.notebook}.json"
         if (Path(out) / results).is_file():
             links.append(("results", results))
         extra = {k: v for k, v in o.params.items() if k not in hidden}
         rows.append([o.notebook, o.status, f"{o.wall_s:.1f}", json.dumps(extra, default=str) if extra else "",
-                     links])
+                     links or NO_FILES])
     return rows
 
 
@@ -456,6 +458,7 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str
 NOTEBOOK_HEADER = ["notebook", "status", "wall time (s)", "parameters", "open"]
 NO_RESULTS = "No results yet: run the notebooks that train models (03 onwards) to fill this table."
 NO_NOTEBOOKS = "No notebooks executed in this folder yet."
+NO_FILES = "no file kept"
 
 
 VERDICT_NOTE = ("Verdicts (the glossary of 00_primer says what each word means): whether the study's figure lies "

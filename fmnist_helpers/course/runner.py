@@ -4,16 +4,24 @@ write an index page, skipping notebooks already executed with the same parameter
 Outputs go to `build/<profile>/`: `NN_name.ipynb` (executed), `NN_name.html`, `results/NN_name.json`
 (written by the notebook itself), `runs.json` (what ran, with which parameters, how long) and the course summary
 report `index.html` with its markdown twin `index.md` (see `report.py`).
-A notebook that fails leaves `NN_name.failed.ipynb` with the error in place and stops the run.
+A notebook that fails stops the run with one paragraph (`failures.py`): which notebook, which cell or what happened
+(an error in a cell, the kernel killed by a signal or by the out-of-memory killer, a full disk, Ctrl-C), where the
+notebook as far as it ran was kept (`NN_name.failed.ipynb`, whatever stopped it) and what to do next; runs.json and
+the index then link only to files that exist, and a failure while recording the failure is added to the paragraph,
+never put in its place.
 Each kernel starts with this process's environment plus `$FMNIST_PROGRESS=summary` (one line per trained model)
 unless that is set; the runner's own environment is never changed (see `kernel_environment`).
 While it runs, TensorFlow's and the kernels' harmless start-up lines are kept out of the terminal (`quiet.py`); real
 errors and tracebacks still show.
 
 A notebook is skipped on a later run only when `runs.json` says it ran with the same parameters and source, its
-outputs are there and its results record says `complete: true` with the same profile, dataset and parameters;
-otherwise it runs again and the runner says why in one line. `runs.json` marks a notebook "running" (with the PID
-and start time) before it starts, so a run that is killed leaves "running", never "ran".
+outputs are there, its results record says `complete: true` with the same profile, dataset and parameters and still
+has the SHA-256 runs.json took when it ran, and every saved model it made or lists (`models/<name>.json`) is there
+unchanged, its files of the size and SHA-256 their record holds; otherwise it runs again and the runner says why in
+one line. `runs.json` marks a notebook "running" (with the PID and start time) before it starts, so a run that is
+killed leaves "running", never "ran". A damaged `runs.json` is kept beside the new one as
+`runs.json.damaged-<UTC time>`, with every entry that can still be read carried over; `--only` keeps the entries of
+the notebooks it does not run.
 One runner at a time per output folder: the run holds `<out>/.runner.lock` (with its PID) from start to end,
 and a second runner on the same folder stops at once naming the holder (POSIX only; elsewhere nothing is locked).
 
@@ -37,7 +45,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from fmnist_helpers.base import settings
-from fmnist_helpers.base.atomic import write_json_atomic
+from fmnist_helpers.base.atomic import write_json_atomic, write_text_atomic
+from fmnist_helpers.course.failures import (INTERRUPTED, KERNEL_DIED, OUT_OF_MEMORY, Failure, KernelWatch, diagnose,
+                                            disk_full_error, free_space, note_in_cell, one_line, oom_kill_count,
+                                            oom_kills_since)
 from fmnist_helpers.course.notebooks import course_notebooks, number_and_name
 from fmnist_helpers.course.quiet import quiet_native_stderr
 from fmnist_helpers.base.params import PROFILES, RESERVED_PARAMS
@@ -50,7 +61,21 @@ MANIFEST_NAME = "runs.json"
 
 
 class CourseRunError(RuntimeError):
-    """A notebook failed, or the run was asked for something it cannot do."""
+    """A notebook failed, or the run was asked for something it cannot do; `str()` says which and what to do."""
+
+
+class NotebookFailed(CourseRunError):
+    """A notebook did not finish; `failure` says why (`failures.Failure`) and `str()` is its paragraph, then what
+    could not be recorded about it (`notes`), if anything."""
+
+    def __init__(self, failure: Failure, notes: Sequence[str] = ()) -> None:
+        also = f"\nAlso, while recording this: {'; '.join(notes)}." if notes else ""
+        super().__init__(failure.paragraph() + also)
+        self.failure, self.notes = failure, list(notes)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: still a KeyboardInterrupt, whose `str()` says what was kept and how to go on."""
 
 
 @dataclass
@@ -58,15 +83,17 @@ class Outcome:
     """What happened to one notebook in a run."""
 
     notebook: str
-    status: str  # "running" (until it ends), "ran", "skipped" or "failed"
+    status: str  # "running" (until it ends), "ran", "skipped", "failed" or "interrupted"
     wall_s: float
     params: dict[str, Any]
     key: str
-    output: str
+    output: str | None  # the executed (or, after a failure, the partly executed) notebook; None when none was kept
     html: str | None = None
     error: str | None = None
     pid: int | None = None  # the runner process that executed it
     started: str | None = None  # when it started (UTC, ISO 8601)
+    results_sha256: str | None = None  # of results/<notebook>.json when it ran
+    models: dict[str, dict[str, Any]] | None = None  # the saved models it made or lists: {name: {"record_sha256", "files"}}
 
 
 def parse_param(item: str) -> tuple[str, Any]:
@@ -160,39 +187,106 @@ def lock_output_dir(out: str | os.PathLike, wait: bool = False,
                                      f"wait for it to end or choose another --output-dir") from None
             report(f"waiting for the course run with {holder} to release {out}")
             fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass  # a full disk: the lock holds all the same, and a second runner reads "has not written its PID yet"
         try:
             yield path
         finally:
-            os.ftruncate(fd, 0)
+            try:
+                os.ftruncate(fd, 0)
+            except OSError:
+                pass
     finally:
         os.close(fd)  # releases the lock
 
 
 # ----------------------------------------------------------------- the manifest, runs.json
 
+_ENTRY_START = re.compile(r'^  ("(?:[^"\\\n]|\\.)*")\s*:\s*', re.MULTILINE)
+
+
+def salvage_entries(text: str) -> dict[str, dict]:
+    """The notebook entries that can still be read from the text of a damaged `runs.json` (cut short, or with
+    stray characters between entries): each top-level `"name": {...}` that parses on its own."""
+    decoder, entries = json.JSONDecoder(), {}
+    for match in _ENTRY_START.finditer(text):
+        try:
+            name = json.loads(match.group(1))
+            entry, _ = decoder.raw_decode(text, match.end())
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries[name] = entry
+    return entries
+
+
+def parse_manifest(text: str) -> tuple[dict[str, dict], str | None]:
+    """`runs.json`'s text as ({notebook: entry} of the readable entries, what is damaged or None)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        return salvage_entries(text), f"is not valid JSON ({err.msg}: line {err.lineno}, column {err.colno})"
+    if not isinstance(data, dict):
+        return {}, f"holds a JSON {type(data).__name__}, not an object of notebook entries"
+    entries = {name: entry for name, entry in data.items() if isinstance(entry, dict)}
+    bad = sorted(set(data) - set(entries))
+    if bad:
+        return entries, f"has {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} that {'is' if len(bad) == 1 else 'are'} " \
+                        f"not an object ({', '.join(bad)})"
+    return entries, None
+
+
+def _keep_damaged(path: Path) -> Path:
+    """Move a damaged `runs.json` aside as `runs.json.damaged-<UTC time>` (never over an earlier copy)."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target, n = path.with_name(f"{path.name}.damaged-{stamp}"), 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    os.rename(path, target)
+    return target
+
+
 def load_manifest(out: Path, report: Callable[[str], None] | None = None) -> dict[str, dict]:
-    """`runs.json` as {notebook: entry}; a missing or damaged one is empty, so its notebooks run again."""
+    """`runs.json` as {notebook: entry}; a missing one is empty.
+
+    A damaged one is moved aside as `runs.json.damaged-<UTC time>` and replaced by the entries that can still be
+    read from it (`report` says so in one line); the notebooks without an entry run again.
+    """
     path = Path(out) / MANIFEST_NAME
     if not path.is_file():
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        problem = f"is unreadable ({type(err).__name__})"
+        raw = path.read_bytes()
+    except OSError as err:
+        entries, problem = {}, f"is unreadable ({one_line(err)})"
     else:
-        if isinstance(data, dict) and all(isinstance(v, dict) for v in data.values()):
-            return data
-        problem = "is not a JSON object of notebook entries"
+        try:
+            entries, problem = parse_manifest(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            entries, problem = salvage_entries(raw.decode("utf-8", errors="replace")), "is not UTF-8 text"
+    if problem is None:
+        return entries
+    try:
+        kept = f"kept as {_keep_damaged(path).name}"
+        write_json_atomic(path, entries)
+    except OSError as err:
+        kept = f"it could not be moved aside or replaced ({one_line(err)})"
+    recovered = (f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} recovered from it "
+                 f"({', '.join(sorted(entries))})" if entries else "no entry could be recovered from it")
     if report:
-        report(f"{path} {problem}; every notebook runs again")
-    return {}
+        report(f"{path} {problem}; {kept}; {recovered}: the notebooks without an entry run again")
+    return entries
 
 
-def _update_manifest(out: Path, outcome: Outcome) -> dict[str, dict]:
-    """Re-read `runs.json`, replace one notebook's entry and write it back atomically; returns the manifest."""
-    manifest = load_manifest(out)
+def _update_manifest(out: Path, outcome: Outcome,
+                     report: Callable[[str], None] | None = None) -> dict[str, dict]:
+    """Re-read `runs.json`, replace one notebook's entry and write it back atomically; returns the manifest.
+    The entries of every other notebook are kept."""
+    manifest = load_manifest(out, report)
     manifest[outcome.notebook] = asdict(outcome)
     write_json_atomic(out / MANIFEST_NAME, manifest)
     return manifest
@@ -259,6 +353,88 @@ def record_problem(out: Path, notebook: str, expected: dict[str, Any]) -> str | 
     return None
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 (hex) of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _model_stamps(out: Path) -> dict[str, tuple[int, int, int]]:
+    """{name: (mtime, size, inode)} of every saved model's record, `<out>/models/<name>.json`."""
+    stamps = {}
+    for path in (Path(out) / "models").glob("*.json"):
+        if path.name.startswith("."):
+            continue
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stamps[path.stem] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    return stamps
+
+
+def saved_models(out: Path, notebook: str, before: dict[str, tuple[int, int, int]]) -> dict[str, dict[str, Any]]:
+    """The saved models a notebook made (their records are new or rewritten since `before`, a `_model_stamps`) or
+    lists in its results record (`figures.models`), with the SHA-256 of each record and the files it vouches for."""
+    now = _model_stamps(out)
+    names = {name for name, stamp in now.items() if before.get(name) != stamp}
+    try:
+        listed = ((load_results(out, notebook).get(Record.FIGURES) or {}).get("models") or {})
+        names |= {name for name in listed if name in now}
+    except (OSError, ValueError, AttributeError):
+        pass
+    pinned = {}
+    for name in sorted(names):
+        path = Path(out) / "models" / f"{name}.json"
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            digest = file_sha256(path)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(record, dict) and isinstance(record.get("files"), dict):  # a saved run, not another JSON file
+            pinned[name] = {"record_sha256": digest, "files": record["files"]}
+    return pinned
+
+
+def saved_models_problem(out: Path, models: dict[str, Any]) -> str | None:
+    """Why the saved models pinned in a runs.json entry (`saved_models`) no longer verify, or None when they do:
+    each record unchanged, and its model and probabilities files of the size and SHA-256 it holds."""
+    from fmnist_helpers.training import store
+
+    for name, pinned in sorted(models.items()):
+        try:
+            paths = store.model_paths(out, name)
+        except ValueError:
+            return f"runs.json lists a saved model {name!r} that is not a plain name"
+        if not paths["record"].is_file():
+            return f"its saved model {name} is gone ({paths['record']} is missing)"
+        if not isinstance(pinned, dict) or file_sha256(paths["record"]) != pinned.get("record_sha256"):
+            return f"its saved model {name} changed since it ran ({paths['record']} was rewritten or replaced)"
+        try:
+            store.check_files(store.read_record(paths["record"]), paths)
+        except store.UnusableRun as why:
+            return f"its saved model {name} does not verify: {why}"
+    return None
+
+
+def verification_problem(out: Path, notebook: str, previous: dict[str, Any]) -> str | None:
+    """Why the results record and saved models of `notebook`'s earlier run no longer match what runs.json took down
+    when it ran (None when they do)."""
+    recorded = previous.get("results_sha256")
+    path = results_path(out, notebook)
+    if not isinstance(recorded, str):
+        return "runs.json holds no checksum of its results record (written by an older version of the runner)"
+    if file_sha256(path) != recorded:
+        return f"its results record {path} changed since it ran (its SHA-256 is not the one runs.json holds)"
+    models = previous.get("models") or {}
+    if not isinstance(models, dict):
+        return "runs.json's list of its saved models is damaged"
+    return saved_models_problem(out, models)
+
+
 def reuse_problem(out: Path, notebook: Path, previous: dict[str, Any], key: str,
                   expected: dict[str, Any]) -> str | None:
     """Why `notebook`'s earlier run in `out` cannot stand for this one (None when it can be skipped)."""
@@ -275,7 +451,7 @@ def reuse_problem(out: Path, notebook: Path, previous: dict[str, Any], key: str,
     missing = [name for name in (notebook.name, f"{notebook.stem}.html") if not (out / name).is_file()]
     if missing:
         return f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing from {out}"
-    return record_problem(out, notebook.stem, expected)
+    return record_problem(out, notebook.stem, expected) or verification_problem(out, notebook.stem, previous)
 
 
 # ----------------------------------------------------------------- execution
@@ -288,8 +464,10 @@ def kernel_environment(environ: Mapping[str, str] | None = None) -> dict[str, st
     return env
 
 
-def _kernel_manager_class(env: dict[str, str], ipc_dir: str | os.PathLike | None = None) -> type:
-    """A Jupyter kernel manager class whose kernels start with `env` instead of this process's environment.
+def _kernel_manager_class(env: dict[str, str], ipc_dir: str | os.PathLike | None = None,
+                          watch: KernelWatch | None = None) -> type:
+    """A Jupyter kernel manager class whose kernels start with `env` instead of this process's environment; `watch`
+    (a `failures.KernelWatch`) gets each kernel's process, whose exit status tells what killed it.
 
     With `ipc_dir` the kernel and the runner talk over Unix sockets in that folder instead of TCP ports. Over TCP the
     runner picks five free ports and the kernel binds them a moment later; meanwhile one may be taken (a known
@@ -304,6 +482,8 @@ def _kernel_manager_class(env: dict[str, str], ipc_dir: str | os.PathLike | None
         async def start_kernel(self, **kw: Any) -> None:
             kw.setdefault("env", env)
             await super().start_kernel(**kw)
+            if watch is not None:
+                watch.process = getattr(self.provisioner, "process", None)
 
         if ipc_dir is not None:
             @default("transport")
@@ -339,66 +519,202 @@ def kernel_socket_dir() -> Iterator[str | None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+@contextmanager
+def _papermill_log_muted() -> Iterator[None]:
+    """Keep papermill's and nbclient's log lines ("Kernel died while waiting for execute reply.") off the terminal:
+    the runner says what happened in its own paragraph."""
+    import logging
+
+    log = logging.getLogger("papermill")
+    handler, propagate = logging.NullHandler(), log.propagate
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.propagate = propagate
 
 
-def plain_traceback(lines: Sequence[str], last: int = 25) -> str:
-    """A kernel's traceback (a list of strings with terminal colours) as plain text: its last `last` lines."""
-    text = "\n".join(_ANSI.sub("", line) for line in lines or ())
-    kept = text.splitlines()[-last:]
-    return "\n".join(kept)
+@contextmanager
+def _ctrl_c_stops_the_kernel(watch: KernelWatch) -> Iterator[None]:
+    """While inside, Ctrl-C kills the kernel first, then raises KeyboardInterrupt as usual: a kernel asked to shut
+    down gracefully in the middle of a cell prints a traceback of its own. Only where Ctrl-C has Python's default
+    handler (a background job that ignores it keeps ignoring it) and in the main thread."""
+    import signal
+    import threading
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        watch.stop(timeout=5)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _keep_partial(partial: Path, failed: Path) -> tuple[Any | None, Path | None, str]:
+    """Keep the partly executed notebook as `failed` -> (the notebook, where it is kept, why none was kept)."""
+    import nbformat
+
+    if not partial.exists():
+        return None, None, "none had been written yet"
+    try:
+        nb = nbformat.read(partial, as_version=4)
+    except Exception:  # cut short by a full disk or a kill while papermill wrote it
+        partial.unlink(missing_ok=True)
+        return None, None, "the copy being written was cut short, so it was removed"
+    os.replace(partial, failed)
+    return nb, failed, ""
+
+
+def _note_where_it_stopped(nb: Any, failure: Failure) -> None:
+    """Write the reason into the cell that was running when the kernel died or the run was interrupted, in the kept
+    notebook (best effort: on a full disk the copy stays as it was)."""
+    import nbformat
+
+    if failure.kept is None or failure.cell is None or failure.cause not in (KERNEL_DIED, OUT_OF_MEMORY, INTERRUPTED):
+        return
+    note_in_cell(nb, failure.cell, f"The course runner: {failure.notebook} {failure.what}")
+    try:
+        write_text_atomic(failure.kept, nbformat.writes(nb) + "\n")
+    except OSError:
+        pass
 
 
 def _execute(notebook: Path, target: Path, params: dict[str, Any]) -> None:
+    """Execute `notebook` into `target` with papermill. On any failure the notebook as far as it ran is kept as
+    `<stem>.failed.ipynb` and NotebookFailed (RunInterrupted for Ctrl-C) says what happened."""
     import papermill
 
     partial = target.with_name(target.stem + ".partial.ipynb")
     failed = target.with_name(target.stem + ".failed.ipynb")
+    failed.unlink(missing_ok=True)  # an earlier run's copy must not pass for this run's
+    watch, kills = KernelWatch(), oom_kill_count()
     try:
-        with kernel_socket_dir() as ipc_dir:
-            papermill.execute_notebook(str(notebook), str(partial), parameters=params, cwd=str(notebook.parent),
-                                       progress_bar=False, log_output=False, request_save_on_cell_execute=True,
-                                       kernel_manager_class=_kernel_manager_class(kernel_environment(), ipc_dir))
-    except papermill.PapermillExecutionError as err:
-        os.replace(partial, failed)
-        raise CourseRunError(
-            f"{notebook.name} failed in cell {err.exec_count} ({err.ename}: {err.evalue.splitlines()[0] if err.evalue else ''})."
-            f"\n{plain_traceback(err.traceback)}\nThe executed notebook with the full traceback is {failed}"
-        ) from err
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    failed.unlink(missing_ok=True)
+        with kernel_socket_dir() as ipc_dir, _papermill_log_muted(), _ctrl_c_stops_the_kernel(watch):
+            try:
+                papermill.execute_notebook(
+                    str(notebook), str(partial), parameters=params, cwd=str(notebook.parent), progress_bar=False,
+                    log_output=False, request_save_on_cell_execute=True,
+                    kernel_manager_class=_kernel_manager_class(kernel_environment(), ipc_dir, watch))
+            finally:
+                watch.stop()  # a kernel that outlived a failure goes before its socket folder does
+    except BaseException as err:
+        space = free_space(target.parent)  # before removing a cut-short copy frees some
+        nb, kept, why_not = _keep_partial(partial, failed)
+        failure = diagnose(err, notebook.name, target.parent, nb, kept, watch.returncode, oom_kills_since(kills),
+                           space)
+        failure.kept_note = why_not
+        _note_where_it_stopped(nb, failure)
+        if isinstance(err, KeyboardInterrupt):
+            raise RunInterrupted(failure.paragraph()) from err
+        raise NotebookFailed(failure) from err
     os.replace(partial, target)
 
 
-def _run_one(out: Path, nb: Path, nb_params: dict[str, Any], key: str, expected: dict[str, Any],
-             report: Callable[[str], None]) -> Outcome:
-    """Execute one notebook, marked "running" in `runs.json` until it ends; "ran" only once its record verifies.
+def _export(target: Path, page: Path) -> None:
+    """Export the executed notebook to HTML; a CourseRunError says why it could not be."""
+    try:
+        export_page(target, page)
+    except Exception as err:
+        full = disk_full_error(err)
+        space = free_space(page.parent)
+        cause = (f"the disk holding {page.parent} is full{f' ({space})' if space else ''}" if full else one_line(err))
+        advice = ("Free space there or choose another --output-dir, then run" if full else
+                  "Run") + " the same command again: this notebook runs again."
+        raise CourseRunError(f"{target.name} ran to its end, but its HTML page {page.name} could not be written: "
+                             f"{cause}. The executed notebook is {target}. {advice}") from err
 
-    A failure is noted as "failed" in `runs.json` and raised again; an interrupt or a kill leaves "running".
+
+def _not_written(nb: Path, what: str, out: Path, err: BaseException, before: bool) -> str:
+    """The paragraph for runs.json or the index that could not be written before or after `nb` ran."""
+    full = disk_full_error(err)
+    space = free_space(out)
+    cause = f"the disk holding {out} is full{f' ({space})' if space else ''}" if full else one_line(err)
+    done = ("was not started" if before else "ran, and its executed notebook and results are in place")
+    fix = "Free space there or choose another --output-dir" if full else "Make the folder writable"
+    return f"{nb.name} {done}, but {what} could not be written: {cause}. {fix}, then run the same command again."
+
+
+def _record_failure(out: Path, profile: str, outcome: Outcome, report: Callable[[str], None]) -> list[str]:
+    """Note a failed or interrupted notebook in runs.json and the index; returns what could not be written, so
+    that it is added to the failure's paragraph instead of hiding it."""
+    problems = []
+    manifest = None
+    try:
+        manifest = _update_manifest(out, outcome, report)
+    except Exception as err:
+        problems.append(f"runs.json could not be updated ({one_line(err)}), so it still marks {outcome.notebook} "
+                        f"\"running\"")
+    try:
+        if manifest is None:
+            manifest = {**load_manifest(out), outcome.notebook: asdict(outcome)}
+        write_index(out, profile, _index_outcomes(out, manifest))
+    except Exception as err:
+        problems.append(f"the index could not be rewritten ({one_line(err)})")
+    return problems
+
+
+def _run_one(out: Path, profile: str, nb: Path, nb_params: dict[str, Any], key: str, expected: dict[str, Any],
+             report: Callable[[str], None]) -> Outcome:
+    """Execute one notebook, marked "running" in `runs.json` until it ends; "ran" only once its record verifies,
+    with the SHA-256 of its results record and of the saved models it made or lists.
+
+    A failure is noted as "failed" (Ctrl-C as "interrupted") in `runs.json` and the index, then raised as a
+    CourseRunError (RunInterrupted) whose text is the paragraph for the terminal; a kill leaves "running".
     """
     target, page = out / nb.name, out / f"{nb.stem}.html"
     started = _now()
-    _update_manifest(out, Outcome(nb.stem, "running", 0.0, nb_params, key, target.name, pid=os.getpid(),
-                                  started=started))
+    try:
+        _update_manifest(out, Outcome(nb.stem, "running", 0.0, nb_params, key, None, pid=os.getpid(),
+                                      started=started), report)
+    except OSError as err:
+        raise CourseRunError(_not_written(nb, f"{MANIFEST_NAME} in {out}", out, err, before=True)) from err
+    before = _model_stamps(out)
     t0 = time.perf_counter()
+    executed = False
     try:
         _execute(nb, target, nb_params)
+        executed = True
         problem = record_problem(out, nb.stem, expected)
         if problem:
-            raise CourseRunError(f"{nb.name} ran to its end but {problem}.\nThe executed notebook is {target}")
-        export_page(target, page)
-    except Exception as err:
-        output = f"{nb.stem}.failed.ipynb" if (out / f"{nb.stem}.failed.ipynb").is_file() else target.name
-        failure = Outcome(nb.stem, "failed", round(time.perf_counter() - t0, 2), nb_params, key, output,
-                          error=str(err) or type(err).__name__, pid=os.getpid(), started=started)
-        _update_manifest(out, failure)
-        raise
+            raise CourseRunError(f"{nb.name} ran to its end but {problem}. The executed notebook is {target}. Look "
+                                 "for the cell that should finish the record (`run.finish()`), then run the same "
+                                 "command again.")
+        _export(target, page)
+        results_sha256 = file_sha256(results_path(out, nb.stem))
+        models = saved_models(out, nb.stem, before)
+    except (Exception, KeyboardInterrupt) as err:
+        interrupted = isinstance(err, KeyboardInterrupt)
+        kept = out / f"{nb.stem}.failed.ipynb"
+        output = kept.name if kept.is_file() else target.name if executed and target.is_file() else None
+        if isinstance(err, (CourseRunError, RunInterrupted)):
+            text = str(err)
+        else:  # raised outside _execute (a test's stand-in, or a bug): still one paragraph, never a traceback
+            failure = diagnose(err, nb.name, out, None, kept if kept.is_file() else None)
+            text = failure.paragraph()
+        outcome = Outcome(nb.stem, "interrupted" if interrupted else "failed", round(time.perf_counter() - t0, 2),
+                          nb_params, key, output, error=text.split("\n")[0], pid=os.getpid(), started=started)
+        problems = _record_failure(out, profile, outcome, report)
+        if isinstance(err, NotebookFailed):
+            raise NotebookFailed(err.failure, problems) from err
+        if problems:
+            text = f"{text}\nAlso, while recording this: {'; '.join(problems)}."
+        if interrupted:
+            raise RunInterrupted(text) from err
+        raise CourseRunError(text) from err
     wall = time.perf_counter() - t0
     report(f"{nb.stem}: executed in {wall:.1f} s -> {target}")
     return Outcome(nb.stem, "ran", round(wall, 2), nb_params, key, target.name, page.name, pid=os.getpid(),
-                   started=started)
+                   started=started, results_sha256=results_sha256, models=models)
 
 
 def run_course(
@@ -467,26 +783,31 @@ def _run_selected(out: Path, profile: str, selected: list[Path], declared: dict[
         if not force and problem is None:
             then = previous.get("wall_s")
             then = float(then) if isinstance(then, (int, float)) else 0.0
-            outcome = Outcome(nb.stem, "skipped", then, nb_params, key, nb.name,
-                              f"{nb.stem}.html", pid=previous.get("pid"), started=previous.get("started"))
-            report(f"{nb.stem}: already executed with these parameters ({outcome.wall_s:.1f} s then); skipped")
+            outcome = Outcome(nb.stem, "skipped", then, nb_params, key, nb.name, f"{nb.stem}.html",
+                              pid=previous.get("pid"), started=previous.get("started"),
+                              results_sha256=previous.get("results_sha256"), models=previous.get("models") or {})
+            report(f"{nb.stem}: already executed with these parameters ({outcome.wall_s:.1f} s then); its results "
+                   "and saved models verify; skipped")
         else:
             if problem and previous:
                 report(f"{nb.stem}: running it again: {problem}")
-            try:
-                outcome = _run_one(out, nb, nb_params, key, expected, report)
-            except Exception:
-                write_index(out, profile, _index_outcomes(load_manifest(out)))
-                raise
-        manifest = _update_manifest(out, outcome)
+            outcome = _run_one(out, profile, nb, nb_params, key, expected, report)
+        try:
+            manifest = _update_manifest(out, outcome, report)
+        except OSError as err:
+            raise CourseRunError(_not_written(nb, f"{MANIFEST_NAME} in {out}", out, err, before=False)) from err
         outcomes.append(outcome)
-        write_index(out, profile, _index_outcomes(manifest))
+        try:
+            write_index(out, profile, _index_outcomes(out, manifest))
+        except OSError as err:
+            raise CourseRunError(_not_written(nb, f"the index in {out}", out, err, before=False)) from err
     bar.close()
     return outcomes
 
 
-def _index_outcomes(manifest: dict[str, dict]) -> list[Outcome]:
-    """The manifest's entries for the report, by name; a "running" entry of another (dead) run reads "interrupted"."""
+def _index_outcomes(out: Path, manifest: dict[str, dict]) -> list[Outcome]:
+    """The manifest's entries for the report, by name, linking only to files that exist; a "running" entry of
+    another (dead) run reads "interrupted"."""
     outcomes = []
     for name in sorted(manifest):
         outcome = _outcome_from_entry(manifest[name])
@@ -494,6 +815,10 @@ def _index_outcomes(manifest: dict[str, dict]) -> list[Outcome]:
             continue
         if outcome.status == "running" and outcome.pid != os.getpid():
             outcome.status = "interrupted"
+        if not (isinstance(outcome.output, str) and outcome.output and (Path(out) / outcome.output).is_file()):
+            outcome.output = None
+        if not (isinstance(outcome.html, str) and outcome.html and (Path(out) / outcome.html).is_file()):
+            outcome.html = None
         outcomes.append(outcome)
     return outcomes
 
