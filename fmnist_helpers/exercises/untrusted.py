@@ -11,9 +11,9 @@ its time is up, which stops a loop inside C code too. A forked child cannot use 
 (`uses_tensorflow`) keep the in-kernel limit (`call_limited`), which stops Python code only.
 
 Usage:
-    value = plain(answer, foreign=True)          # raises NotPlain for a generator, an object, a cycle
-    with Child(lambda send: send(["done", 1])) as child:
-        kind, message = child.receive(seconds=5)
+    value = plain(answer, foreign=True)            # raises NotPlain for a generator, an object, a cycle
+    print(describe(answer))                        # runs none of the answer's code
+    output = call_limited(function, fresh(args), 10.0)   # raises TimeLimit after 10 s of Python code
 """
 from __future__ import annotations
 
