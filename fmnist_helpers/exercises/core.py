@@ -350,9 +350,8 @@ class Function(Exercise):
             return Verdict(INCORRECT, self.label, f"pass the function itself, `ex.{self.key}.check({self.name})`, "
                                                   f"not {describe(answer)} (the result of calling it).")
         cases = [case if isinstance(case, Case) else Case(tuple(case)) for case in self.cases()]
-        if self.runs_in_child(answer, cases):
-            outcomes = self._run_in_child(answer, cases)
-        else:
+        outcomes = self._run_in_child(answer, cases) if self.runs_in_child(answer, cases) else None
+        if outcomes is None:
             outcomes = self._run_in_kernel(answer, cases)
         self._show_printed(outcomes)
         return self._verdict(outcomes, len(cases))
@@ -384,7 +383,8 @@ class Function(Exercise):
                 break
         return outcomes
 
-    def _run_in_child(self, answer: Any, cases: list[Case]) -> list[_Outcome]:
+    def _run_in_child(self, answer: Any, cases: list[Case]) -> list[_Outcome] | None:
+        """The outcomes of the cases run in a forked child; None when no child could be started."""
         def work(send: Callable[[Any], None]) -> None:
             for i, case in enumerate(cases):
                 outcome = self._run_case(answer, case, in_kernel=False, signal=lambda what, i=i: send([what, i]))
@@ -393,7 +393,11 @@ class Function(Exercise):
                     return
 
         outcomes: list[_Outcome] = []
-        with Child(work) as child:
+        try:
+            child = Child(work)
+        except OSError:  # no process to spare (a process or memory limit): the in-kernel limit instead
+            return None
+        with child:
             for case in cases:
                 call = self._call(case)
                 phase, message = child.receive(START_LIMIT)

@@ -133,8 +133,8 @@ class _Plainer:
             if issubclass(t, kind):
                 return self._container(value, kind, iterate, depth)
         if hasattr(t, "__next__") or isinstance(value, types.GeneratorType):
-            raise NotPlain("a generator (or another iterator); give its values as a tuple or list, e.g. "
-                           "`tuple(...)`")
+            raise NotPlain("a generator (or another iterator), which a check cannot read without using it up: "
+                           "pass `tuple(...)` of it")
         if self.foreign:
             return self._foreign(value, depth)
         raise NotPlain(f"{_a(_type_name(value))} object")
@@ -331,6 +331,8 @@ def _touches(obj: Any, depth: int, seen: set[int]) -> bool:
             return True
         namespace = obj.__globals__
         found = [namespace[name] for name in names if type(namespace) is dict and name in namespace]
+        for module in [value for value in found if type(value) is types.ModuleType]:  # `helpers.to_dataset(x)`
+            found += [module.__dict__[name] for name in names if name in module.__dict__]
         cells = []
         for cell in obj.__closure__ or ():
             with contextlib.suppress(ValueError):  # an empty cell
@@ -445,9 +447,14 @@ class Child:
 
     def __init__(self, work: Callable[[Callable[[Any], None]], None]):
         reader, writer = multiprocessing.Pipe(duplex=False)
-        with warnings.catch_warnings():  # Python 3.12 warns about forking a process with threads (a kernel has)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+        try:
+            with warnings.catch_warnings():  # Python 3.12 warns about forking a process with threads (a kernel has)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+        except OSError:
+            reader.close()
+            writer.close()
+            raise
         if pid == 0:  # pragma: no cover - the child; coverage does not follow it
             code = 0
             try:

@@ -179,9 +179,10 @@ def test_a_huge_whole_number_is_a_wrong_number_not_a_crash():
     assert verdict.status == INCORRECT and "a whole number of about 5,000 digits is not right" in verdict.message
 
 
-def test_a_generator_is_told_to_give_its_values_as_a_tuple():
+def test_a_generator_is_told_to_pass_a_tuple_of_its_values():
     verdict = _exercise("04", "q1").evaluate(v for v in (26, 26, 32))
-    assert verdict.status == INCORRECT and "give its values as a tuple or list" in verdict.message
+    assert verdict.status == INCORRECT and "got a generator" in verdict.message
+    assert "pass `tuple(...)` of it" in verdict.message
 
 
 def test_a_subclass_of_a_tuple_is_read_as_the_tuple_it_holds():
@@ -318,6 +319,15 @@ def test_a_function_that_prints_a_little_shows_all_of_it(capsys):
     assert capsys.readouterr().out == "called with 2\ncalled with 3\ncalled with 4\n"
 
 
+def test_a_check_that_cannot_fork_runs_in_the_kernel_instead(monkeypatch):
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert _square().evaluate(lambda x: x * x).correct
+    assert "took longer than 0.5 s" in _square().evaluate(lambda x: time.sleep(3)).message
+
+
 def test_the_numpy_checks_run_in_a_child_and_the_keras_checks_in_the_kernel():
     where = {f"{s[:2]}-{e.key}": e.runs_in_child(e.solution_example) for s, e in ALL if isinstance(e, Function)}
     in_child = {"00-q4", "01-q2", "01-q3", "04-q3", "06-q2", "06-q4"}
@@ -333,6 +343,15 @@ def test_a_student_function_that_uses_tensorflow_runs_in_the_kernel():
     exercise = _exercise("04", "q3")
     assert exercise.runs_in_child(lambda *a: 0)
     assert not exercise.runs_in_child(namespace["conv_output_size"])
+
+
+def test_a_student_function_that_reaches_tensorflow_through_a_module_of_theirs_runs_in_the_kernel():
+    helpers = types.ModuleType("my_helpers")
+    exec("def to_tensor(x):\n    import tensorflow as tf\n    return tf.constant(x)", helpers.__dict__)
+    namespace = {"helpers": helpers}
+    exec("def conv_output_size(size, kernel, stride=1, padding='valid'):\n    return helpers.to_tensor(size)",
+         namespace)
+    assert not _exercise("04", "q3").runs_in_child(namespace["conv_output_size"])
 
 
 # ------------------------------------------------------------------------------------ the trust boundary
@@ -360,6 +379,18 @@ def test_plain_reads_a_foreign_object_through_its_array_only_when_asked():
     assert plain(Tensor(), foreign=True).tolist() == [1.0, 2.0]
     with pytest.raises(NotPlain):
         plain(Tensor())
+
+
+def test_a_child_hands_back_json_and_is_stopped_when_it_overstays():
+    def work(send):
+        send(["hello", 1])
+        time.sleep(60)
+
+    started = time.perf_counter()
+    with untrusted.Child(work) as child:
+        assert child.receive(5) == ("message", ["hello", 1])
+        assert child.receive(0.2) == ("timeout", None)
+    assert "killed by signal SIGKILL" in child.ended() and time.perf_counter() - started < 5
 
 
 def test_describe_runs_no_code_of_the_value():
@@ -494,7 +525,7 @@ def test_any_value_or_function_gets_a_verdict_from_every_check(answer):
         _only_a_verdict(exercise, answer)
 
 
-@settings(max_examples=25, **FUZZ)
+@settings(max_examples=20, **FUZZ)
 @given(answer=FUNCTIONS)
 def test_any_function_gets_a_verdict_from_the_checks_that_run_it_in_a_child_process(answer):
     for exercise in IN_CHILD:
