@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from fmnist_helpers import exercises
-from fmnist_helpers.exercises.core import (CORRECT, INCORRECT, KINDS, NOT_ANSWERED, Answer, Function, Mistake,
-                                           Prediction, Verdict, call_with_time_limit)
+from fmnist_helpers.exercises.core import (CORRECT, INCORRECT, KINDS, NOT_ANSWERED, RECORDED, Answer, Case, Function,
+                                           Mistake, Prediction, Verdict, call_with_time_limit)
 
 ALL = [(stem, e) for stem in exercises.NOTEBOOKS for e in exercises.lesson(stem).exercises.values()]
 IDS = [f"{stem[:2]}-{e.key}" for stem, e in ALL]
@@ -38,7 +38,30 @@ def test_every_type_of_exercise_appears_in_the_course():
 def test_the_solution_passes(stem, exercise):
     ctx = exercise.demo()
     verdict = exercise.evaluate(_answer(exercise, exercise.solution_example, ctx), **ctx)
-    assert verdict.status == CORRECT, verdict
+    assert verdict.status == (RECORDED if isinstance(exercise, Prediction) else CORRECT), verdict
+
+
+PREDICTIONS = [(stem, e) for stem, e in ALL if isinstance(e, Prediction)]
+
+
+def test_every_predict_exercise_is_a_prediction_and_the_course_has_some():
+    assert len(PREDICTIONS) >= 4
+    assert all(isinstance(e, Prediction) for _, e in ALL if e.kind == "predict")
+
+
+@pytest.mark.parametrize("stem, exercise", PREDICTIONS, ids=[f"{s[:2]}-{e.key}" for s, e in PREDICTIONS])
+def test_a_prediction_is_recorded_never_correct_whether_or_not_it_matches(stem, exercise):
+    ctx = exercise.demo()
+    matched = exercise.evaluate(exercise.solution_example, **ctx)
+    assert matched.recorded and not matched.correct and "matches this run" in matched.message
+    assert str(matched).startswith("● Recorded") and "Correct" not in str(matched) + matched._repr_html_()
+
+
+def test_a_prediction_that_differs_from_the_run_is_recorded_and_says_so():
+    from fmnist_helpers.exercises import nb00
+
+    verdict = nb00.q3.evaluate("converges", **nb00.q3.demo())
+    assert verdict.recorded and "this run differs from your prediction" in verdict.message
 
 
 @pytest.mark.parametrize("stem, exercise, mistake", MISTAKES, ids=MISTAKE_IDS)
@@ -118,14 +141,37 @@ def test_an_unknown_wrong_answer_points_to_the_hint():
     assert verdict.status == INCORRECT and "ex.q1.hint()" in verdict.message
 
 
-def test_a_check_of_code_reports_the_first_failing_case():
+def test_a_check_of_code_reports_the_failing_case():
     verdict = _function_exercise().evaluate(lambda x: x * x if x == 2 else 0)
     assert verdict.status == INCORRECT and "f(3)" in verdict.message and "expected 9, got 0" in verdict.message
+    assert "fails on 1 of 2 hidden cases" in verdict.message
+
+
+def test_a_check_of_code_reports_every_kind_of_failing_case():
+    exercise = _function_exercise(cases=lambda: [(3,), (6,), (0,), (4,), (5,)])
+
+    def several_bugs(x):
+        if x == 0:
+            raise ZeroDivisionError("x is zero")
+        return 2 * x if x in (3, 6) else x * x + (x == 5)
+
+    message = exercise.evaluate(several_bugs).message
+    assert "fails on 4 of 5 hidden cases" in message
+    assert "doubled, not squared (on `f(3)` and 1 more case)" in message
+    assert "`f(0)` raised ZeroDivisionError: x is zero" in message
+    assert "`f(5)`: expected 25, got 26" in message
+    assert "`f(4)`" not in message
+
+
+def test_failing_cases_with_a_label_are_grouped_by_it():
+    exercise = _function_exercise(cases=lambda: [Case((2,), "small"), Case((30,), "large"), Case((40,), "large")])
+    message = exercise.evaluate(lambda x: x * x if x < 10 else 0).message
+    assert "wrong on 2 large cases, e.g. `f(30)`: expected 900, got 0" in message
 
 
 def test_a_known_wrong_function_gets_its_message_and_the_failing_case():
     verdict = _function_exercise().evaluate(lambda x: x ** 3)
-    assert "cubed" in verdict.message and "f(2)" in verdict.message
+    assert "cubed" in verdict.message and "f(2)" in verdict.message and "and 1 more case" in verdict.message
 
 
 def test_a_function_that_raises_is_a_verdict_not_a_crash():
@@ -133,10 +179,12 @@ def test_a_function_that_raises_is_a_verdict_not_a_crash():
     assert verdict.status == INCORRECT and "ZeroDivisionError" in verdict.message
 
 
-def test_a_slow_function_is_stopped_at_the_time_limit():
+@pytest.mark.parametrize("isolate", [True, False], ids=["in a child process", "in the kernel"])
+def test_a_slow_function_is_stopped_at_the_time_limit(isolate):
     started = time.perf_counter()
-    verdict = _function_exercise().evaluate(lambda x: time.sleep(5))
+    verdict = _function_exercise(isolate=isolate).evaluate(lambda x: time.sleep(5))
     assert verdict.status == INCORRECT and "took longer than 0.5 s" in verdict.message
+    assert "the 1 cases after it were not run" in verdict.message
     assert time.perf_counter() - started < 4
 
 
@@ -195,6 +243,32 @@ def test_progress_counts_correct_answers_hints_and_seen_solutions(capsys):
     assert frame.loc["q1", "status"] == "✔ correct" and frame.loc["q2", "status"] == "– not answered"
     assert frame.loc["q2", "hints used"] == 1 and frame.loc["q2", "solution seen"] == "yes"
     assert "<table" in table._repr_html_()
+
+
+def _prediction_exercise(**kw):
+    base = dict(key="q2", title="Guess", kind="predict", minutes=2, difficulty="easy", task="t", hints=("a", "b"),
+                solution_code="p = 'up'", expected="up", same=lambda a, b: a == b,
+                mistakes=(Mistake("a word, please", 1, detect=lambda a, ctx: not isinstance(a, str)),
+                          Mistake("up or down", "left", detect=lambda a, ctx: a not in ("up", "down"))))
+    return Prediction(**{**base, **kw})
+
+
+def test_progress_keeps_predictions_apart_and_never_counts_them_correct(capsys):
+    lesson = exercises.Lesson("demo", "Demo", [_number_exercise(), _prediction_exercise()])
+    lesson.q1.check(4)
+    lesson.q2.check("up")
+    table = lesson.progress()
+    assert table.done == 1 and table.predictions == (1, 1)
+    assert "1 of 1 exercises correct, 1 of 1 prediction recorded" in table.summary()
+    assert table.frame().loc["q2", "status"] == "● prediction recorded"
+    assert "✔" not in table.frame().loc["q2", "status"]
+
+
+def test_a_predict_exercise_must_be_a_prediction_and_a_prediction_of_kind_predict():
+    with pytest.raises(ValueError, match="is a Prediction"):
+        _number_exercise(kind="predict")
+    with pytest.raises(ValueError, match="is a Prediction"):
+        _prediction_exercise(kind="compute")
 
 
 def test_a_lesson_names_its_exercises_when_asked_for_a_missing_one():

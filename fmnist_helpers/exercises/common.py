@@ -8,24 +8,36 @@ Usage:
 """
 from __future__ import annotations
 
+import cmath
+import math
 import numbers
 from typing import Any, Callable
 
 import numpy as np
 
 from .core import Mistake, _resolve
+from .untrusted import describe
 
 
 def is_number(x: Any) -> bool:
-    return isinstance(x, (numbers.Number, np.number)) and not isinstance(x, (bool, np.bool_)) and np.isfinite(x)
+    """Whether `x` is one finite number (a whole number of any size counts; a bool, NaN or inf does not)."""
+    if not isinstance(x, (numbers.Number, np.number)) or isinstance(x, (bool, np.bool_)):
+        return False
+    if isinstance(x, (numbers.Integral, np.integer)):
+        return True
+    try:
+        return cmath.isfinite(x) if isinstance(x, (numbers.Complex, np.complexfloating)) and not isinstance(
+            x, numbers.Real) else math.isfinite(x)
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def need_number(answer: Any, context: dict[str, Any] | None = None) -> str | None:
     """A message when `answer` is not one finite number (a string, a list, a bool, NaN)."""
     if isinstance(answer, str):
-        return f"give a number, e.g. `1234` or `0.25`, not the string {answer!r}."
+        return f"give a number, e.g. `1234` or `0.25`, not the string {describe(answer)}."
     if not is_number(answer):
-        return f"give one finite number; got {type(answer).__name__} {answer!r}."
+        return f"give one finite number; got {type(answer).__name__} {describe(answer)}."
     return None
 
 
@@ -34,9 +46,10 @@ def need_int_tuple(length: int) -> Callable[[Any, dict[str, Any]], str | None]:
 
     def validate(answer: Any, context: dict[str, Any] | None = None) -> str | None:
         if not isinstance(answer, (tuple, list)) or len(answer) != length:
-            return f"give a tuple of {length} whole numbers, e.g. {tuple(range(1, length + 1))}; got {answer!r}."
+            example = tuple(range(1, length + 1))
+            return f"give a tuple of {length} whole numbers, e.g. {example}; got {describe(answer)}."
         if not all(isinstance(v, (numbers.Integral, np.integer)) for v in answer):
-            return f"every entry must be a whole number; got {answer!r}."
+            return f"every entry must be a whole number; got {describe(answer)}."
         return None
 
     return validate
@@ -62,8 +75,8 @@ def percent_for_fraction(expected_fraction: Any) -> Mistake:
 
 def class_name_problem(answer: Any, class_names: tuple[str, ...]) -> str | None:
     """A message when `answer` is not one of the dataset's class names."""
-    if answer not in class_names:
-        return f"{answer!r} is not a class of this dataset; choose one of: {', '.join(map(repr, class_names))}."
+    if not isinstance(answer, str) or answer not in class_names:
+        return f"{describe(answer)} is not a class of this dataset; choose one of: {', '.join(map(repr, class_names))}."
     return None
 
 

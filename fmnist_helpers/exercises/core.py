@@ -1,8 +1,10 @@
 """The machinery of checked exercises: verdicts, value and function checks, hints, solutions and progress.
 
-An exercise is defined once (in `nb00.py` ... `nb07.py`) and never changes; what a student has done lives in
-the `Lesson` of that notebook. A check never raises on a wrong answer: it shows a verdict, and for the wrong
-answers students give most often it says what went wrong.
+An exercise is defined once (in `nb00.py` ... `nb08.py`) and never changes; what a student has done lives in
+the `Lesson` of that notebook. A check never raises, whatever it is given: it shows a verdict, and for the wrong
+answers students give most often it says what went wrong. A prediction is recorded, never graded correct. A
+check reads answers as plain copies and runs a student's function on copies of its inputs, in a forked child
+process with a wall-clock limit where it can (see `untrusted.py`), and reports every kind of failing case.
 
 Usage:
     lesson = Lesson("04_cnn", "The convolutional network", [exercise, ...])
@@ -11,22 +13,27 @@ Usage:
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import html
 import re
-import signal
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from .untrusted import (PRINT_LIMIT, Child, NotPlain, TimeLimit, call_limited, can_fork, capture, describe,
+                        error_text, fresh, plain, unwrapped, uses_tensorflow)
 
 KINDS = {"predict": "predict, then run", "compute": "compute by hand", "code": "write code",
          "experiment": "run an experiment and interpret it"}
 DIFFICULTIES = ("easy", "medium", "hard")
 
 CORRECT, INCORRECT, NOT_ANSWERED, HINT, SOLUTION = "correct", "incorrect", "not answered", "hint", "solution"
+RECORDED = "recorded"  # a prediction: made and kept, never graded right or wrong
 _STYLE = {  # label (never colour alone), border and background colours
     CORRECT: ("✔ Correct", "#1b7837", "#e6f4ea"),
+    RECORDED: ("● Recorded", "#5e3c99", "#f1eef6"),
     INCORRECT: ("✘ Not yet", "#b2182b", "#fdecea"),
     NOT_ANSWERED: ("… Not answered yet", "#4d4d4d", "#f2f2f2"),
     HINT: ("✎ Hint", "#8c510a", "#fdf5e6"),
@@ -54,7 +61,13 @@ class Verdict:
 
     @property
     def correct(self) -> bool:
+        """A right answer; never a prediction."""
         return self.status == CORRECT
+
+    @property
+    def recorded(self) -> bool:
+        """A well-formed prediction, recorded (a prediction's hidden test asserts this, not `correct`)."""
+        return self.status == RECORDED
 
     def __str__(self) -> str:
         label = _STYLE[self.status][0]
@@ -65,7 +78,7 @@ class Verdict:
 
     def _repr_html_(self) -> str:
         label, border, background = _STYLE[self.status]
-        message = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(self.message))
+        message = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(self.message)).replace("\n", "<br>")
         code = (f'<pre style="margin:6px 0 0 0; background:#fff; padding:6px">{html.escape(self.code)}</pre>'
                 if self.code else "")
         return (f'<div style="border-left:6px solid {border}; background:{background}; padding:6px 10px; '
@@ -132,13 +145,17 @@ class Exercise:
             raise ValueError(f"{self.key}: difficulty {self.difficulty!r} is not one of {DIFFICULTIES}")
         if len(self.mistakes) < 2:
             raise ValueError(f"{self.key}: an exercise recognises at least two common wrong answers")
+        if (self.kind == "predict") != isinstance(self, Prediction):
+            raise ValueError(f"{self.key}: an exercise of kind 'predict' is a Prediction and a Prediction is of kind "
+                             f"'predict' (a prediction is recorded, never graded correct)")
 
     @property
     def label(self) -> str:
         return f"Exercise {self.key[1:]} ({self.title})"
 
     def evaluate(self, answer: Any = UNSET, **context: Any) -> Verdict:
-        """The verdict on `answer`, shown nowhere; `check` shows it."""
+        """The verdict on `answer`, shown nowhere; `check` shows it. Whatever the answer, a verdict: an answer the
+        check cannot use is "not yet", with what went wrong."""
         if _unanswered(answer):
             return Verdict(NOT_ANSWERED, self.label, "replace `None` with your answer, then run this cell again.")
         missing = [name for name in self.context if context.get(name) is None]
@@ -149,6 +166,9 @@ class Exercise:
             return self._evaluate(answer, context)
         except NotAnswered as err:
             return Verdict(NOT_ANSWERED, self.label, str(err))
+        except (Exception, SystemExit, TimeLimit) as err:  # noqa: BLE001 - never a traceback for an answer
+            return Verdict(INCORRECT, self.label, f"the check could not use this answer ({error_text(err)}). Give "
+                                                  f"what the task asks for; `ex.{self.key}.hint()` gives a hint.")
 
     def _evaluate(self, answer: Any, context: dict[str, Any]) -> Verdict:
         raise NotImplementedError
@@ -171,21 +191,49 @@ def _resolve(value: Any, context: dict[str, Any]) -> Any:
 
 
 def same_number(answer: Any, expected: Any, rel: float = 1e-6, abs_tol: float = 1e-9) -> bool:
-    """Whether two numbers (or equal-length sequences of numbers) agree within a tolerance."""
+    """Whether two numbers (or equal-length sequences of numbers) agree within a tolerance; False for anything
+    that is not numbers (a whole number too large for a float agrees only with itself)."""
     try:
         a, e = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
-    except (TypeError, ValueError):
+    except OverflowError:
+        return type(answer) is int and type(expected) is int and answer == expected
+    except Exception:  # noqa: BLE001 - not numbers
         return False
     return a.shape == e.shape and bool(np.all(np.isclose(a, e, rtol=rel, atol=abs_tol, equal_nan=True)))
+
+
+def _agree(same: Callable[[Any, Any], Any], a: Any, b: Any) -> bool:
+    """`same(a, b)` as a bool; False when the comparison fails."""
+    try:
+        return bool(same(a, b))
+    except Exception:  # noqa: BLE001 - an answer of another form than the check compares
+        return False
+
+
+ANSWER_READ_LIMIT = 5.0
+"""Seconds a check may spend reading an answer that is not plain data (its `__array__`, its `__float__`)."""
+ACCEPTED = "a number, a string, or a tuple or list of them, as the task asks"
+
+
+def _plain_answer(answer: Any, label: str) -> tuple[Any, Verdict | None]:
+    """The answer as plain data, or the verdict that says why it cannot be read."""
+    try:
+        return call_limited(functools.partial(plain, foreign=True), (answer,), ANSWER_READ_LIMIT), None
+    except NotPlain as err:
+        return None, Verdict(INCORRECT, label, f"give {ACCEPTED}; got {err.what}.")
+    except TimeLimit:
+        return None, Verdict(INCORRECT, label, f"reading this answer took longer than {ANSWER_READ_LIMIT:g} s; give "
+                                               f"{ACCEPTED}.")
 
 
 @dataclass(frozen=True)
 class Answer(Exercise):
     """An exercise answered by a value: a number, a shape, a class name, checked against `expected`.
 
-    `expected(context)` gives the right answer (or it is a constant); `same(answer, expected)` compares;
-    `validate(answer, context)` returns a message when the answer has the wrong form (a string for a
-    number, a name that is no class), which is reported before anything else.
+    The answer is read as a plain copy (`untrusted.plain`): numbers, strings, tuples, lists and arrays, never an
+    object of the student's own class. `expected(context)` gives the right answer (or it is a constant);
+    `same(answer, expected)` compares; `validate(answer, context)` returns a message when the answer has the
+    wrong form (a string for a number, a name that is no class), which is reported before anything else.
     """
 
     expected: Any = None
@@ -194,11 +242,14 @@ class Answer(Exercise):
     on_correct: Callable[[Any, dict[str, Any]], str] | None = None  # what to add when right (a reveal)
 
     def _evaluate(self, answer: Any, context: dict[str, Any]) -> Verdict:
+        answer, unreadable = _plain_answer(answer, self.label)
+        if unreadable:
+            return unreadable
         problem = self.validate(answer, context) if self.validate else None
         if problem:
             return Verdict(INCORRECT, self.label, problem)
         expected = _resolve(self.expected, context)
-        if self.same(answer, expected):
+        if _agree(self.same, answer, expected):
             extra = self.on_correct(answer, context) if self.on_correct else "well done."
             return Verdict(CORRECT, self.label, extra)
         for mistake in self.mistakes:
@@ -206,21 +257,25 @@ class Answer(Exercise):
                 hit = mistake.detect(answer, context)
             else:
                 wrong = _resolve(mistake.example, context)
-                hit = not self.same(wrong, expected) and self.same(answer, wrong)
+                hit = not _agree(self.same, wrong, expected) and _agree(self.same, answer, wrong)
             if hit:
                 return Verdict(INCORRECT, self.label, mistake.message)
-        return Verdict(INCORRECT, self.label, f"{_short(answer)} is not right. `ex.{self.key}.hint()` gives a hint.")
+        return Verdict(INCORRECT, self.label, f"{describe(answer)} is not right. `ex.{self.key}.hint()` gives a hint.")
 
 
 @dataclass(frozen=True)
 class Prediction(Answer):
-    """Predict, then run: any well-formed prediction counts as done; the verdict reveals what this run shows.
+    """Predict, then run: a well-formed prediction is recorded (never graded correct), and the verdict reveals
+    what this run shows and whether the prediction matched it.
 
-    `expected(context)` is what the run shows; `on_correct` (here: on any valid prediction) says whether the
-    prediction matched. Mistakes are the malformed predictions (`detect` them).
+    `expected(context)` is what the run shows; `on_correct` (here: on any valid prediction) gives the reveal.
+    Mistakes are the malformed predictions (`detect` them).
     """
 
     def _evaluate(self, answer: Any, context: dict[str, Any]) -> Verdict:
+        answer, unreadable = _plain_answer(answer, self.label)
+        if unreadable:
+            return unreadable
         for mistake in self.mistakes:
             if mistake.detect is not None and mistake.detect(answer, context):
                 return Verdict(INCORRECT, self.label, mistake.message)
@@ -228,114 +283,283 @@ class Prediction(Answer):
         if problem:
             return Verdict(INCORRECT, self.label, problem)
         actual = _resolve(self.expected, context)
-        matched = self.same(answer, actual)
-        reveal = self.on_correct(answer, context) if self.on_correct else f"this run shows {actual}."
-        lead = "your prediction matches this run: " if matched else "prediction recorded; this run differs: "
-        return Verdict(CORRECT, self.label, lead + reveal)
+        matched = _agree(self.same, answer, actual)
+        reveal = self.on_correct(answer, context) if self.on_correct else f"this run shows {describe(actual)}."
+        lead = "your prediction matches this run: " if matched else "this run differs from your prediction: "
+        return Verdict(RECORDED, self.label, lead + reveal)
+
+
+# ----------------------------------------------------------------------------------- checks of functions
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hidden case of a function check: its arguments and, optionally, what kind of case it is ("empty
+    input", "class-imbalanced"), which the report of failing cases groups by."""
+
+    args: tuple
+    label: str = ""
+
+
+@dataclass
+class _Outcome:
+    """What happened on one case. Travels from a child process as JSON, so only strings and numbers."""
+
+    kind: str  # one of the _KINDS below
+    call: str  # "`f(2, 3)`"
+    label: str = ""
+    detail: str = ""  # the problem, the error, or how the process ended
+    mistake: int = -1  # the index of the recognised mistake, -1 for none
+    printed: str = ""  # the first PRINT_LIMIT characters the function printed
+    printed_chars: int = 0
+
+
+PASSED, WRONG, RAISED, STUB, TIMEOUT, ENDED, CHECK_FAILED = ("passed", "wrong", "raised", "stub", "timeout",
+                                                             "ended", "check failed")
+START_LIMIT = 30.0
+"""Seconds a child may take to start a case (fork and the reference answer) before the check gives up."""
 
 
 @dataclass(frozen=True)
 class Function(Exercise):
-    """An exercise answered by a function, run on hidden cases with a time limit.
+    """An exercise answered by a function, run on hidden cases with a wall-clock limit per case.
 
-    `cases()` gives the hidden argument tuples; each output is compared with `reference(*args)` by `same`,
-    or judged by `verify(output, args)` (a message when wrong) where many outputs are right (a random split).
-    The first failing case is reported, with a known mistake's message when one matches.
+    `cases()` gives the hidden cases (argument tuples, or `Case`s with a label); the reference answer
+    `reference(*args)` is computed on a pristine copy before the student's function runs on its own copy. Each
+    output, read as a plain copy, is compared with it by `same`, or judged by `verify(output, args)` (a message
+    when wrong; `args` as the student's function left them, so a check can see a change in place) where many
+    outputs are right. Every case runs; the verdict reports each kind of failing case, with a known mistake's
+    message when one matches.
+
+    `isolate`: None (the default) runs the cases in a forked child process, killed at the time limit even inside
+    C code, unless the check's own code, its cases or the student's function use TensorFlow or Keras (a forked
+    child cannot), which run in the kernel under an alarm that stops Python code only; True or False forces it.
     """
 
     name: str = "f"
-    cases: Callable[[], Sequence[tuple]] = lambda: []
+    cases: Callable[[], Sequence[tuple | Case]] = lambda: []
     reference: Callable[..., Any] | None = None
     same: Callable[[Any, Any], bool] = lambda a, b: same_number(a, b)
     verify: Callable[[Any, tuple], str | None] | None = None
-    describe: Callable[[tuple], str] = lambda args: ", ".join(_short(a) for a in args)
+    describe: Callable[[tuple], str] = lambda args: ", ".join(describe(a) for a in args)
     time_limit: float = 10.0  # seconds per case
+    isolate: bool | None = None
 
     def _evaluate(self, answer: Any, context: dict[str, Any]) -> Verdict:
         if not callable(answer):
             return Verdict(INCORRECT, self.label, f"pass the function itself, `ex.{self.key}.check({self.name})`, "
-                                                  f"not {_short(answer)} (the result of calling it).")
-        for args in self.cases():
-            try:
-                output = call_with_time_limit(answer, args, self.time_limit)
-            except NotImplementedError:
-                raise NotAnswered(f"`{self.name}` still raises NotImplementedError: write its body where it "
-                                   f"says YOUR CODE HERE.") from None
-            except TimeoutError:
-                return Verdict(INCORRECT, self.label, f"`{self.name}({self.describe(args)})` took longer than "
-                                                      f"{self.time_limit:g} s; is there an endless loop?")
-            except Exception as err:  # noqa: BLE001 - the student's code may raise anything
-                return Verdict(INCORRECT, self.label, f"`{self.name}({self.describe(args)})` raised "
-                                                      f"{type(err).__name__}: {str(err)[:200]}")
-            problem = self._problem(output, args)
-            if problem is None:
-                continue
-            for mistake in self.mistakes:
-                if self._is(mistake, output, args):
-                    return Verdict(INCORRECT, self.label, f"{mistake.message} (first failing case: "
-                                                          f"`{self.name}({self.describe(args)})`)")
-            return Verdict(INCORRECT, self.label, f"`{self.name}({self.describe(args)})`: {problem}")
-        n = len(self.cases())
-        return Verdict(CORRECT, self.label, f"`{self.name}` passes {'the hidden case' if n == 1 else f'all {n} hidden cases'}.")
+                                                  f"not {describe(answer)} (the result of calling it).")
+        cases = [case if isinstance(case, Case) else Case(tuple(case)) for case in self.cases()]
+        outcomes = self._run_in_child(answer, cases) if self.runs_in_child(answer, cases) else None
+        if outcomes is None:
+            outcomes = self._run_in_kernel(answer, cases)
+        self._show_printed(outcomes)
+        return self._verdict(outcomes, len(cases))
 
-    def _problem(self, output: Any, args: tuple) -> str | None:
-        if self.verify is not None:
-            return self.verify(output, args)
-        expected = self.reference(*args)
-        if self.same(output, expected):
-            return None
-        return f"expected {_short(expected)}, got {_short(output)}"
+    # ------------------------------------------------------------------ where the cases run
 
-    def _is(self, mistake: Mistake, output: Any, args: tuple) -> bool:
-        if mistake.detect is not None:
-            return bool(mistake.detect(output, args))
+    @functools.cached_property
+    def _check_uses_tensorflow(self) -> bool:
+        parts = [self.cases, self.reference, self.verify, self.same, self.describe, self.solution_example]
+        parts += [part for m in self.mistakes for part in (m.example, m.detect)]
+        return uses_tensorflow(*[p for p in parts if p is not None])
+
+    def runs_in_child(self, answer: Any = None, cases: Sequence[Case] = ()) -> bool:
+        """Whether this check runs `answer` on `cases` in a forked child process (see `isolate`)."""
+        if self.isolate is False or not can_fork():
+            return False
+        if uses_tensorflow(answer, *[case.args for case in cases]):
+            return False
+        return bool(self.isolate) or not self._check_uses_tensorflow
+
+    def _judge_limit(self) -> float:
+        return max(30.0, 3 * self.time_limit)
+
+    def _run_in_kernel(self, answer: Any, cases: list[Case]) -> list[_Outcome]:
+        outcomes = []
+        for case in cases:
+            outcomes.append(self._run_case(answer, case, in_kernel=True))
+            if outcomes[-1].kind in (STUB, TIMEOUT):
+                break
+        return outcomes
+
+    def _run_in_child(self, answer: Any, cases: list[Case]) -> list[_Outcome] | None:
+        """The outcomes of the cases run in a forked child; None when no child could be started."""
+        def work(send: Callable[[Any], None]) -> None:
+            for i, case in enumerate(cases):
+                outcome = self._run_case(answer, case, in_kernel=False, signal=lambda what, i=i: send([what, i]))
+                send(["outcome", i, dataclasses.asdict(outcome)])
+                if outcome.kind == STUB:
+                    return
+
+        outcomes: list[_Outcome] = []
         try:
-            wrong = mistake.example(*args)
+            child = Child(work)
+        except OSError:  # no process to spare (a process or memory limit): the in-kernel limit instead
+            return None
+        with child:
+            for case in cases:
+                call = self._call(case)
+                phase, message = child.receive(START_LIMIT)
+                if phase != "message":
+                    detail = "its start took too long" if phase == "timeout" else message
+                    outcomes.append(_Outcome(CHECK_FAILED, call, case.label, detail))
+                    break
+                phase, message = child.receive(self.time_limit)
+                if phase == "timeout":
+                    outcomes.append(_Outcome(TIMEOUT, call, case.label))
+                    break
+                if phase == "ended":
+                    outcomes.append(_Outcome(ENDED, call, case.label, message))
+                    break
+                phase, message = child.receive(self._judge_limit())
+                if phase != "message":
+                    detail = ("reading what it returned took too long" if phase == "timeout"
+                              else f"the process ended while the check read what it returned: {message}")
+                    outcomes.append(_Outcome(CHECK_FAILED, call, case.label, detail))
+                    break
+                outcomes.append(_Outcome(**message[2]))
+                if outcomes[-1].kind == STUB:
+                    break
+        return outcomes
+
+    # ------------------------------------------------------------------ one case
+
+    def _call(self, case: Case) -> str:
+        try:
+            return f"`{self.name}({self.describe(case.args)})`"
+        except Exception:  # noqa: BLE001 - a description must not stop the check
+            return f"`{self.name}(...)`"
+
+    def _run_case(self, answer: Any, case: Case, in_kernel: bool,
+                  signal: Callable[[str], None] = lambda what: None) -> _Outcome:
+        """Run `answer` on one case and judge what it returned; in the kernel under the time limit."""
+        call = self._call(case)
+        try:
+            expected = self.reference(*fresh(case.args)) if self.verify is None and self.reference else None
+        except Exception as err:  # noqa: BLE001 - the check's own reference failed
+            return _Outcome(CHECK_FAILED, call, case.label, f"its reference answer raised {error_text(err)}")
+        args = fresh(case.args)
+        signal("start")
+        kind, detail, mistake, output = None, "", -1, None
+        with capture(PRINT_LIMIT) as printed:
+            try:
+                output = call_limited(answer, args, self.time_limit) if in_kernel else answer(*args)
+            except NotImplementedError:
+                kind = STUB
+            except TimeLimit:
+                kind = TIMEOUT
+            except KeyboardInterrupt:
+                raise
+            except BaseException as err:  # noqa: BLE001 - the student's code may raise anything
+                kind, detail = RAISED, error_text(err)
+            signal("called")
+            if kind is None:
+                try:
+                    judged = (call_limited(self._judge, (output, args, expected, case.args), self._judge_limit())
+                              if in_kernel else self._judge(output, args, expected, case.args))
+                    kind, detail, mistake = (PASSED, "", -1) if judged is None else (WRONG, *judged)
+                except TimeLimit:
+                    kind, detail = CHECK_FAILED, "reading what it returned took too long"
+        return _Outcome(kind, call, case.label, detail, mistake, printed.text, printed.chars)
+
+    def _judge(self, output: Any, args: tuple, expected: Any, pristine: tuple) -> tuple[str, int] | None:
+        """None when `output` is right; else (what is wrong, the index of the recognised mistake or -1)."""
+        try:
+            if self.verify is not None:
+                output = unwrapped(output)
+                problem = self.verify(output, args)
+            else:
+                try:
+                    output = plain(output, foreign=True)
+                except NotPlain as err:
+                    return (f"it returned {err.what}; the check compares numbers, tuples and NumPy arrays, "
+                            f"expected {describe(expected)}"), -1
+                problem = None if _agree(self.same, output, expected) else \
+                    f"expected {describe(expected)}, got {describe(output)}"
+        except (Exception, SystemExit) as err:  # noqa: BLE001 - a strange output may break any inspection
+            return f"the check could not read what it returned ({error_text(err)})", -1
+        if problem is None:
+            return None
+        for index, mistake in enumerate(self.mistakes):
+            if self._is(mistake, output, args, pristine):
+                return str(problem), index
+        return str(problem), -1
+
+    def _is(self, mistake: Mistake, output: Any, args: tuple, pristine: tuple) -> bool:
+        try:
+            if mistake.detect is not None:
+                return bool(mistake.detect(output, args))
+            return _agree(self.same, output, mistake.example(*fresh(pristine)))
         except Exception:  # noqa: BLE001 - a wrong implementation may not handle every case
             return False
-        return self.same(output, wrong)
+
+    # ------------------------------------------------------------------ the report
+
+    def _show_printed(self, outcomes: list[_Outcome]) -> None:
+        """What the function printed, at most PRINT_LIMIT characters, and how much was left out."""
+        total = sum(o.printed_chars for o in outcomes)
+        if not total:
+            return
+        text = "".join(o.printed for o in outcomes)[:PRINT_LIMIT].encode("utf-8", "replace").decode("utf-8")
+        note = (f"[`{self.name}` printed {total:,} characters in all; the check shows the first {len(text):,}]\n"
+                if total > len(text) else "")
+        print(text if text.endswith("\n") else text + "\n", end=note)
+
+    def _verdict(self, outcomes: list[_Outcome], n: int) -> Verdict:
+        if any(o.kind == STUB for o in outcomes):
+            raise NotAnswered(f"`{self.name}` still raises NotImplementedError: write its body where it says YOUR "
+                              f"CODE HERE.")
+        failing = [o for o in outcomes if o.kind != PASSED]
+        if not failing and len(outcomes) == n:
+            return Verdict(CORRECT, self.label, f"`{self.name}` passes "
+                                                f"{'the hidden case' if n == 1 else f'all {n} hidden cases'}.")
+        lines = self._failure_lines(failing, n - len(outcomes))
+        head = f"`{self.name}` fails on {len(failing)} of {n} hidden case{'s' if n != 1 else ''}"
+        if len(lines) == 1:
+            return Verdict(INCORRECT, self.label, f"{head}: {lines[0]}")
+        return Verdict(INCORRECT, self.label, f"{head}:\n" + "\n".join(f"- {line}" for line in lines))
+
+    def _failure_lines(self, failing: list[_Outcome], not_run: int) -> list[str]:
+        """One line per kind of failure: each recognised mistake, each exception, the wrong answers of each label,
+        and a case that ran out of time or ended the process."""
+        groups: dict[tuple, list[_Outcome]] = {}
+        for o in failing:
+            key = {WRONG: (0, o.mistake) if o.mistake >= 0 else (1, o.label), RAISED: (2, o.detail.split(":")[0])}
+            groups.setdefault(key.get(o.kind, (3, o.kind)), []).append(o)
+        lines = []
+        for key, group in sorted(groups.items(), key=lambda item: item[0]):
+            first, more = group[0], len(group) - 1
+            also = f" and {more} more case{'s' if more > 1 else ''}" if more else ""
+            if key[0] == 0:
+                lines.append(f"{self.mistakes[key[1]].message} (on {first.call}{also})")
+            elif key[0] == 1:
+                what = f"{first.label} " if first.label else ""
+                lead = f"wrong on {len(group)} {what}cases, e.g. " if more else (f"{first.label}: " if what else "")
+                lines.append(f"{lead}{first.call}: {first.detail}")
+            elif key[0] == 2:
+                lines.append(f"{first.call} raised {first.detail}{f' (so did {more} more)' if more else ''}")
+            elif first.kind == TIMEOUT:
+                lines.append(f"{first.call} took longer than {self.time_limit:g} s and was stopped"
+                             f"{f'; the {not_run} cases after it were not run' if not_run else ''}: is there an "
+                             f"endless loop, or work that grows too fast?")
+            elif first.kind == ENDED:
+                lines.append(f"{first.call} ended the process that ran it ({first.detail})"
+                             f"{f'; the {not_run} cases after it were not run' if not_run else ''}: does it call "
+                             f"`exit`, crash, or use too much memory?")
+            else:
+                lines.append(f"the check could not finish {first.call}: {first.detail}")
+        return lines
 
 
 def call_with_time_limit(fn: Callable[..., Any], args: tuple, seconds: float) -> Any:
     """`fn(*args)`, raising TimeoutError after `seconds` (an alarm signal in the main thread, else a watcher
-    thread that gives up waiting)."""
-    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
-        def on_alarm(signum, frame):
-            raise TimeoutError(f"took longer than {seconds} s")
-
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        try:
-            return fn(*args)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-    box: dict[str, Any] = {}
-
-    def target():
-        try:
-            box["value"] = fn(*args)
-        except BaseException as err:  # noqa: BLE001 - handed back to the caller
-            box["error"] = err
-
-    worker = threading.Thread(target=target, daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise TimeoutError(f"took longer than {seconds} s")
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
-
-
-def _short(value: Any, width: int = 120) -> str:
-    if isinstance(value, np.ndarray):
-        text = f"array of shape {value.shape}, dtype {value.dtype}: " + np.array2string(
-            value, threshold=12, edgeitems=2, precision=4).replace("\n", " ")
-    else:
-        text = repr(value)
-    text = re.sub(r"\s+", " ", text)
-    return text if len(text) <= width else text[: width - 3] + "..."
+    thread that gives up waiting). Stops Python code only; a check runs a student's function in a child process
+    where it can, which stops C code too."""
+    try:
+        return call_limited(fn, args, seconds)
+    except TimeLimit as err:
+        raise TimeoutError(str(err)) from None
 
 
 # ----------------------------------------------------------------------------------------- the lesson
@@ -432,7 +656,8 @@ class Lesson:
         return f"<Lesson {self.notebook}: {len(self)} exercises, {sum(e.minutes for e in self.exercises.values())} min>"
 
 
-_MARK = {CORRECT: "✔ correct", INCORRECT: "✘ not yet", NOT_ANSWERED: "– not answered"}
+_MARK = {CORRECT: "✔ correct", RECORDED: "● prediction recorded", INCORRECT: "✘ not yet",
+         NOT_ANSWERED: "– not answered"}
 
 
 @dataclass
@@ -444,11 +669,22 @@ class Progress:
 
     @property
     def done(self) -> int:
+        """Exercises answered correctly; a prediction never counts here."""
         return sum(r["status"] == CORRECT for r in self.rows)
+
+    @property
+    def predictions(self) -> tuple[int, int]:
+        """(predictions recorded, prediction exercises): counted apart, since a prediction is not graded."""
+        rows = [r for r in self.rows if r["type"] == "predict"]
+        return sum(r["status"] == RECORDED for r in rows), len(rows)
 
     def summary(self) -> str:
         minutes = sum(r["minutes"] for r in self.rows)
-        return f"{self.done} of {len(self.rows)} exercises correct ({minutes} min of exercises in all)"
+        made, asked = self.predictions
+        text = f"{self.done} of {len(self.rows) - asked} exercises correct"
+        if asked:
+            text += f", {made} of {asked} prediction{'s' if asked > 1 else ''} recorded"
+        return f"{text} ({minutes} min of exercises in all)"
 
     def frame(self):
         import pandas as pd
