@@ -28,8 +28,8 @@ from typing import Any
 import nbformat
 
 from fmnist_helpers.base.atomic import write_text_atomic
-
-BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
+from fmnist_helpers.course.notebooks import exercise_heading, lesson_notebooks
+from fmnist_helpers.exercises.solutions import BEGIN_SOLUTION, END_SOLUTION, has_solution
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 CODE_STUB = "# YOUR CODE HERE"
 FUNCTION_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -74,10 +74,6 @@ def student_source(source: str, cell_type: str = "code", where: str = "cell") ->
     return source
 
 
-def has_solution(source: str) -> bool:
-    return BEGIN_SOLUTION in source
-
-
 def student_notebook(nb: Any, name: str = "notebook") -> Any:
     """A copy of an instructor notebook as the student edition."""
     student = copy.deepcopy(nb)
@@ -93,8 +89,6 @@ def write_student_edition(source_dir: str | Path, out_dir: str | Path) -> list[P
 
     Every notebook is converted before anything is written, so a malformed marker leaves `out_dir` untouched.
     """
-    from fmnist_helpers.course.notebooks import lesson_notebooks
-
     sources = lesson_notebooks(Path(source_dir))
     if not sources:
         raise EditionError(f"no numbered notebooks (NN_name.ipynb) in {source_dir}")
@@ -114,14 +108,6 @@ def write_student_edition(source_dir: str | Path, out_dir: str | Path) -> list[P
 
 ANSWER_CELL = {"grade": False, "locked": False, "schema_version": 3, "solution": True, "task": False}
 CHECK_CELL = {"grade": True, "locked": True, "points": 1, "schema_version": 3, "solution": False, "task": False}
-
-
-def exercise_heading(exercise: Any) -> str:
-    """The heading of an exercise's task cell: its number, title, type, time budget and difficulty."""
-    from fmnist_helpers.exercises.core import KINDS
-
-    return (f"### Exercise {exercise.key[1:]} · {exercise.title}\n"
-            f"*{KINDS[exercise.kind].capitalize()} · {exercise.minutes} min · {exercise.difficulty}*")
 
 
 def exercise_cells(exercise: Any, task_markdown: str, answer_code: str, check_code: str) -> list[Any]:

@@ -155,12 +155,20 @@ def copy_checked_outputs(executed, source) -> int:
     return copied
 
 
+def exercise_heading(exercise) -> str:
+    """The heading of an exercise's task cell: its number, title, type, time budget and difficulty."""
+    from fmnist_helpers.exercises.core import KINDS
+
+    return (f"### Exercise {exercise.key[1:]} · {exercise.title}\n"
+            f"*{KINDS[exercise.kind].capitalize()} · {exercise.minutes} min · {exercise.difficulty}*")
+
+
 def exercise_problems(path: Path) -> list[str]:
     """What breaks the exercise rules in a course notebook, one line each: every exercise its module defines has
     its task cell (with the generated heading), an nbgrader answer cell with a solution region and a locked check
     cell that calls its check; the notebook ends with the progress table."""
-    from fmnist_helpers.course.editions import exercise_heading, has_solution
     from fmnist_helpers.exercises import NOTEBOOKS, lesson
+    from fmnist_helpers.exercises.solutions import has_solution
 
     path = Path(path)
     if path.stem not in NOTEBOOKS:

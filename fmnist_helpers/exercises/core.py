@@ -110,7 +110,8 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Exercise:
-    """What every exercise has: its number, what to do, its cost, two hints and a solution."""
+    """What every exercise has: its number, what to do, its cost, two hints and the mistakes it recognises; its
+    solution is written once, in its notebook's answer cell (`solutions.py` reads it)."""
 
     key: str  # "q1"
     title: str
@@ -119,7 +120,6 @@ class Exercise:
     difficulty: str  # one of DIFFICULTIES
     task: str  # one sentence: what the student does
     hints: tuple[str, str]
-    solution_code: str
     mistakes: tuple[Mistake, ...]
     context: tuple[str, ...] = ()  # keyword arguments the check needs from the notebook (a history, a table)
     demo_context: Callable[[], dict[str, Any]] | None = None  # a small context for the tests
@@ -381,9 +381,16 @@ class Question:
         show(Verdict(HINT, self.exercise.label, f"({level} of {len(hints)}) {hints[level - 1]}{more}"))
 
     def solution(self) -> None:
-        """Show a solution (the progress table notes that it was seen)."""
+        """Show the solution written in the notebook's answer cell (the progress table notes that it was seen)."""
+        from .solutions import SolutionNotFound, solution_code
+
+        try:
+            code = solution_code(self._lesson.notebook, self.exercise.key)
+        except SolutionNotFound as err:
+            show(Verdict(SOLUTION, self.exercise.label, f"no solution to show: {err}."))
+            return
         self._state.solution_seen = True
-        show(Verdict(SOLUTION, self.exercise.label, "one way to do it:", code=self.exercise.solution_code))
+        show(Verdict(SOLUTION, self.exercise.label, "one way to do it:", code=code))
 
     def __repr__(self) -> str:
         e = self.exercise
