@@ -98,9 +98,18 @@ MPL_BACKEND = Setting(
     "unset: the notebook's inline backend",
     "Matplotlib (the pack never reads it); `.ci/run` sets `Agg`, the prose and editions tests unset it",
 )
+NBGRADER = Setting(
+    "NBGRADER_EXECUTION",
+    "set by nbgrader in the kernels it starts to validate or autograde a notebook: a check that is not yet right "
+    "then ends its cell with a one-line error after the verdict, so that nbgrader counts the cell as failed, and the "
+    "hidden tests grade the answers in a fresh process",
+    "`validate`, `autograde` (nbgrader sets it; never set it by hand)",
+    "unset: a check shows its verdict and never raises",
+    "nbgrader; read by `exercises.core.grading_run` and `exercises.grading`",
+)
 
 ALL: tuple[Setting, ...] = (DATA_DIR, PROFILE, PROGRESS, QUIET, TF_LOG_LEVEL, CACHE_HOME, TUNER_ID, ORACLE_IP, ORACLE_PORT,
-                            MPL_BACKEND)
+                            MPL_BACKEND, NBGRADER)
 """Every environment variable of the pack, the pack's own first."""
 
 NAMES: frozenset[str] = frozenset(s.name for s in ALL)

@@ -1,8 +1,10 @@
 """The machinery of checked exercises: verdicts, value and function checks, hints, solutions and progress.
 
-An exercise is defined once (in `nb00.py` ... `nb07.py`) and never changes; what a student has done lives in
-the `Lesson` of that notebook. A check never raises on a wrong answer: it shows a verdict, and for the wrong
-answers students give most often it says what went wrong.
+An exercise is defined once (in `nb00.py` ... `nb08.py`) and never changes; what a student has done lives in
+the `Lesson` of that notebook. A check shows a verdict, and for the wrong answers students give most often it says
+what went wrong. It raises only while nbgrader validates or autogrades the notebook (`grading_run()`): then a
+wrong or missing answer ends the cell with `NotYetCorrect`, one line under the verdict, so that nbgrader counts the
+cell as failed; in JupyterLab, papermill or nbval a check never stops the notebook.
 
 Usage:
     lesson = Lesson("04_cnn", "The convolutional network", [exercise, ...])
@@ -12,13 +14,17 @@ Usage:
 from __future__ import annotations
 
 import html
+import os
 import re
 import signal
+import textwrap
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from fmnist_helpers.base.settings import NBGRADER
 
 KINDS = {"predict": "predict, then run", "compute": "compute by hand", "code": "write code",
          "experiment": "run an experiment and interpret it"}
@@ -348,6 +354,20 @@ class _State:
     solution_seen: bool = False
 
 
+def grading_run() -> bool:
+    """Whether nbgrader is running this kernel to validate or autograde a notebook (it sets `$NBGRADER_EXECUTION`)."""
+    return os.environ.get(NBGRADER.name, "") in ("validate", "autograde")
+
+
+class NotYetCorrect(Exception):
+    """A check's verdict under nbgrader when the answer is wrong or missing: the cell fails, so Validate and
+    autograde see it. IPython shows it as these few lines, with no traceback, under the verdict it repeats (wrapped
+    at 78 characters: nbgrader's Validate cuts longer lines)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return textwrap.wrap(f"{type(self).__name__}: {self}", 78, subsequent_indent="    ")
+
+
 class Question:
     """One exercise of a lesson, as the student uses it: `check`, `hint`, `solution`."""
 
@@ -363,10 +383,13 @@ class Question:
         return self.exercise.evaluate(answer, **context)
 
     def check(self, answer: Any = UNSET, **context: Any) -> None:
-        """Check an answer and show the verdict; never raises on a wrong answer."""
+        """Check an answer and show the verdict; under nbgrader a wrong or missing answer then raises NotYetCorrect."""
         verdict = self.evaluate(answer, **context)
         self._state.status = verdict.status
         show(verdict)
+        if verdict.status in (INCORRECT, NOT_ANSWERED) and grading_run():
+            state = "is not answered yet" if verdict.status == NOT_ANSWERED else "is not right yet"
+            raise NotYetCorrect(f"{self.exercise.label} {state}: {verdict.message}")
 
     def hint(self, level: int | None = None) -> None:
         """Show the next hint (1, then 2), or the one of `level`."""
