@@ -215,3 +215,47 @@ def test_a_function_defined_inside_another_cannot_travel():
 
     with pytest.raises(CannotTravel, match="inside another function"):
         function_spec(outer())
+
+
+# ------------------------------------------------------------------------------------ every exercise of the course
+
+FUNCTIONS = [(stem, key) for stem in exercises.NOTEBOOKS for key, e in exercises.lesson(stem).exercises.items()
+             if isinstance(e, core.Function)]
+
+
+def _instructor_function(stem: str, key: str, tmp_path):
+    """The function an instructor's answer cell defines, as a kernel holds it: defined in a `__main__` namespace after
+    the notebook's imports, its source in a file as IPython keeps a cell's (`run` stands for the notebook's run)."""
+    import ast
+
+    import nbformat
+
+    from fmnist_helpers.base.paths import notebooks_dir
+    from fmnist_helpers.exercises.solutions import solution_code
+
+    source = solution_code(stem, key)
+    used = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+    nb = nbformat.read(notebooks_dir() / f"{stem}.ipynb", as_version=4)
+    imports = [ast.unparse(node) for cell in nb.cells if cell.cell_type == "code" and "import" in cell.source
+               for node in ast.parse(cell.source).body if isinstance(node, (ast.Import, ast.ImportFrom))
+               and {(a.asname or a.name).split(".")[0] for a in node.names} & used]  # the imports it needs
+    cell = tmp_path / f"{stem}_{key}.py"
+    cell.write_text("\n".join(imports) + "\n" + source)
+    namespace = {"__name__": "__main__", "run": object(), "prepare": lambda image, label: (image, label)}
+    exec(compile(cell.read_text(), str(cell), "exec"), namespace)  # noqa: S102 - the instructor's answer cell
+    return namespace[exercises.lesson(stem).exercises[key].name]
+
+
+@pytest.mark.parametrize("stem, key", FUNCTIONS, ids=[f"{s[:2]}-{k}" for s, k in FUNCTIONS])
+def test_every_instructor_function_travels_to_the_grader_unless_its_check_stays_in_the_kernel(stem, key, tmp_path):
+    try:
+        function_spec(_instructor_function(stem, key, tmp_path))
+        travels = True
+    except CannotTravel:
+        travels = False
+    assert travels == ((stem, key) not in grading.IN_KERNEL)
+
+
+def test_the_tuner_of_05_q5_cannot_travel_which_is_why_its_check_stays_in_the_kernel():
+    with pytest.raises(CannotTravel):
+        portable(nb05.q5.demo()["tuner"])

@@ -13,7 +13,8 @@ check cells can be neither deleted nor edited, and each carries its `cell_type` 
 (`nbgrader_checksum`), so nbgrader's Validate sees an unchanged release. Everything else stays identical, so
 `nbgrader generate_assignment` and `autograde` can also be used on the instructor edition as is.
 
-The helpers that build an exercise's three cells (task, answer, check) live here too.
+The helpers that build an exercise's three cells (task, answer, check) live here too, with the hidden test that
+grades a check afresh (`hidden_test`).
 
 Usage:
     from fmnist_helpers.base.paths import notebooks_dir
@@ -33,6 +34,7 @@ import nbformat
 from fmnist_helpers.base.atomic import write_text_atomic
 from fmnist_helpers.course.notebooks import GRADER, exercise_heading, lesson_notebooks
 from fmnist_helpers.exercises.solutions import BEGIN_SOLUTION, END_SOLUTION, has_solution
+
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 CODE_STUB = "# YOUR CODE HERE"
 FUNCTION_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -157,7 +159,8 @@ def hidden_test(notebook: str, key: str, arguments: str) -> str:
 
 def exercise_cells(exercise: Any, task_markdown: str, answer_code: str, check_code: str) -> list[Any]:
     """The three cells of one exercise: the task (markdown), the answer (an nbgrader solution cell, with the
-    solution between the markers) and the check (an nbgrader test cell, locked)."""
+    solution between the markers) and the check (an nbgrader test cell, locked; `check_code` is the visible check
+    and, below it, the `hidden_test(...)` region)."""
     from nbformat.v4 import new_code_cell, new_markdown_cell
 
     if not has_solution(answer_code):
