@@ -1,6 +1,7 @@
-"""The student edition: nbgrader's marker rules, a whole edition written at once, and every student notebook
-running top to bottom with its checks saying "not answered yet" and its prose and figures passing the checks
-of `fmnist_helpers.course.prose` on Fashion-MNIST."""
+"""The student edition: nbgrader's marker rules, nbgrader's locks and checksums, a whole edition written at once, and
+every student notebook running top to bottom with its checks saying "not answered yet" and its prose and figures
+passing the checks of `fmnist_helpers.course.prose` on Fashion-MNIST (00 and 08 run under nbgrader, in test_nbgrader.py)."""
+import copy
 import time
 from pathlib import Path
 
@@ -11,8 +12,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from fmnist_helpers import exercises
 from fmnist_helpers.course.cli import main
-from fmnist_helpers.course.editions import (EditionError, exercise_cells, student_notebook, student_source,
-                                     write_student_edition)
+from fmnist_helpers.course.editions import (ANSWER_CELL, CHECK_CELL, EditionError, exercise_cells, hidden_test,
+                                            nbgrader_checksum, student_notebook, student_source,
+                                            write_student_edition)
 from fmnist_helpers.course.notebooks import exercise_problems, lesson_notebooks
 from fmnist_helpers.base.paths import build_dir, notebooks_dir
 from fmnist_helpers.course.pytest_plugin import record_notebook_time
@@ -20,6 +22,22 @@ from fmnist_helpers.base.results import load_results
 from fmnist_helpers.course.prose import claim_problems, figures_without_alt_text, start_up_noise, unshown_claims
 
 NOTEBOOKS = lesson_notebooks(notebooks_dir())  # the studies track has no exercises and no student edition
+UNDER_NBGRADER = ("00_primer", "08_capstone")  # their student editions run in test_nbgrader.py, autograded
+
+
+def student_run_problems(nb, record) -> list[str]:
+    """What is wrong with an executed student edition and its results record: the prose checks of test_prose.py
+    (the lecture cells are the instructor's), figures without alt text or not shown, start-up noise."""
+    problems = [f"record: {p}" for p in claim_problems(record)]
+    problems += [f"unshown: {p}" for p in unshown_claims(record, nb)]
+    problems += [f"no alt text: {p}" for p in figures_without_alt_text(nb)]
+    problems += [f"start-up noise: {p}" for p in start_up_noise(nb)]
+    if record["params"]["dataset"] != "fashion_mnist":
+        problems.append(f"dataset {record['params']['dataset']}, not fashion_mnist")
+    plots = "plots." in "".join(c.source for c in nb.cells)
+    if plots and not any("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])):
+        problems.append("a notebook that plots shows no figure")
+    return problems
 
 
 # ------------------------------------------------------------------------------ nbgrader's marker rules
@@ -59,14 +77,48 @@ def test_malformed_markers_are_an_error_that_names_the_line(source, message):
         student_source(source, where="demo, cell 3")
 
 
-def test_cells_without_markers_and_all_metadata_stay_identical():
+def test_cells_without_markers_and_cells_nbgrader_does_not_know_stay_identical():
     nb = new_notebook(cells=[new_markdown_cell("# Title"), new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
                              new_code_cell("y = None\n### BEGIN SOLUTION\ny = 2\n### END SOLUTION",
                                            metadata={"nbgrader": {"solution": True, "grade_id": "q1-answer"}})])
     student = student_notebook(nb)
     assert [c.source for c in student.cells[:2]] == ["# Title", "x = 1"]
-    assert [c.metadata for c in student.cells] == [c.metadata for c in nb.cells]
-    assert "y = 2" in nb.cells[2].source  # the instructor notebook is not changed
+    assert [c.metadata for c in student.cells[:2]] == [c.metadata for c in nb.cells[:2]]
+    assert "y = 2" in nb.cells[2].source and "checksum" not in nb.cells[2].metadata.nbgrader  # the instructor's stays
+
+
+def _graded_cells():
+    answer = new_code_cell("a = None\n### BEGIN SOLUTION\na = 1\n### END SOLUTION", metadata={"nbgrader": dict(
+        ANSWER_CELL, grade_id="q1-answer")})
+    check = new_code_cell("ex.q1.check(a)\n### BEGIN HIDDEN TESTS\nassert a == 1\n### END HIDDEN TESTS",
+                          metadata={"nbgrader": dict(CHECK_CELL, grade_id="q1-check")})
+    return student_notebook(new_notebook(cells=[answer, check])).cells
+
+
+def test_an_answer_cell_cannot_be_deleted_but_can_be_edited():
+    answer = _graded_cells()[0]
+    assert answer.metadata["deletable"] is False and "editable" not in answer.metadata
+
+
+def test_a_check_cell_can_be_neither_deleted_nor_edited():
+    check = _graded_cells()[1]
+    assert check.metadata["deletable"] is False and check.metadata["editable"] is False
+
+
+def test_each_nbgrader_cell_records_its_type_and_the_checksum_of_what_the_student_gets():
+    answer, check = _graded_cells()
+    assert answer.metadata.nbgrader["cell_type"] == check.metadata.nbgrader["cell_type"] == "code"
+    assert check.metadata.nbgrader["checksum"] == nbgrader_checksum(check)
+    changed = copy.deepcopy(check)
+    changed.source += "\nprint('edited')"
+    assert nbgrader_checksum(changed) != check.metadata.nbgrader["checksum"]  # an edited check cell shows
+
+
+def test_the_checksum_is_nbgraders_own():
+    from nbgrader.utils import compute_checksum
+
+    for cell in _graded_cells():
+        assert cell.metadata.nbgrader["checksum"] == compute_checksum(cell)
 
 
 def test_the_edition_is_written_whole_or_not_at_all(tmp_path):
@@ -105,6 +157,25 @@ def test_exercise_cells_carry_nbgraders_metadata():
     assert check.metadata["nbgrader"]["grade"] and check.metadata["nbgrader"]["locked"]
 
 
+def test_the_hidden_test_grades_through_the_fresh_grader():
+    region = hidden_test("00_primer", "q3", "prediction, path=path")
+    assert region.startswith("### BEGIN HIDDEN TESTS\nimport runpy") and region.endswith("### END HIDDEN TESTS")
+    assert 'run_module("fmnist_helpers.exercises.grading")["verify"]("00_primer", "q3", prediction, path=path)' in region
+    assert student_source(f"ex.q3.check(prediction, path=path)\n{region}") == "ex.q3.check(prediction, path=path)"
+
+
+def test_a_check_whose_hidden_test_trusts_the_kernel_is_a_problem(tmp_path):
+    nb = nbformat.read(notebooks_dir() / "00_primer.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "q2-check":
+            cell.source = "ex.q2.check(answer_q2)\n### BEGIN HIDDEN TESTS\nassert ex.q2.evaluate(answer_q2).correct\n" \
+                          "### END HIDDEN TESTS"
+    nbformat.write(nb, tmp_path / "00_primer.ipynb")
+    assert [p for p in exercise_problems(tmp_path / "00_primer.ipynb")] == [
+        'q2: the check cell\'s hidden test must grade through fmnist_helpers.exercises.grading.verify("00_primer", '
+        '"q2", ...), so that no change to the kernel decides the grade; editions.hidden_test(...) writes it']
+
+
 def test_exercise_cells_need_a_solution_region():
     exercise = exercises.lesson("01").exercises["q1"]
     with pytest.raises(EditionError, match="needs a '### BEGIN SOLUTION' region"):
@@ -119,7 +190,7 @@ def test_every_exercise_of_the_notebook_has_its_task_answer_and_check_cells(path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem not in UNDER_NBGRADER], ids=lambda p: p.stem)
 def test_the_student_edition_runs_top_to_bottom_and_its_checks_wait_for_answers(path, tmp_path, monkeypatch):
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend, so figures reach the notebook
     monkeypatch.delenv("PYTEST_CURRENT_TEST")  # outside pytest ipykernel copies fd 2 into the cells, as for a student
@@ -137,13 +208,4 @@ def test_the_student_edition_runs_top_to_bottom_and_its_checks_wait_for_answers(
     for cell in checks:
         shown = " ".join(str(o.get("data", {}).get("text/plain", o.get("text", ""))) for o in cell.outputs)
         assert "Not answered yet" in shown, (cell.source, shown)
-    # the prose checks of test_prose.py, here on Fashion-MNIST: the lecture cells are the instructor's
-    record = load_results(build_dir("smoke"), path.stem)
-    assert record["params"]["dataset"] == "fashion_mnist"
-    assert claim_problems(record) == []
-    assert unshown_claims(record, nbformat.read(executed, as_version=4)) == []
-    shown = nbformat.read(executed, as_version=4)
-    assert figures_without_alt_text(shown) == []
-    assert start_up_noise(shown) == []
-    if "plots." in "".join(c.source for c in shown.cells):  # a notebook that plots shows its figures
-        assert any("image/png" in o.get("data", {}) for c in shown.cells for o in c.get("outputs", []))
+    assert student_run_problems(nbformat.read(executed, as_version=4), load_results(build_dir("smoke"), path.stem)) == []

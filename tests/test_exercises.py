@@ -103,24 +103,24 @@ def test_a_check_without_its_context_asks_to_run_the_cells_above(stem, exercise)
 
 
 @pytest.mark.parametrize("stem, exercise", ALL, ids=IDS)
-def test_every_exercise_states_its_cost_two_hints_and_a_solution(stem, exercise):
+def test_every_exercise_states_its_cost_two_hints_and_its_mistakes(stem, exercise):
     assert exercise.minutes > 0 and exercise.difficulty in ("easy", "medium", "hard")
     assert len(exercise.hints) == 2 and all(h.strip() for h in exercise.hints)
-    assert exercise.solution_code.strip() and len(exercise.mistakes) >= 2
+    assert len(exercise.mistakes) >= 2
 
 
 # --------------------------------------------------------------------------------------- the machinery
 
 def _number_exercise(**kw):
     base = dict(key="q1", title="Demo", kind="compute", minutes=1, difficulty="easy", task="t", hints=("a", "b"),
-                solution_code="x = 4", expected=4,
+                expected=4,
                 mistakes=(Mistake("off by one", 5), Mistake("negated", -4)))
     return Answer(**{**base, **kw})
 
 
 def _function_exercise(**kw):
     base = dict(key="q1", title="Square", kind="code", minutes=1, difficulty="easy", task="t", hints=("a", "b"),
-                solution_code="def f(x): return x * x", name="f", cases=lambda: [(2,), (3,)],
+                name="f", cases=lambda: [(2,), (3,)],
                 reference=lambda x: x * x, time_limit=0.5,
                 mistakes=(Mistake("doubled, not squared", lambda x: 2 * x), Mistake("cubed", lambda x: x ** 3)))
     return Function(**{**base, **kw})
@@ -233,7 +233,7 @@ def test_hints_come_one_level_at_a_time_and_stop_at_the_last(capsys):
 
 
 def test_progress_counts_correct_answers_hints_and_seen_solutions(capsys):
-    lesson = exercises.Lesson("demo", "Demo", [_number_exercise(), _number_exercise(key="q2")])
+    lesson = exercises.Lesson("00_primer", "Demo", [_number_exercise(), _number_exercise(key="q2")])
     lesson.q1.check(4)
     lesson.q2.hint()
     lesson.q2.solution()

@@ -3,6 +3,7 @@
 Usage:
     from fmnist_helpers.base.paths import default_data_dir, build_dir, git_commit
     build_dir("quick")  # -> <project>/build/quick
+    default_output_dir("quick", Path("~/hw").expanduser())  # -> ~/hw/.fmnist_runs/quick (a copy's own folder)
     git_commit(short=True, mark_changes=True)  # e.g. "a2e7c7b", or "a2e7c7b with uncommitted changes"
 """
 from __future__ import annotations
@@ -68,3 +69,20 @@ def build_dir(profile: str) -> Path:
     """Where a profile's executed notebooks, results and reports go: `<project>/build/<profile>`."""
     root = project_root() or Path.cwd()
     return root / "build" / profile
+
+
+RUNS_FOLDER = ".fmnist_runs"
+"""The folder beside a notebook copy where its runs go. A dot folder: nbgrader neither releases nor collects it, so
+no student's runs reach another student, the release or the grader."""
+
+
+def default_output_dir(profile: str, notebook_dir: str | os.PathLike | None = None) -> Path:
+    """Where a notebook run writes when its `output_dir` is None: the checkout's `build/<profile>` for the pack's own
+    notebooks (those under `<project>/notebooks`), else `<notebook folder>/.fmnist_runs/<profile>`, so that every
+    student's copy and every nbgrader submission has a folder of its own. `notebook_dir` defaults to the working
+    directory, which Jupyter, nbgrader and papermill's runner set to the notebook's folder."""
+    here = Path(notebook_dir if notebook_dir is not None else Path.cwd()).resolve()
+    root = project_root()
+    if root is not None and here.is_relative_to((root / "notebooks").resolve()):
+        return build_dir(profile)
+    return here / RUNS_FOLDER / profile

@@ -106,8 +106,18 @@ IPYTHON_DIR = Setting(
     "IPython; the prose test and `make check-lessons` point it at a start-up file that lints every figure shown",
 )
 
+NBGRADER = Setting(
+    "NBGRADER_EXECUTION",
+    "set by nbgrader in the kernels it starts to validate or autograde a notebook: a check that is not yet right "
+    "then ends its cell with a one-line error after the verdict, so that nbgrader counts the cell as failed, and the "
+    "hidden tests grade the answers in a fresh process",
+    "`validate`, `autograde` (nbgrader sets it; never set it by hand)",
+    "unset: a check shows its verdict and never raises",
+    "nbgrader; read by `exercises.core.grading_run` and `exercises.grading`",
+)
+
 ALL: tuple[Setting, ...] = (DATA_DIR, PROFILE, PROGRESS, QUIET, TF_LOG_LEVEL, CACHE_HOME, TUNER_ID, ORACLE_IP, ORACLE_PORT,
-                            MPL_BACKEND, IPYTHON_DIR)
+                            MPL_BACKEND, IPYTHON_DIR, NBGRADER)
 """Every environment variable of the pack, the pack's own first."""
 
 NAMES: frozenset[str] = frozenset(s.name for s in ALL)

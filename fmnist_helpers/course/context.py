@@ -30,7 +30,7 @@ import numpy as np
 from fmnist_helpers.data.datasets import DATASETS, Dataset, load_dataset
 from fmnist_helpers.base.params import (INT_PARAMETERS, ParameterError, Profile, check_choice, check_int,
                                         get_profile)
-from fmnist_helpers.base.paths import build_dir
+from fmnist_helpers.base.paths import default_output_dir
 from fmnist_helpers.base.results import Env, ResultsRecord
 
 COMMON_PARAMETERS = ("profile", "dataset", "seed", "data_dir", "output_dir")
@@ -156,7 +156,8 @@ def start_notebook(
 
     `extra` holds the notebook's own parameters, checked by the notebook or, for those in
     `params.INT_PARAMETERS`, here: they are recorded, and with the common ones they are the names papermill
-    may inject. Nothing is written before every check has passed.
+    may inject. Nothing is written before every check has passed. Without `output_dir` the run writes beside the
+    notebook (`paths.default_output_dir`): the checkout's `build/<profile>` only for the pack's own notebooks.
     """
     prof = get_profile(profile)
     check_choice("dataset", dataset, list(DATASETS))
@@ -166,7 +167,7 @@ def start_notebook(
             check_int(name, value, *INT_PARAMETERS[name])
     data_path = check_data_dir(data_dir)
     check_injected_parameters([*COMMON_PARAMETERS, *extra])
-    out = Path(output_dir) if output_dir else build_dir(prof.name)
+    out = Path(output_dir) if output_dir else default_output_dir(prof.name)
     set_seeds(seed)
     from fmnist_helpers.analysis.plots import use_style
 

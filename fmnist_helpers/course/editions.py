@@ -8,10 +8,13 @@ markers included, becomes a stub indented like the `BEGIN` line; a hidden-tests 
 a region left open or nested is an error. The code stub is `# YOUR CODE HERE` at the top level of a cell (the
 answer variable above it stays `None`, so the check says "not answered yet") and `# YOUR CODE HERE` plus
 `raise NotImplementedError()` inside a function body (nbgrader's own stub), which the checks also recognise.
-Everything else stays identical, nbgrader's cell metadata included, so `nbgrader generate_assignment` and
-`autograde` can be used on the instructor edition as is.
+The cells nbgrader knows get the metadata its `generate_assignment` gives a release: answer cells cannot be deleted,
+check cells can be neither deleted nor edited, and each carries its `cell_type` and the checksum nbgrader computes
+(`nbgrader_checksum`), so nbgrader's Validate sees an unchanged release. Everything else stays identical, so
+`nbgrader generate_assignment` and `autograde` can also be used on the instructor edition as is.
 
-The helpers that build an exercise's three cells (task, answer, check) live here too.
+The helpers that build an exercise's three cells (task, answer, check) live here too, with the hidden test that
+grades a check afresh (`hidden_test`).
 
 Usage:
     from fmnist_helpers.base.paths import notebooks_dir
@@ -21,6 +24,7 @@ Usage:
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -28,8 +32,9 @@ from typing import Any
 import nbformat
 
 from fmnist_helpers.base.atomic import write_text_atomic
+from fmnist_helpers.course.notebooks import GRADER, exercise_heading, lesson_notebooks
+from fmnist_helpers.exercises.solutions import BEGIN_SOLUTION, END_SOLUTION, has_solution
 
-BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 CODE_STUB = "# YOUR CODE HERE"
 FUNCTION_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -74,16 +79,44 @@ def student_source(source: str, cell_type: str = "code", where: str = "cell") ->
     return source
 
 
-def has_solution(source: str) -> bool:
-    return BEGIN_SOLUTION in source
+def nbgrader_checksum(cell: Any) -> str:
+    """The checksum nbgrader records for a cell it grades or protects (`nbgrader.utils.compute_checksum`): MD5 of
+    the source, the cell type, whether it is a grade, solution or locked cell, its grade id and its points."""
+    meta = cell.metadata["nbgrader"]
+    solution, grade = bool(meta.get("solution", False)), bool(meta.get("grade", False))
+    locked = False if solution else True if grade else bool(meta.get("locked", False))
+    digest = hashlib.md5()
+    for part in (cell.source, cell.cell_type, str(grade), str(solution), str(locked), meta["grade_id"]):
+        digest.update(part.encode("utf-8"))
+    if grade:
+        digest.update(str(float(meta["points"])).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def lock_cell(cell: Any) -> None:
+    """Give an nbgrader cell of the student edition the metadata of nbgrader's release, in place: answer cells are
+    not deletable; check (grade) and other locked cells are neither deletable nor editable; each records its cell
+    type and checksum."""
+    meta = cell.metadata.get("nbgrader")
+    if not meta:
+        return
+    solution, grade = meta.get("solution", False), meta.get("grade", False)
+    if solution:
+        cell.metadata["deletable"] = False
+    elif grade or meta.get("locked", False):
+        cell.metadata["deletable"] = False
+        cell.metadata["editable"] = False
+    meta["cell_type"] = cell.cell_type
+    meta["checksum"] = nbgrader_checksum(cell)
 
 
 def student_notebook(nb: Any, name: str = "notebook") -> Any:
-    """A copy of an instructor notebook as the student edition."""
+    """A copy of an instructor notebook as the student edition, its nbgrader cells locked as in a release."""
     student = copy.deepcopy(nb)
     for i, cell in enumerate(student.cells):
         if cell.cell_type in ("code", "markdown"):
             cell.source = student_source(cell.source, cell.cell_type, where=f"{name}, cell {i}")
+            lock_cell(cell)
     return student
 
 
@@ -93,8 +126,6 @@ def write_student_edition(source_dir: str | Path, out_dir: str | Path) -> list[P
 
     Every notebook is converted before anything is written, so a malformed marker leaves `out_dir` untouched.
     """
-    from fmnist_helpers.course.notebooks import lesson_notebooks
-
     sources = lesson_notebooks(Path(source_dir))
     if not sources:
         raise EditionError(f"no numbered notebooks (NN_name.ipynb) in {source_dir}")
@@ -116,17 +147,20 @@ ANSWER_CELL = {"grade": False, "locked": False, "schema_version": 3, "solution":
 CHECK_CELL = {"grade": True, "locked": True, "points": 1, "schema_version": 3, "solution": False, "task": False}
 
 
-def exercise_heading(exercise: Any) -> str:
-    """The heading of an exercise's task cell: its number, title, type, time budget and difficulty."""
-    from fmnist_helpers.exercises.core import KINDS
-
-    return (f"### Exercise {exercise.key[1:]} · {exercise.title}\n"
-            f"*{KINDS[exercise.kind].capitalize()} · {exercise.minutes} min · {exercise.difficulty}*")
+def hidden_test(notebook: str, key: str, arguments: str) -> str:
+    """The hidden-tests region of a check cell: the answer graded afresh by `exercises.grading.verify`, which under
+    nbgrader checks it in a fresh process, so nothing the notebook changed in its kernel decides the grade.
+    `arguments` are the check's own, as written in the cell: `"answer_q1"`, `"best_val, history=history"`."""
+    return (f"### {BEGIN_HIDDEN}\n"
+            f"import runpy  # the grader's code, run anew from its file (under nbgrader it grades in a fresh process)\n"
+            f'assert runpy.run_module("{GRADER}")["verify"]("{notebook}", "{key}", {arguments})\n'
+            f"### {END_HIDDEN}")
 
 
 def exercise_cells(exercise: Any, task_markdown: str, answer_code: str, check_code: str) -> list[Any]:
     """The three cells of one exercise: the task (markdown), the answer (an nbgrader solution cell, with the
-    solution between the markers) and the check (an nbgrader test cell, locked)."""
+    solution between the markers) and the check (an nbgrader test cell, locked; `check_code` is the visible check
+    and, below it, the `hidden_test(...)` region)."""
     from nbformat.v4 import new_code_cell, new_markdown_cell
 
     if not has_solution(answer_code):

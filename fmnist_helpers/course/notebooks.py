@@ -155,12 +155,25 @@ def copy_checked_outputs(executed, source) -> int:
     return copied
 
 
+GRADER = "fmnist_helpers.exercises.grading"
+"""The module a check cell's hidden test runs afresh to grade (`editions.hidden_test` writes the test)."""
+
+
+def exercise_heading(exercise) -> str:
+    """The heading of an exercise's task cell: its number, title, type, time budget and difficulty."""
+    from fmnist_helpers.exercises.core import KINDS
+
+    return (f"### Exercise {exercise.key[1:]} · {exercise.title}\n"
+            f"*{KINDS[exercise.kind].capitalize()} · {exercise.minutes} min · {exercise.difficulty}*")
+
+
 def exercise_problems(path: Path) -> list[str]:
     """What breaks the exercise rules in a course notebook, one line each: every exercise its module defines has
     its task cell (with the generated heading), an nbgrader answer cell with a solution region and a locked check
-    cell that calls its check; the notebook ends with the progress table."""
-    from fmnist_helpers.course.editions import exercise_heading, has_solution
+    cell that calls its check and grades in its hidden test through the grader (`GRADER`); the notebook ends with the
+    progress table."""
     from fmnist_helpers.exercises import NOTEBOOKS, lesson
+    from fmnist_helpers.exercises.solutions import has_solution
 
     path = Path(path)
     if path.stem not in NOTEBOOKS:
@@ -189,6 +202,10 @@ def exercise_problems(path: Path) -> list[str]:
                                                                                   and meta.get("locked")):
             problems.append(f"{exercise.key}: the second cell after the task must be a locked nbgrader test cell "
                             f"calling ex.{exercise.key}.check(...)")
+        elif GRADER not in check.source or f'"{path.stem}", "{exercise.key}"' not in check.source:
+            problems.append(f"{exercise.key}: the check cell's hidden test must grade through {GRADER}.verify"
+                            f"(\"{path.stem}\", \"{exercise.key}\", ...), so that no change to the kernel decides the "
+                            f"grade; editions.hidden_test(...) writes it")
     if not cells or "ex.progress()" not in cells[-1].source:
         problems.append("the last cell should show the progress table, ex.progress()")
     return problems

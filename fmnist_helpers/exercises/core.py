@@ -1,10 +1,13 @@
 """The machinery of checked exercises: verdicts, value and function checks, hints, solutions and progress.
 
 An exercise is defined once (in `nb00.py` ... `nb08.py`) and never changes; what a student has done lives in
-the `Lesson` of that notebook. A check never raises, whatever it is given: it shows a verdict, and for the wrong
-answers students give most often it says what went wrong. A prediction is recorded, never graded correct. A
-check reads answers as plain copies and runs a student's function on copies of its inputs, in a forked child
-process with a wall-clock limit where it can (see `untrusted.py`), and reports every kind of failing case.
+the `Lesson` of that notebook. A check shows a verdict, whatever it is given, and for the wrong answers students give
+most often it says what went wrong. A prediction is recorded, never graded correct. A check reads answers as plain
+copies and runs a student's function on copies of its inputs, in a forked child process with a wall-clock limit where
+it can (see `untrusted.py`), and reports every kind of failing case. It raises only while nbgrader validates or
+autogrades the notebook (`grading_run()`): then a wrong or missing answer ends the cell with `NotYetCorrect`, one line
+under the verdict, so that nbgrader counts the cell as failed; in JupyterLab, papermill or nbval a check never stops
+the notebook.
 
 Usage:
     lesson = Lesson("04_cnn", "The convolutional network", [exercise, ...])
@@ -16,7 +19,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import html
+import os
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -24,6 +29,7 @@ import numpy as np
 
 from .untrusted import (PRINT_LIMIT, Child, NotPlain, TimeLimit, call_limited, can_fork, capture, describe,
                         error_text, fresh, plain, unwrapped, uses_tensorflow)
+from fmnist_helpers.base.settings import NBGRADER
 
 KINDS = {"predict": "predict, then run", "compute": "compute by hand", "code": "write code",
          "experiment": "run an experiment and interpret it"}
@@ -123,7 +129,8 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Exercise:
-    """What every exercise has: its number, what to do, its cost, two hints and a solution."""
+    """What every exercise has: its number, what to do, its cost, two hints and the mistakes it recognises; its
+    solution is written once, in its notebook's answer cell (`solutions.py` reads it)."""
 
     key: str  # "q1"
     title: str
@@ -132,7 +139,6 @@ class Exercise:
     difficulty: str  # one of DIFFICULTIES
     task: str  # one sentence: what the student does
     hints: tuple[str, str]
-    solution_code: str
     mistakes: tuple[Mistake, ...]
     context: tuple[str, ...] = ()  # keyword arguments the check needs from the notebook (a history, a table)
     demo_context: Callable[[], dict[str, Any]] | None = None  # a small context for the tests
@@ -572,6 +578,20 @@ class _State:
     solution_seen: bool = False
 
 
+def grading_run() -> bool:
+    """Whether nbgrader is running this kernel to validate or autograde a notebook (it sets `$NBGRADER_EXECUTION`)."""
+    return os.environ.get(NBGRADER.name, "") in ("validate", "autograde")
+
+
+class NotYetCorrect(Exception):
+    """A check's verdict under nbgrader when the answer is wrong or missing: the cell fails, so Validate and
+    autograde see it. IPython shows it as these few lines, with no traceback, under the verdict it repeats (wrapped
+    at 78 characters: nbgrader's Validate cuts longer lines)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return textwrap.wrap(f"{type(self).__name__}: {self}", 78, subsequent_indent="    ")
+
+
 class Question:
     """One exercise of a lesson, as the student uses it: `check`, `hint`, `solution`."""
 
@@ -587,10 +607,13 @@ class Question:
         return self.exercise.evaluate(answer, **context)
 
     def check(self, answer: Any = UNSET, **context: Any) -> None:
-        """Check an answer and show the verdict; never raises on a wrong answer."""
+        """Check an answer and show the verdict; under nbgrader a wrong or missing answer then raises NotYetCorrect."""
         verdict = self.evaluate(answer, **context)
         self._state.status = verdict.status
         show(verdict)
+        if verdict.status in (INCORRECT, NOT_ANSWERED) and grading_run():
+            state = "is not answered yet" if verdict.status == NOT_ANSWERED else "is not right yet"
+            raise NotYetCorrect(f"{self.exercise.label} {state}: {verdict.message}")
 
     def hint(self, level: int | None = None) -> None:
         """Show the next hint (1, then 2), or the one of `level`."""
@@ -605,9 +628,16 @@ class Question:
         show(Verdict(HINT, self.exercise.label, f"({level} of {len(hints)}) {hints[level - 1]}{more}"))
 
     def solution(self) -> None:
-        """Show a solution (the progress table notes that it was seen)."""
+        """Show the solution written in the notebook's answer cell (the progress table notes that it was seen)."""
+        from .solutions import SolutionNotFound, solution_code
+
+        try:
+            code = solution_code(self._lesson.notebook, self.exercise.key)
+        except SolutionNotFound as err:
+            show(Verdict(SOLUTION, self.exercise.label, f"no solution to show: {err}."))
+            return
         self._state.solution_seen = True
-        show(Verdict(SOLUTION, self.exercise.label, "one way to do it:", code=self.exercise.solution_code))
+        show(Verdict(SOLUTION, self.exercise.label, "one way to do it:", code=code))
 
     def __repr__(self) -> str:
         e = self.exercise

@@ -45,7 +45,6 @@ q1 = Answer(
     hints=("A batch stacks images along a new first axis; a Keras Conv2D wants every image as (height, width, "
            "channels).",
            "Batch size first, then the 28 x 28 pixels, then the one channel of a greyscale image."),
-    solution_code="answer_q1 = (64, 28, 28, 1)   # (batch, height, width, channels): 50,176 numbers",
     expected=_BATCH_SHAPE, same=_same_shape, validate=_whole_numbers, solution_example=_BATCH_SHAPE,
     on_correct=lambda a, ctx: ("(64, 28, 28, 1): 50,176 numbers in one batch. Keras's model summaries write the "
                                "batch axis as None, since any batch size will do: (None, 28, 28, 1)."),
@@ -90,8 +89,6 @@ q2 = Answer(
            "same average as its input.",
            "With rate 0.25 three quarters of the values survive on average, so each survivor is divided by "
            "1 - 0.25 = 0.75."),
-    solution_code=("answer_q2 = (0.3 / 0.75, 0.0, 0.9 / 0.75, 1.2 / 0.75)   # (0.4, 0.0, 1.2, 1.6)\n"
-                   "# at test time (model.predict, evaluate) the same layer passes (0.3, 0.6, 0.9, 1.2) unchanged"),
     expected=_DROPOUT, validate=_four_numbers, solution_example=_DROPOUT,
     on_correct=lambda a, ctx: ("(0.4, 0.0, 1.2, 1.6). The rescaling is why nothing changes at test time: there "
                                "the layer passes every value through as it is."),
@@ -158,8 +155,6 @@ q3 = Prediction(
            "the first step go, and where does it land?",
            "With learning rate 1.1 the first step moves w by 1.1 x 6 = 6.6, from 0 to 6.6: past 3, and further "
            "from it (3.6) than where it started (3)."),
-    solution_code=("prediction = 'diverges'\n"
-                   "# every step multiplies the distance to 3 by |1 - 2 x 1.1| = 1.2, so it grows without end"),
     context=("path",), demo_context=_demo_q3, solution_example="diverges",
     expected=lambda ctx: _outcome(ctx["path"]), same=lambda a, b: a == b, validate=_outcome_problem,
     on_correct=_descent_reveal,
@@ -215,12 +210,6 @@ q4 = Function(
            "to.",
            "Keep two numbers, `size = 1` and `jump = 1`; for each (kernel, stride): `size += (kernel - 1) * jump`, "
            "then `jump *= stride`. Return `size`."),
-    solution_code=("def receptive_field(layers):\n"
-                   "    size, jump = 1, 1   # one output value; one step = one input pixel\n"
-                   "    for kernel, stride in layers:\n"
-                   "        size += (kernel - 1) * jump\n"
-                   "        jump *= stride   # after a stride-2 layer, one step covers 2 pixels of the input\n"
-                   "    return size"),
     name="receptive_field", cases=_receptive_cases, reference=_receptive_field, solution_example=_receptive_field,
     same=lambda a, b: is_number(a) and a == b,
     describe=lambda args: repr(args[0]),

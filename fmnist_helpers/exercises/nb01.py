@@ -23,7 +23,6 @@ q1 = Answer(
     task="How many pixel values does the training set hold in all? Give one whole number.",
     hints=("Every training image is a 28 x 28 grid of numbers.",
            "Multiply the number of training images by the number of pixels in one image (28 * 28 = 784)."),
-    solution_code="answer_q1 = 60_000 * 28 * 28   # 47,040,000 bytes: 45 MiB as uint8, 180 MiB as float32",
     expected=_PIXELS, validate=need_number, solution_example=_PIXELS,
     on_correct=lambda a, ctx: "47,040,000 numbers: 45 MiB as bytes, four times that once scaled to float32.",
     mistakes=(
@@ -60,9 +59,6 @@ q2 = Function(
          "common class of the training labels.",
     hints=("`np.bincount(y_train)` counts each label; `.argmax()` gives the most common one.",
            "Compare every test label with that class, `y_test == majority`, and take the mean of the result."),
-    solution_code=("def majority_baseline(y_train, y_test):\n"
-                   "    majority = np.bincount(y_train).argmax()   # chosen from the training labels only\n"
-                   "    return float(np.mean(y_test == majority))"),
     name="majority_baseline", cases=_baseline_cases, reference=_majority_baseline,
     solution_example=_majority_baseline,
     mistakes=(
@@ -111,9 +107,6 @@ q3 = Function(
          "entry is the mean of the images of class k.",
     hints=("`images[labels == k]` picks the images of class k; `.mean(axis=0)` averages them pixel by pixel.",
            "Build one mean per class in a list and `np.stack` it; convert to float before adding bytes up."),
-    solution_code=("def class_means(images, labels, n_classes):\n"
-                   "    return np.stack([images[labels == k].astype('float64').mean(axis=0)\n"
-                   "                     for k in range(n_classes)])"),
     name="class_means", cases=_means_cases, reference=_class_means, solution_example=_class_means,
     same=lambda a, b: np.shape(a) == np.shape(b) and np.allclose(a, b, atol=1e-6),
     describe=lambda args: f"images {args[0].shape} uint8, labels {args[1].shape}, n_classes={args[2]}",
@@ -182,8 +175,6 @@ q4 = Prediction(
          "as a tuple of two class names; the check then reveals what this run shows.",
     hints=("Look back at the mean images and their correlation table: which two averages look most alike?",
            "On clothes, think of the upper-body garments; on digits, of digits drawn with similar strokes."),
-    solution_code=("prediction = ('Shirt', 'T-shirt/top') if dataset == 'fashion_mnist' else ('4', '9')\n"
-                   "# any pair of two different classes is a valid prediction; the check reveals the answer"),
     context=("y_true", "y_pred", "class_names"), demo_context=_demo_q4, solution_example=("Shirt", "T-shirt/top"),
     expected=_most_confused, same=lambda a, b: frozenset(a) == b, validate=_pair_problem,
     on_correct=_confusion_reveal,
@@ -234,15 +225,6 @@ q5 = Answer(
            "To predict, measure each test image's squared distance to each mean, "
            "`((x - means[k]) ** 2).sum(axis=(1, 2))` for k in 0..9, stack the ten columns and take the `argmin` "
            "over classes; accuracy is the mean of `pred == y_test`. The drop is `(full - small) * 100`."),
-    solution_code=("def nearest_mean_accuracy(means, x, y):\n"
-                   "    x = x.astype('float32')\n"
-                   "    d = np.stack([((x - m) ** 2).sum(axis=(1, 2)) for m in means], axis=1)\n"
-                   "    return float(np.mean(d.argmin(axis=1) == y))\n"
-                   "first_100 = np.concatenate([np.flatnonzero(ds.y_train == k)[:100] for k in range(10)])\n"
-                   "full = nearest_mean_accuracy(class_means(ds.x_train, ds.y_train, 10), ds.x_test, ds.y_test)\n"
-                   "small = nearest_mean_accuracy(class_means(ds.x_train[first_100], ds.y_train[first_100], 10),\n"
-                   "                              ds.x_test, ds.y_test)\n"
-                   "answer_q5 = (full - small) * 100"),
     context=("full", "small"), demo_context=_demo_q5, solution_example=lambda ctx: _drop_points(ctx),
     expected=_drop_points, validate=need_number, same=lambda a, b: abs(a - b) < 0.01,
     on_correct=_data_reveal,

@@ -28,7 +28,6 @@ q1 = Answer(
     hints=("Divide the number of training images by the batch size. Does it come out whole?",
            "55,000 / 128 = 429.7: `.batch` does not drop the 88 images left over, they form one last, smaller batch. "
            "Round up."),
-    solution_code="answer_q1 = math.ceil(55_000 / 128)   # 429 full batches and one of 88 images",
     expected=430, validate=need_number, solution_example=430,
     on_correct=lambda a, ctx: "429 full batches and a last one of 88 images: `.batch` keeps the partial batch.",
     mistakes=(
@@ -48,7 +47,6 @@ q2 = Answer(
     hints=("The 60,000 images are cut into 3 folds of equal size; each model validates on one fold.",
            "Each model trains on the other two folds (2 x 20,000 images); over the three models every fold "
            "validates exactly once."),
-    solution_code="answer_q2 = (2 * 60_000 // 3, 1)   # two folds of 20,000 train; each fold validates once",
     expected=(40_000, 1), validate=need_int_tuple(2), solution_example=(40_000, 1),
     on_correct=lambda a, ctx: ("three models of 40,000 images each train on 120,000 images in all, 2.5 times one "
                                "run on the wits hold-out's 48,000, and every image gets one validation score."),
@@ -254,14 +252,6 @@ q3 = Function(
            "`tf.cast(image, tf.float32)[..., tf.newaxis] / 255.0` and the label, then `batch` and `prefetch`.",
            "Put the shuffle between `map` and `batch`, inside `if training:`, so evaluation keeps its order: "
            "`ds = ds.shuffle(len(x), seed=42)`. A buffer as large as the data gives a full shuffle."),
-    solution_code=("def make_pipeline(x, y, batch_size, training):\n"
-                   "    def prepare(image, label):\n"
-                   "        return tf.cast(image, tf.float32)[..., tf.newaxis] / 255.0, label\n"
-                   "    ds = tf.data.Dataset.from_tensor_slices((x, y))\n"
-                   "    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)\n"
-                   "    if training:\n"
-                   "        ds = ds.shuffle(len(x), seed=42)     # before batch: new batches every epoch\n"
-                   "    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)"),
     name="make_pipeline", cases=_pipeline_cases, verify=_pipeline_problem, solution_example=_make_pipeline,
     describe=_describe_pipeline,
     mistakes=(
@@ -399,11 +389,6 @@ q4 = Function(
            "`keras.layers.RandomTranslation(height_factor, width_factor)`.",
            "RandomTranslation's factors are fractions of the image's height and width, not pixels: "
            "`max_shift / 28` for both. Build the list of layers, then `keras.Sequential(layers)`."),
-    solution_code=("def make_augment(max_shift, flip):\n"
-                   "    layers = [keras.layers.RandomFlip('horizontal')] if flip else []\n"
-                   "    layers.append(keras.layers.RandomTranslation(max_shift / 28, max_shift / 28,\n"
-                   "                                                 fill_mode='constant'))   # a fraction of 28\n"
-                   "    return keras.Sequential(layers)"),
     name="make_augment", cases=_augment_cases, verify=_augment_problem,
     solution_example=_make_augment, describe=lambda args: f"max_shift={args[0]}, flip={args[1]}",
     mistakes=(
@@ -456,19 +441,6 @@ q5 = Answer(
            "`x.astype('float32') / 255`.",
            "Call `keras.utils.set_random_seed(run.seed)` at the start of the function, so both models start from "
            "the same weights. The answer is `(acc_scaled - acc_raw) * 100`."),
-    solution_code=("def final_val_accuracy(x_train, x_val):\n"
-                   "    keras.utils.set_random_seed(run.seed)   # the same initial weights for both runs\n"
-                   "    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),\n"
-                   "                              keras.layers.Dense(64, activation='relu'),\n"
-                   "                              keras.layers.Dense(ds.num_classes, activation='softmax')])\n"
-                   "    model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
-                   "    history = model.fit(x_train, y_small, validation_data=(x_val, y_val_small), epochs=epochs,\n"
-                   "                        batch_size=128, verbose=0)\n"
-                   "    return history.history['val_accuracy'][-1]\n"
-                   "acc_raw = final_val_accuracy(x_small.astype('float32'), x_val_small.astype('float32'))\n"
-                   "acc_scaled = final_val_accuracy(x_small.astype('float32') / 255,\n"
-                   "                                x_val_small.astype('float32') / 255)\n"
-                   "answer_q5 = (acc_scaled - acc_raw) * 100"),
     context=("acc_scaled", "acc_raw"), demo_context=_demo_q5, solution_example=_gain_points,
     expected=_gain_points, validate=need_number, same=lambda a, b: abs(a - b) < 0.01, on_correct=_scaling_reveal,
     mistakes=(

@@ -24,7 +24,6 @@ q1 = Answer(
          "image? Give one whole number.",
     hints=("A dense layer has one weight for every input-output pair, and one bias for every output unit.",
            "784 x 256 weights, plus 256 biases."),
-    solution_code="answer_q1 = 784 * 256 + 256   # weights + one bias per unit = 200,960",
     expected=784 * 256 + 256, validate=need_number, solution_example=784 * 256 + 256,
     on_correct=lambda a, ctx: "200,960: one layer of 256 units on raw pixels already holds 200,704 weights.",
     mistakes=(
@@ -119,11 +118,6 @@ q2 = Function(
            "`keras.Sequential`.",
            "The last layer turns the features into class probabilities: "
            "`keras.layers.Dense(10, activation='softmax')`. With `hidden=()` the model is logistic regression."),
-    solution_code=("def build_mlp(hidden):\n"
-                   "    layers = [keras.Input((28, 28)), keras.layers.Flatten()]\n"
-                   "    layers += [keras.layers.Dense(units, activation='relu') for units in hidden]\n"
-                   "    layers.append(keras.layers.Dense(10, activation='softmax'))\n"
-                   "    return keras.Sequential(layers)"),
     name="build_mlp", cases=lambda: [((128,),), ((64, 32),), ((),), ((300, 100, 50),)], verify=_mlp_problem,
     solution_example=_build_mlp,
     describe=lambda args: f"hidden={tuple(args[0])!r}",
@@ -152,7 +146,6 @@ q3 = Answer(
     hints=("The weights change once per batch. How many batches make one epoch?",
            "60,000 / 64 = 937.5: Keras keeps the last half batch, so an epoch has 938 batches. Multiply by the "
            "epochs."),
-    solution_code="answer_q3 = math.ceil(60_000 / 64) * 20   # 938 batches per epoch, 20 epochs",
     expected=_UPDATES, validate=need_number, solution_example=_UPDATES,
     on_correct=lambda a, ctx: "18,760 updates: 938 per epoch, the last batch of each epoch holding 32 images.",
     mistakes=(
@@ -195,12 +188,6 @@ q4 = Answer(
            "`history = model.fit(x_small, y_small, validation_split=0.2, epochs=epochs, verbose=0).history`.",
            "`history` is a dict of lists, one value per epoch: the validation accuracy is "
            "`history['val_accuracy']`, and its best value is `max(...)` of that list."),
-    solution_code=("keras.utils.set_random_seed(run.seed)\n"
-                   "model = build_mlp((128,))\n"
-                   "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
-                   "history = model.fit(x_small, y_small, validation_split=0.2, epochs=epochs, batch_size=128,\n"
-                   "                    verbose=0).history\n"
-                   "best_val = max(history['val_accuracy'])"),
     context=("history",), demo_context=_demo_q4, solution_example=_best_val,
     expected=_best_val, validate=_history_problem, same=_close,
     on_correct=lambda a, ctx: (f"best validation accuracy {a:.4f}, at epoch "
@@ -276,8 +263,6 @@ q5 = Prediction(
            "curve?",
            "Few images and many epochs invite memorising, and dropout works against it: the small MLPs saw 1,500 "
            "images for many epochs, one of them with dropout; your `kh` ANN saw many more images for a few epochs."),
-    solution_code=("prediction = 'small_plain'   # any name in results is a valid prediction;\n"
-                   "# the check shows each training's final gap"),
     context=("results",), demo_context=_demo_q5, solution_example="small_plain",
     expected=_largest_gap, same=lambda a, b: a == b, validate=_model_name_problem, on_correct=_gap_reveal,
     mistakes=(

@@ -32,7 +32,6 @@ q1 = Answer(
          "28 x 28 greyscale image of shape (28, 28, 1)?",
     hints=("Without padding a 3x3 filter only fits where the whole 3x3 window lies inside the image.",
            "Each side becomes 28 - 3 + 1; every one of the 32 filters makes one output channel."),
-    solution_code="answer_q1 = (28 - 3 + 1, 28 - 3 + 1, 32)   # (26, 26, 32): one channel per filter",
     expected=(26, 26, 32), validate=_shape_problem, solution_example=(26, 26, 32),
     on_correct=lambda a, ctx: "(26, 26, 32): the first row of the kh CNN's layer table above.",
     mistakes=(
@@ -55,7 +54,6 @@ q2 = Answer(
          "number.",
     hints=("Each filter is a 3 x 3 window that looks at every input channel at once, and it has its own bias.",
            "One filter has 3 * 3 * 32 weights plus 1 bias; the layer has 64 such filters."),
-    solution_code="answer_q2 = (3 * 3 * 32 + 1) * 64   # 18,496; the image size plays no part",
     expected=_CONV_PARAMS, validate=need_number, solution_example=_CONV_PARAMS,
     on_correct=lambda a, ctx: ("18,496, whatever the image size: the same 64 filters slide over every position. "
                                "A dense layer from a 13 x 13 x 32 input to 64 units would need 346,176."),
@@ -89,10 +87,6 @@ q3 = Function(
            "window stays inside. 'same' pads the border so that only the stride shrinks the image.",
            "'valid': `(size - kernel) // stride + 1`. 'same': `math.ceil(size / stride)`, or "
            "`(size + stride - 1) // stride`."),
-    solution_code=("def conv_output_size(size, kernel, stride=1, padding='valid'):\n"
-                   "    if padding == 'same':\n"
-                   "        return -(-size // stride)           # ceil(size / stride): the kernel does not matter\n"
-                   "    return (size - kernel) // stride + 1    # the positions where the whole window fits"),
     name="conv_output_size", cases=_conv_cases, reference=_conv_output_size, solution_example=_conv_output_size,
     mistakes=(
         Mistake("off by one: the window fits at `(size - kernel) // stride + 1` positions; the first position "
@@ -211,16 +205,6 @@ q4 = Function(
            "after the first two, then Flatten, a dense layer of 32 and the 10-way output.",
            "`keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(32, 3, activation='relu'), "
            "keras.layers.MaxPooling2D(2), ...])`; the hidden layers use 'relu' and the output 'softmax'."),
-    solution_code=("def build_kh_cnn():\n"
-                   "    return keras.Sequential([\n"
-                   "        keras.Input((28, 28, 1)),\n"
-                   "        keras.layers.Conv2D(32, 3, activation='relu'), keras.layers.MaxPooling2D(2),\n"
-                   "        keras.layers.Conv2D(32, 3, activation='relu'), keras.layers.MaxPooling2D(2),\n"
-                   "        keras.layers.Conv2D(32, 3, activation='relu'),\n"
-                   "        keras.layers.Flatten(),\n"
-                   "        keras.layers.Dense(32, activation='relu'),\n"
-                   "        keras.layers.Dense(10, activation='softmax'),\n"
-                   "    ])"),
     name="build_kh_cnn", cases=lambda: [()], verify=_verify_kh_cnn, solution_example=_build_kh_cnn,
     describe=lambda args: "", time_limit=60.0,
     mistakes=(
@@ -302,30 +286,6 @@ q5 = Answer(
            "set to images that are not among the training images.",
            "`h = model.fit(..., validation_data=(x_val, y_val))`; the gap in points is "
            "`(h.history['accuracy'][-1] - h.history['val_accuracy'][-1]) * 100`."),
-    solution_code=("def kh_cnn_with_dropout(rate):\n"
-                   "    return keras.Sequential([\n"
-                   "        keras.Input((28, 28, 1)),\n"
-                   "        keras.layers.Conv2D(32, 3, activation='relu'), keras.layers.MaxPooling2D(2),\n"
-                   "        keras.layers.Conv2D(32, 3, activation='relu'), keras.layers.MaxPooling2D(2),\n"
-                   "        keras.layers.Conv2D(32, 3, activation='relu'),\n"
-                   "        keras.layers.Flatten(), keras.layers.Dropout(rate),\n"
-                   "        keras.layers.Dense(32, activation='relu'),\n"
-                   "        keras.layers.Dense(10, activation='softmax'),\n"
-                   "    ])\n"
-                   "n = min(run.profile.train_subset or len(ds.x_train), 2_000)\n"
-                   "x = ds.x_train[: n + 1_000, :, :, None].astype('float32') / 255.0\n"
-                   "y = ds.y_train[: n + 1_000]\n"
-                   "histories = {}\n"
-                   "for name, build in [('base', build_kh_cnn), ('dropout', lambda: kh_cnn_with_dropout(0.5))]:\n"
-                   "    keras.utils.set_random_seed(run.seed)\n"
-                   "    model = build()\n"
-                   "    model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', "
-                   "metrics=['accuracy'])\n"
-                   "    histories[name] = model.fit(x[:n], y[:n], validation_data=(x[n:], y[n:]),\n"
-                   "                                epochs=min(run.profile.max_epochs, 10), verbose=0)\n"
-                   "base_history, dropout_history = histories['base'], histories['dropout']\n"
-                   "h = dropout_history.history\n"
-                   "answer_q5 = (h['accuracy'][-1] - h['val_accuracy'][-1]) * 100"),
     context=("base", "dropout"), demo_context=_demo_q5, solution_example=_dropout_gap,
     expected=_dropout_gap, validate=need_number, same=lambda a, b: abs(a - b) < 0.01, on_correct=_q5_reveal,
     mistakes=(
@@ -363,7 +323,6 @@ q6 = Answer(
     hints=("Keras takes 0.1 of the probability away from the one-hot vector and shares it out evenly over all "
            "10 classes, the right one included.",
            "Each entry is `one_hot * (1 - 0.1) + 0.1 / 10`; `np.eye(10)[2]` is the one-hot vector of class 2."),
-    solution_code="answer_q6 = np.eye(10)[2] * (1 - 0.1) + 0.1 / 10   # 0.91 for class 2, 0.01 for every other",
     expected=_SMOOTHED, same=lambda a, b: same_number(a, b, abs_tol=1e-6), validate=_vector_problem,
     solution_example=_SMOOTHED,
     on_correct=lambda a, ctx: ("0.91 for class 2 and 0.01 for each other class. The loss is lowest when the model "

@@ -208,18 +208,6 @@ q1 = Function(
            "`keras.layers.Dense(hp.Int('units', 32, 256, step=32), activation='relu')`.",
            "A learning rate spans two powers of ten, so sample it with `sampling='log'`; end with "
            "`Dense(10, activation='softmax')` and call `model.compile(...)` before `return model`."),
-    solution_code=("def build_hypermodel(hp):\n"
-                   "    model = keras.Sequential([\n"
-                   "        keras.Input((28, 28, 1)),\n"
-                   "        keras.layers.Flatten(),\n"
-                   "        keras.layers.Dense(hp.Int('units', 32, 256, step=32), activation='relu'),\n"
-                   "        keras.layers.Dropout(hp.Float('dropout', 0.0, 0.5)),\n"
-                   "        keras.layers.Dense(10, activation='softmax'),\n"
-                   "    ])\n"
-                   "    rate = hp.Float('learning_rate', 1e-4, 1e-2, sampling='log')\n"
-                   "    model.compile(optimizer=keras.optimizers.Adam(learning_rate=rate),\n"
-                   "                  loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
-                   "    return model"),
     name="build_hypermodel", cases=_hp_cases, verify=_hp_problem, describe=lambda args: "hp",
     solution_example=build_hypermodel, time_limit=30.0,
     mistakes=(
@@ -254,7 +242,6 @@ q2 = Answer(
          "and 2 batch sizes, once each?",
     hints=("A grid tries every combination: each filter count with each dropout rate, and so on.",
            "Multiply the number of values of each hyperparameter: 3 x 3 x 2 x 2."),
-    solution_code="answer_q2 = 3 * 3 * 2 * 2   # every combination: the counts multiply",
     expected=_GRID, validate=need_number, solution_example=_GRID,
     on_correct=lambda a, ctx: ("36 models. One more hyperparameter with 3 values makes it 108: a grid's cost "
                                "multiplies with every hyperparameter, which is why a space of many hyperparameters is "
@@ -276,7 +263,6 @@ q3 = Answer(
     hints=("Each image is right or wrong, a coin that comes up right with probability p = 0.9: the standard error "
            "of the share right among n images is sqrt(p * (1 - p) / n).",
            "Compute `100 * np.sqrt(0.9 * 0.1 / 12_000)`: the 100 turns a fraction into points."),
-    solution_code="answer_q3 = 100 * np.sqrt(0.9 * 0.1 / 12_000)   # about 0.27 points",
     expected=_SE_POINTS, validate=need_number, solution_example=_SE_POINTS,
     same=lambda a, b: abs(a - b) <= 0.02 * abs(b),
     on_correct=lambda a, ctx: ("about 0.27 points. Two trials 0.2 points apart on these 12,000 images are within "
@@ -373,7 +359,6 @@ q4 = Answer(
            "first.",
            "`np.argmax(...)` gives the position of the highest value, counted from 0 (the earliest one if two tie); "
            "add 1 to count epochs from 1."),
-    solution_code="answer_q4 = int(np.argmax(retrain.history['val_accuracy'])) + 1",
     context=("history",), demo_context=_demo_q4, solution_example=_best_epoch,
     expected=_best_epoch, validate=_history_problem,
     on_correct=_epoch_reveal,
@@ -475,13 +460,6 @@ q5 = Answer(
            "validation_data=(x_val, y_val), epochs=...)` as you would call `fit`.",
            "After the search, `my_tuner.oracle.get_best_trials(1)[0].score` is the best trial's validation accuracy "
            "(`my_tuner.results_summary()` prints it too)."),
-    solution_code=("keras.utils.set_random_seed(run.seed)\n"
-                   "my_tuner = keras_tuner.RandomSearch(build_hypermodel, objective='val_accuracy', max_trials=3,\n"
-                   "                                    seed=run.seed, directory=str(run.output_dir / 'searches'),\n"
-                   "                                    project_name='exercise-q5', overwrite=True)\n"
-                   "my_tuner.search(x_fit, y_fit, validation_data=(x_val, y_val),\n"
-                   "                epochs=min(run.profile.max_epochs, 2), batch_size=128, verbose=0)\n"
-                   "answer_q5 = my_tuner.oracle.get_best_trials(1)[0].score"),
     context=("tuner",), demo_context=_demo_q5, solution_example=_best_score,
     expected=_best_score, validate=_tuner_problem, same=lambda a, b: abs(a - b) <= 5e-4,
     on_correct=_search_reveal,

@@ -27,7 +27,6 @@ q1 = Answer(
          "on the other 950. Compute McNemar's chi-square statistic with continuity correction.",
     hints=("Only the disagreements count: the 950 images on which the models agree play no part.",
            "The statistic is (|b - c| - 1)^2 / (b + c) with b = 15 and c = 35."),
-    solution_code="answer_q1 = (abs(15 - 35) - 1) ** 2 / (15 + 35)   # 19^2 / 50 = 7.22",
     expected=_CHI2, validate=need_number, solution_example=_CHI2, same=lambda a, b: abs(a - b) < 0.01,
     on_correct=lambda a, ctx: ("7.22, above 3.84, the 5% threshold of chi-square with one degree of freedom: "
                                "p = 0.007, so B is better beyond noise."),
@@ -78,9 +77,6 @@ q2 = Function(
          "model A gets right and c those that only model B gets right.",
     hints=("Start with two boolean arrays, `right_a = pred_a == y_true` and `right_b = pred_b == y_true`.",
            "b is `np.sum(right_a & ~right_b)` and c is `np.sum(~right_a & right_b)`; return `(int(b), int(c))`."),
-    solution_code=("def mcnemar_counts(y_true, pred_a, pred_b):\n"
-                   "    right_a, right_b = pred_a == y_true, pred_b == y_true\n"
-                   "    return int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))"),
     name="mcnemar_counts", cases=_counts_cases, reference=_mcnemar_counts, solution_example=_mcnemar_counts,
     describe=lambda args: f"y_true, pred_a, pred_b of {len(args[0])} images",
     mistakes=(
@@ -166,8 +162,6 @@ q3 = Prediction(
          "test accuracy the lesson's CNN improves most over its ANN, as one class name.",
     hints=("Think about what a convolution adds: a local detail (a stroke, a collar, a strap) found wherever it is.",
            "On clothes, look at the classes the ANN finds hardest; on digits, at those written in many ways."),
-    solution_code=("prediction = 'Shirt' if other == 'fashion_mnist' else '9'\n"
-                   "# any class name of that dataset is a valid prediction; the check reveals the answer"),
     context=("y_true", "mlp_pred", "cnn_pred", "class_names"), demo_context=_demo_q3, solution_example="Shirt",
     expected=_most_improved, same=lambda a, b: a == b, on_correct=_improved_reveal,
     validate=lambda a, ctx: None if a in _names(ctx) else f"give one class name; got {a!r}.",
@@ -255,11 +249,6 @@ q4 = Function(
     hints=("Copy first (`out = images.copy()`), then assign 0 to a slice of the copy: `out[:, r0:r1, c0:c1] = 0`.",
            "The square starts at row `(height - size) // 2` and column `(width - size) // 2` and is `size` long "
            "in both directions."),
-    solution_code=("def occlude(images, size):\n"
-                   "    out = images.copy()\n"
-                   "    top, left = (images.shape[1] - size) // 2, (images.shape[2] - size) // 2\n"
-                   "    out[:, top:top + size, left:left + size] = 0.0\n"
-                   "    return out"),
     name="occlude", cases=_occlude_cases, verify=_verify_occlude, solution_example=_occlude,
     describe=lambda args: f"images of shape {args[0].shape}, size={args[1]}",
     same=lambda a, b: np.shape(a) == np.shape(b) and bool(np.allclose(a, b)),
@@ -314,16 +303,6 @@ q5 = Answer(
     hints=("`shifts.keras_predictor(cnn)` gives a function from float images to predicted labels; the images are "
            "`x_test[subset]` and their labels `ds.y_test[subset]`.",
            "Accuracy is `np.mean(predict(images) == labels)`; the drop in points is `(clean - occluded) * 100`."),
-    solution_code=("images, labels = x_test[subset], ds.y_test[subset]\n"
-                   "hidden = occlude(images, 8)\n"
-                   "accuracy = {}\n"
-                   "for role, model in [('ANN', ann), ('CNN', cnn)]:\n"
-                   "    predict = shifts.keras_predictor(model)\n"
-                   "    accuracy[role] = (float(np.mean(predict(images) == labels)),\n"
-                   "                      float(np.mean(predict(hidden) == labels)))\n"
-                   "    print(f'{role}: clean {accuracy[role][0]:.3f}, occluded {accuracy[role][1]:.3f}')\n"
-                   "clean, occluded = accuracy['CNN']\n"
-                   "answer_q5 = (clean - occluded) * 100"),
     context=("clean", "occluded"), demo_context=_demo_q5, solution_example=_drop_points,
     expected=_drop_points, validate=need_number, same=lambda a, b: abs(a - b) < 0.01, on_correct=_drop_reveal,
     mistakes=(

@@ -33,7 +33,6 @@ q1 = Answer(
            "per channel are they?",
            "Each batch norm layer keeps a moving mean and a moving variance per channel (or unit); the wide CNN has "
            "batch norm on 48 channels, on 96 channels and on 256 units."),
-    solution_code="answer_q1 = 2 * (48 + 96 + 256)   # a moving mean and a moving variance per channel: 800",
     expected=_WIDE_FROZEN, validate=need_number, solution_example=_WIDE_FROZEN,
     on_correct=lambda a, ctx: ("800: a moving mean and a moving variance for each of 48 + 96 + 256 channels and "
                                "units. `fit` updates them with the momentum rule, not with gradients, and the "
@@ -146,12 +145,6 @@ q2 = Function(
            "`warmup_target` and `warmup_steps` set the climb, `decay_steps` how long the fall after it lasts.",
            "`warm = int(0.3 * total_steps)`; `CosineDecay(5e-3 / 25, decay_steps=total_steps - warm, alpha=0.001, "
            "warmup_target=5e-3, warmup_steps=warm)`, passed to `keras.optimizers.AdamW(schedule, weight_decay=1e-4)`."),
-    solution_code=("def make_optimizer(total_steps):\n"
-                   "    warm = int(0.3 * total_steps)\n"
-                   "    schedule = keras.optimizers.schedules.CosineDecay(\n"
-                   "        5e-3 / 25, decay_steps=total_steps - warm, alpha=0.001,\n"
-                   "        warmup_target=5e-3, warmup_steps=warm)\n"
-                   "    return keras.optimizers.AdamW(schedule, weight_decay=1e-4)"),
     name="make_optimizer", cases=lambda: [(100,), (235,), (1_000,)], verify=_verify_optimizer,
     solution_example=_make_optimizer, time_limit=30.0,
     mistakes=(
@@ -237,10 +230,6 @@ q3 = Function(
            "kept: read their docstrings (`keras.callbacks.EarlyStopping?`).",
            "`keras.callbacks.EarlyStopping(monitor=\"val_accuracy\", patience=3, restore_best_weights=True)` and "
            "`keras.callbacks.ModelCheckpoint(path, monitor=\"val_accuracy\", save_best_only=True)`."),
-    solution_code=("def make_callbacks(path):\n"
-                   "    return [keras.callbacks.EarlyStopping(monitor='val_accuracy', patience=3,\n"
-                   "                                          restore_best_weights=True),\n"
-                   "            keras.callbacks.ModelCheckpoint(path, monitor='val_accuracy', save_best_only=True)]"),
     name="make_callbacks", cases=_callback_cases, verify=_verify_callbacks, solution_example=_make_callbacks,
     time_limit=20.0,
     mistakes=(
@@ -326,9 +315,6 @@ q4 = Function(
     hints=("A Keras model saves itself, architecture, weights and optimizer state in one file; one function of "
            "`keras.models` reads it back.",
            "`model.save(path)`, then `return keras.models.load_model(path)`."),
-    solution_code=("def save_and_reload(model, path):\n"
-                   "    model.save(path)\n"
-                   "    return keras.models.load_model(path)"),
     name="save_and_reload", cases=_reload_cases, verify=_verify_reload, solution_example=_save_and_reload,
     describe=lambda args: "a small CNN, '.../tiny.keras'", time_limit=60.0,
     mistakes=(
@@ -392,20 +378,6 @@ q5 = Answer(
            "compile them the same way and fit them on the same images with `validation_data`.",
            "`h9 = model_09.fit(...)`, `h99 = model_099.fit(...)`; the answer is "
            "`(h9.history['val_accuracy'][-1] - h99.history['val_accuracy'][-1]) * 100`."),
-    solution_code=("n, n_check = min(n_train, 2_000), min(n_val, 2_000)\n"
-                   "short_epochs = min(epochs, 2)\n"
-                   "histories = {}\n"
-                   "for momentum in (0.9, 0.99):\n"
-                   "    keras.utils.set_random_seed(run.seed)\n"
-                   "    model = build_strong_cnn(bn_momentum=momentum)\n"
-                   "    model.compile(optimizer=keras.optimizers.AdamW(1e-3, weight_decay=1e-4),\n"
-                   "                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),\n"
-                   "                  metrics=['accuracy'])\n"
-                   "    histories[momentum] = model.fit(x_train[:n], y_train[:n], batch_size=256, epochs=short_epochs,\n"
-                   "                                    validation_data=(x_val[:n_check], y_val[:n_check]), verbose=0)\n"
-                   "momentum_09, momentum_099 = histories[0.9], histories[0.99]\n"
-                   "answer_q5 = (momentum_09.history['val_accuracy'][-1]\n"
-                   "             - momentum_099.history['val_accuracy'][-1]) * 100"),
     context=("momentum_09", "momentum_099"), demo_context=_demo_q5, solution_example=_val_gap,
     expected=_val_gap, validate=need_number, same=lambda a, b: abs(a - b) < 0.01, on_correct=_q5_reveal,
     mistakes=(
@@ -513,18 +485,6 @@ q6 = Function(
            "A loop over `zip(filters, ('valid', 'same'), dropout[:2])` builds the two blocks, each `[Conv2D, Conv2D, "
            "MaxPooling2D(2), BatchNormalization(momentum=0.9), Dropout(rate)]`; then `Flatten`, `Dense(dense, "
            "use_bias=False)`, batch norm, `ReLU`, `Dropout(dropout[2])` and the softmax output."),
-    solution_code=("def build_pack_cnn(filters=(32, 64), dense=256, dropout=(0.0, 0.0, 0.0)):\n"
-                   "    L = keras.layers\n"
-                   "    layers = [keras.Input((28, 28, 1))]\n"
-                   "    for width, padding, rate in zip(filters, ('valid', 'same'), dropout[:2]):\n"
-                   "        layers += [L.Conv2D(width, 3, padding=padding, activation='relu',\n"
-                   "                            kernel_initializer='he_normal'),\n"
-                   "                   L.Conv2D(width, 3, padding=padding, activation='relu',\n"
-                   "                            kernel_initializer='he_normal'),\n"
-                   "                   L.MaxPooling2D(2), L.BatchNormalization(momentum=0.9), L.Dropout(rate)]\n"
-                   "    layers += [L.Flatten(), L.Dense(dense, use_bias=False), L.BatchNormalization(momentum=0.9),\n"
-                   "               L.ReLU(), L.Dropout(dropout[2]), L.Dense(10, activation='softmax')]\n"
-                   "    return keras.Sequential(layers)"),
     name="build_pack_cnn", cases=_family_cases, verify=_family_problem, solution_example=_pack_family,
     time_limit=60.0,
     mistakes=(

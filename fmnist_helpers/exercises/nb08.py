@@ -82,9 +82,6 @@ q1 = Answer(
     hints=("Keras puts int(0.25 x the number of files) into validation and the rest into training; the last "
            "batch may be smaller than 64.",
            "Training files: 1,438 - int(0.25 * 1,438) = 1,079; batches: `math.ceil(1079 / 64)`."),
-    solution_code=("n_val = int(0.25 * 1438)                     # 359 validation files\n"
-                   "answer_q1 = math.ceil((1438 - n_val) / 64)   # 1,079 training files -> 17 batches, the last "
-                   "one of 55"),
     expected=_q1_batches, validate=_whole, solution_example=_q1_batches,
     on_correct=lambda a, ctx: (f"{_q1_sizes()[0]:,} training files make {_q1_batches()} batches: "
                                f"{_q1_batches() - 1} of 64 and a last one of "
@@ -161,12 +158,6 @@ q2 = Answer(
     hints=("Each dataset that `image_dataset_from_directory` returns lists its files in `.file_paths`.",
            "`len(set(train_1.file_paths) & set(val_2.file_paths))`, where `train_1` was made with "
            "`subset='training', seed=1` and `val_2` with `subset='validation', seed=2`."),
-    solution_code=("settings = dict(validation_split=0.2, color_mode='grayscale', image_size=(32, 32))\n"
-                   "train_1 = keras.utils.image_dataset_from_directory(folder / 'train', subset='training', seed=1, "
-                   "**settings)\n"
-                   "val_2 = keras.utils.image_dataset_from_directory(folder / 'train', subset='validation', seed=2, "
-                   "**settings)\n"
-                   "answer_q2 = len(set(train_1.file_paths) & set(val_2.file_paths))"),
     context=("folder",), demo_context=lambda: {"folder": _demo_folder()}, solution_example=_q2_overlap,
     expected=_q2_overlap, validate=_q2_validate, on_correct=_q2_reveal,
     mistakes=(
@@ -205,7 +196,6 @@ q3 = Answer(
          "95% interval), in accuracy points?",
     hints=("One standard error of an accuracy p measured on n images is sqrt(p (1 - p) / n), as a fraction.",
            "`2 * math.sqrt(0.96 * 0.04 / 359) * 100`."),
-    solution_code="answer_q3 = 2 * math.sqrt(0.96 * (1 - 0.96) / 359) * 100   # 2.07 points",
     expected=_q3_band, validate=need_number, solution_example=_q3_band,
     same=lambda a, b: abs(float(a) - float(b)) < 0.05, on_correct=_q3_reveal,
     mistakes=(
@@ -429,23 +419,6 @@ q4 = SavedModelCheck(
            "If `val_accuracy` stays below about 97%, train more epochs (15 take seconds here) or add "
            "`keras.layers.RandomTranslation(0.1, 0.1)` after the rescaling: shifted copies of 1,151 images teach "
            "more than the same images again. Save with `model.save(folder / 'my_cnn.keras')`."),
-    solution_code=("train_ds, val_ds = keras.utils.image_dataset_from_directory(\n"
-                   "    folder / 'train', validation_split=0.2, subset='both', seed=run.seed,\n"
-                   "    color_mode='grayscale', image_size=(32, 32), batch_size=32)\n"
-                   "keras.utils.set_random_seed(run.seed)\n"
-                   "model = keras.Sequential([\n"
-                   "    keras.Input((32, 32, 1)),\n"
-                   "    keras.layers.Rescaling(1 / 255),              # inside the model: the saved file rescales\n"
-                   "    keras.layers.RandomTranslation(0.1, 0.1),     # shifted copies, in training only\n"
-                   "    keras.layers.Conv2D(32, 3, padding='same', activation='relu'), keras.layers.MaxPooling2D(),\n"
-                   "    keras.layers.Conv2D(64, 3, padding='same', activation='relu'), keras.layers.MaxPooling2D(),\n"
-                   "    keras.layers.Flatten(), keras.layers.Dropout(0.3),\n"
-                   "    keras.layers.Dense(10, activation='softmax'),\n"
-                   "])\n"
-                   "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
-                   "model.fit(train_ds, validation_data=val_ds, epochs=15, shuffle=False)\n"
-                   "model_path = folder / 'my_cnn.keras'\n"
-                   "model.save(model_path)"),
     solution_example=_demo_path("good"),
     mistakes=(
         Mistake(_NOT_A_PATH, lambda ctx: _DemoModel()),
