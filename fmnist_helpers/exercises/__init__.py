@@ -10,7 +10,7 @@ Usage:
     ex = exercises.for_notebook("04_cnn")
     ex.q1.check((26, 26, 32)); ex.q1.hint(); ex.q1.solution()
     ex.progress()                  # this notebook's table; exercises.progress() for every notebook
-    exercises.catalogue()          # every exercise with its type, time budget and difficulty
+    exercises.catalogue()          # every exercise with its rung, type, time budget and difficulty
 """
 from __future__ import annotations
 
@@ -70,12 +70,15 @@ def progress() -> Progress:
 
 
 def catalogue() -> Any:
-    """Every exercise of the course: notebook, number, title, type, minutes, difficulty (a DataFrame)."""
+    """Every exercise of the course: notebook, number, title, rung, type, minutes, difficulty (a DataFrame)."""
     import pandas as pd
+
+    from .ladder import rungs
 
     rows = []
     for stem in NOTEBOOKS:
+        ladder = rungs(stem)
         for e in lesson(stem).exercises.values():
-            rows.append({"notebook": stem, "exercise": e.key, "title": e.title, "type": KINDS[e.kind],
-                         "minutes": e.minutes, "difficulty": e.difficulty})
+            rows.append({"notebook": stem, "exercise": e.key, "title": e.title, "rung": ladder[e.key],
+                         "type": KINDS[e.kind], "minutes": e.minutes, "difficulty": e.difficulty})
     return pd.DataFrame(rows)

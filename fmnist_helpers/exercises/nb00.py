@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .common import is_number
+from .ladder import CORE, STRETCH, WARM_UP
 from .core import Answer, Function, Mistake, Prediction
 
 TITLE = "A primer: the course, the studies and the words"
@@ -233,5 +234,7 @@ q4 = Function(
                 "windows overlap; each layer adds kernel - 1.", _sums_kernels),
     ),
 )
+
+LADDER = {"q1": WARM_UP, "q2": WARM_UP, "q3": WARM_UP, "q4": CORE}
 
 EXERCISES = [q1, q2, q3, q4]

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .common import class_name_problem, fraction_for_points, need_number, seeded_rng, sign_error
+from .ladder import CORE, STRETCH, WARM_UP
 from .core import Answer, Function, Mistake, Prediction
 
 TITLE = "Exploring Fashion-MNIST and MNIST"
@@ -248,5 +249,7 @@ q5 = Answer(
     on_correct=_data_reveal,
     mistakes=(sign_error("the task asks for full minus small", _drop_points), fraction_for_points(_drop_points)),
 )
+
+LADDER = {"q1": WARM_UP, "q2": CORE, "q3": CORE, "q4": WARM_UP, "q5": CORE}
 
 EXERCISES = [q1, q2, q3, q4, q5]

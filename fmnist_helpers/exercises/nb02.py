@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .common import fraction_for_points, need_int_tuple, need_number, seeded_rng, sign_error
+from .ladder import CORE, STRETCH, WARM_UP
 from .core import Answer, Function, Mistake
 
 TITLE = "Preprocessing"
@@ -478,5 +479,7 @@ q5 = Answer(
                 lambda ctx: ctx["acc_scaled"] * 100),
     ),
 )
+
+LADDER = {"q1": WARM_UP, "q2": WARM_UP, "q3": CORE, "q4": CORE, "q5": CORE}
 
 EXERCISES = [q1, q2, q3, q4, q5]

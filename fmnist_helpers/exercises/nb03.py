@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .common import history_values, is_number, need_number, percent_for_fraction
+from .ladder import CORE, STRETCH, WARM_UP
 from .core import Answer, Function, Mistake, Prediction
 
 TITLE = "The multilayer perceptron"
@@ -289,5 +290,7 @@ q5 = Prediction(
                 "kh_ann", detect=_not_a_model),
     ),
 )
+
+LADDER = {"q1": WARM_UP, "q2": CORE, "q3": WARM_UP, "q4": CORE, "q5": WARM_UP}
 
 EXERCISES = [q1, q2, q3, q4, q5]

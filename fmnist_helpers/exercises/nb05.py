@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .common import need_number, percent_for_fraction, seeded_rng
+from .ladder import CORE, STRETCH, WARM_UP
 from .core import Answer, Function, Mistake
 
 TITLE = "Tuning hyperparameters"
@@ -493,5 +494,7 @@ q5 = Answer(
                 "`val_accuracy`.", _best_train_accuracy),
     ),
 )
+
+LADDER = {"q1": CORE, "q2": WARM_UP, "q3": WARM_UP, "q4": WARM_UP, "q5": CORE}
 
 EXERCISES = [q1, q2, q3, q4, q5]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .common import fraction_for_points, need_number, seeded_rng, sign_error
+from .ladder import CORE, STRETCH, WARM_UP
 from .core import Answer, Function, Mistake, Prediction, NotAnswered, same_number
 
 TITLE = "ANN vs CNN on MNIST and Fashion-MNIST"
@@ -333,5 +334,7 @@ q5 = Answer(
                 "(clean - occluded) * 100.", lambda ctx: _drop_points(ctx) / _accuracy(ctx, "clean")),
     ),
 )
+
+LADDER = {"q1": WARM_UP, "q2": CORE, "q3": WARM_UP, "q4": CORE, "q5": CORE}
 
 EXERCISES = [q1, q2, q3, q4, q5]

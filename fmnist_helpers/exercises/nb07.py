@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .common import fraction_for_points, history_values, need_number, sign_error
+from .ladder import CORE, STRETCH, WARM_UP
 from .core import Answer, Function, Mistake, NotAnswered
 
 TITLE = "A strong CNN, written out in Keras"
@@ -575,4 +576,6 @@ def _guarded(exercise: Any) -> Any:
 
 
 q1, q2, q3, q4, q5, q6 = (_guarded(e) for e in (q1, q2, q3, q4, q5, q6))
+LADDER = {"q1": WARM_UP, "q2": CORE, "q3": CORE, "q4": CORE, "q5": CORE, "q6": STRETCH}
+
 EXERCISES = [q1, q2, q3, q4, q5, q6]

@@ -27,6 +27,7 @@ import numpy as np
 from fmnist_helpers.data import capstone
 
 from .common import need_number
+from .ladder import CORE, STRETCH, WARM_UP
 from .core import CORRECT, INCORRECT, Answer, Exercise, Mistake, NotAnswered, Verdict
 
 TITLE = "Capstone: a CNN on images the course has not seen"
@@ -459,5 +460,7 @@ q4 = SavedModelCheck(
         Mistake(_BELOW, _demo_path("untrained")),
     ),
 )
+
+LADDER = {"q1": WARM_UP, "q2": CORE, "q3": WARM_UP, "q4": STRETCH}
 
 EXERCISES = [q1, q2, q3, q4]
