@@ -601,11 +601,12 @@ def _diagnose_epoch(function: Any, ctx: dict[str, Any]) -> Finding | None:
     except Exception:  # noqa: BLE001
         steps = -1
     after = _weights(model)
-    expected = {}
-    for code, variant in [("right", _reference_epoch), *_EPOCH_VARIANTS.items()]:
-        ref_out, ref_model, ref_optimizer, _ = _run_epoch(variant)
-        expected[code] = (ref_out, _weights(ref_model))
-    right_out, right_weights = expected["right"]
+
+    def reference(variant: Any) -> tuple[Any, list[np.ndarray]]:
+        ref_out, ref_model, _, _ = _run_epoch(variant)
+        return ref_out, _weights(ref_model)
+
+    right_out, right_weights = reference(_reference_epoch)
     if steps == 0 or all(np.allclose(a, b) for a, b in zip(after, before)):
         return Finding("no_update", f"the optimizer took {steps} steps and the weights did not change")
     if steps != 4:
@@ -614,7 +615,7 @@ def _diagnose_epoch(function: Any, ctx: dict[str, Any]) -> Finding | None:
                              f"included); yours took {steps}")
     if not all(np.allclose(a, b, atol=1e-5) for a, b in zip(after, right_weights)):
         for code in ("ascent", "inference"):
-            if all(np.allclose(a, b, atol=1e-5) for a, b in zip(after, expected[code][1])):
+            if all(np.allclose(a, b, atol=1e-5) for a, b in zip(after, reference(_EPOCH_VARIANTS[code])[1])):
                 return Finding(code, "the weights after the epoch are those of that mistake")
         return Finding("weights", "after the epoch the weights differ from those of mini-batch gradient descent "
                                   "over the batches in order")
