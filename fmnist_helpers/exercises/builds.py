@@ -194,21 +194,37 @@ def accuracy_of(model: Any, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predict_proba(model, x).argmax(axis=-1) == labels))
 
 
-def _mean_loss(model: Any, x: np.ndarray, y: np.ndarray, batch: int = 2_048) -> float | None:
-    """The model's compiled loss on `x`, `y`, computed on the model's own output tensors (so that Keras can use the
-    logits behind a softmax, as `fit` does), or None when it cannot be computed here."""
-    try:
-        import keras
+def _loss_function(model: Any) -> Any:
+    import keras
 
-        loss = getattr(model, "loss", None)
-        fn = keras.losses.get(loss) if isinstance(loss, str) else loss
-        total = 0.0
-        for i in range(0, len(x), batch):
-            values = np.asarray(keras.ops.convert_to_numpy(fn(y[i:i + batch], model(x[i:i + batch], training=False))))
-            total += float(values.sum()) if values.ndim else float(values) * len(x[i:i + batch])
-        return total / len(x)
-    except Exception:  # noqa: BLE001 - an unusual loss: compare accuracies only
-        return None
+    loss = getattr(model, "loss", None)
+    return keras.losses.get(loss) if isinstance(loss, str) else loss
+
+
+def _scores(model: Any, x: np.ndarray, y: np.ndarray, batch: int = 2_048) -> tuple[float, float | None]:
+    """(accuracy, mean compiled loss) of the model on `x`, `y` in one pass; the loss is computed on the model's own
+    output tensors (so that Keras can use the logits behind a softmax, as `fit` does), None when it cannot be."""
+    import keras
+
+    labels = np.asarray(y)
+    right, total, fn = 0, 0.0, _loss_function(model)
+    for i in range(0, len(x), batch):
+        out = model(x[i:i + batch], training=False)
+        part = labels[i:i + batch]
+        predicted = np.asarray(keras.ops.convert_to_numpy(out)).argmax(axis=-1)
+        right += int(np.sum(predicted == (part.argmax(axis=-1) if part.ndim == 2 else part)))
+        if total is not None:
+            try:
+                values = np.asarray(keras.ops.convert_to_numpy(fn(part, out)))
+                total += float(values.sum()) if values.ndim else float(values) * len(part)
+            except Exception:  # noqa: BLE001 - an unusual loss: compare accuracies only
+                total = None
+    return right / len(x), (None if total is None else total / len(x))
+
+
+def _mean_loss(model: Any, x: np.ndarray, y: np.ndarray) -> float | None:
+    """The model's compiled loss on `x`, `y`, or None when it cannot be computed here."""
+    return _scores(model, x, y)[1]
 
 
 def _evaluated_loss(model: Any, x: np.ndarray, y: np.ndarray) -> float | None:
@@ -223,16 +239,18 @@ def scores_match(fit: Fit, x: np.ndarray, y: np.ndarray) -> bool:
     """Whether the trained model, scored on `x`, `y`, gives the last epoch's `val_accuracy` (and `val_loss`):
     then these are the images `fit` validated on."""
     n = len(y)
-    if n == 0 or abs(accuracy_of(fit.model, x, y) - fit.last("val_accuracy")) > 0.5 / n + 1e-6:
+    if n == 0:
+        return False
+    accuracy, loss = _scores(fit.model, np.asarray(x), np.asarray(y))
+    if abs(accuracy - fit.last("val_accuracy")) > 0.5 / n + 1e-6:
         return False
     if "val_loss" not in fit.curves:
         return True
     want = fit.last("val_loss")
-    for loss in (_mean_loss, _evaluated_loss):
-        value = loss(fit.model, x, y)
-        if value is not None and math.isclose(value, want, rel_tol=3e-3, abs_tol=1e-4):
-            return True
-    return False
+    if loss is not None and math.isclose(loss, want, rel_tol=3e-3, abs_tol=1e-4):
+        return True
+    loss = _evaluated_loss(fit.model, x, y)
+    return loss is not None and math.isclose(loss, want, rel_tol=3e-3, abs_tol=1e-4)
 
 
 def validated_on(fit: Fit, sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> str | None:
