@@ -9,9 +9,9 @@ images its validation scores were measured (`validated_on`), and the usual misre
 (`number_finding`: a sign, percent for a fraction, a fraction for points).
 
 Usage:
-    Build(key="q7", ..., diagnose=my_diagnosis,
-          mistakes=(Mistake("the pixels were never scaled ...", example, detect=Found("unscaled")), ...))
-    fit = read_fit(history, "history")        # a Fit (curves, epochs, steps, model) or a Finding
+    Build(key="q7", title="...", kind="code", minutes=25, difficulty="hard", task="...", hints=("...", "..."),
+          solution_code="...", diagnose=my_diagnosis, mistakes=my_mistakes)   # each detect=Found("unscaled"), ...
+    fit = read_fit(history, "history")        # a Fit: curves, epochs, steps, model (in a diagnosis)
     validated_on(fit, {"validation": (x_val, y_val), "test": (x_test, y_test)})   # "test": a leak
 """
 from __future__ import annotations
