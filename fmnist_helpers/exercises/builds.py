@@ -281,6 +281,21 @@ def learning_rate(model: Any) -> float | None:
         return None
 
 
+def curve_finding(answer: Any, fit: Fit, tolerance: float = 5e-4) -> Finding | None:
+    """A finding "other_curve" when a number read off a history is a value (or the best) of another curve than the one
+    asked for, e.g. the lowest `val_loss` given for the best `val_accuracy`."""
+    if not is_number(answer):
+        return None
+    for name, values in fit.curves.items():
+        if name == "val_accuracy":
+            continue
+        for what, value in (("lowest", min(values)), ("highest", max(values)), ("last", values[-1])):
+            if abs(float(answer) - value) <= tolerance:
+                return Finding("other_curve", f"{float(answer):g} is the {what} value of `{name}`, not of "
+                                              f"`val_accuracy`")
+    return None
+
+
 class FakeHistory:
     """Stands for what `fit` returns (`history`, `params`, `model`), for the exercises' tests: a model scored on
     the demo images without the cost of training it."""

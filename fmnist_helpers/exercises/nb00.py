@@ -59,6 +59,8 @@ q1 = Answer(
                 "channels last.", (64, 1, 28, 28)),
         Mistake("that is a flattened batch, what a dense layer sees after Flatten; a convolution needs the image "
                 "grid.", (64, 784)),
+        Mistake("Fashion-MNIST's images are greyscale: one channel, not the 3 of a colour image.", (64, 28, 28, 3),
+                detect=lambda a, ctx: isinstance(a, (tuple, list)) and len(a) == 4 and a[-1] == 3),
     ),
 )
 
@@ -289,6 +291,8 @@ def _diagnose_dropout(dropout: Any, ctx: dict[str, Any]) -> Finding | None:
     dropped = float(np.mean(out == 0))
     if abs(dropped - 0.75) < 0.03:
         return Finding("keeps_rate", f"{dropped:.0%} of 20,000 values were dropped at rate 0.25")
+    if dropped in (0.0, 1.0):
+        return Finding("one_draw", f"{dropped:.0%} of 20,000 values were dropped at rate 0.25: all or nothing")
     if abs(dropped - 0.25) > 0.03:
         return Finding("share", f"{dropped:.0%} of 20,000 values were dropped at rate 0.25; about 25% should be")
     survivors = np.unique(np.round(out[out != 0], 5))
@@ -339,6 +343,10 @@ q5 = Build(
         Mistake("draw from the generator `rng` you are given, not from NumPy's global functions, so that one seed "
                 "gives one mask.", lambda ctx: _dropout_variant(own_rng=True),
                 detect=Found("global_rng", "ignores_rng")),
+        Mistake("the array was dropped all at once or kept all at once: draw one number per value, "
+                "`rng.random(x.shape)`, so that each value is dropped on its own.",
+                lambda ctx: (lambda x, rate, training, rng: np.zeros_like(x) if training else x.copy()),
+                detect=Found("one_draw")),
         Mistake("the values kept are divided by the rate; they are divided by 1 - rate, the share kept.",
                 lambda ctx: _dropout_variant(scale=lambda r: 1 / r), detect=Found("divides_by_rate")),
     ),

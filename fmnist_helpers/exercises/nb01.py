@@ -36,6 +36,8 @@ q1 = Answer(
                 70_000 * 28 * 28),
         Mistake("an image has 28 x 28 pixels, not 28: multiply by both sides.", 60_000 * 28),
         Mistake("that is one image; multiply by the number of training images.", 28 * 28),
+        Mistake("that counts bytes (a float32 value takes 4, a float64 8); the task counts the values themselves.",
+                _PIXELS * 8, detect=lambda a, ctx: is_number(a) and a in (_PIXELS * 4, _PIXELS * 8)),
     ),
 )
 
@@ -77,6 +79,11 @@ q2 = Function(
                 lambda y_train, y_test: float(np.mean(y_train == np.bincount(y_train).argmax()))),
         Mistake("that assumes balanced classes (1 / number of classes); count the labels instead.",
                 lambda y_train, y_test: 1 / (max(y_train.max(), y_test.max()) + 1)),
+        Mistake("that is a class label, not an accuracy: compare every test label with the majority class and "
+                "return the share that match, `np.mean(y_test == majority)`.",
+                lambda y_train, y_test: int(np.bincount(y_train).argmax()) + 5,
+                detect=lambda out, args: isinstance(out, (int, np.integer)) and not isinstance(out, bool)
+                and out not in (0, 1)),
         Mistake("return a fraction between 0 and 1, not a percentage.",
                 lambda y_train, y_test: 100 * _majority_baseline(y_train, y_test)),
     ),
@@ -232,7 +239,8 @@ def _reference_means(ctx: dict[str, Any]) -> dict[str, np.ndarray]:
         n = int(np.max(y)) + 1
         first = _first_per_class(y)
         memo.update(full=_class_means(x, y, n), small=_class_means(x[first], y[first], n),
-                    first_1000=_class_means(x[:1_000], y[:1_000], n), test=_class_means(x_test, y_test, n))
+                    first_1000=_class_means(x[:1_000], y[:1_000], n), first_100=_class_means(x[:100], y[:100], n),
+                    test=_class_means(x_test, y_test, n))
     return memo
 
 
@@ -255,8 +263,10 @@ def _diagnose_data(answer: Any, ctx: dict[str, Any]) -> Finding | None:
         if not _same(got, want):
             if _same(got, ref["test"]):
                 return Finding("test_means", f"`{name}` holds the means of the test images")
-            if name == "means_small" and _same(got, ref["first_1000"]):
-                return Finding("first_1000", "`means_small` holds the means of the first 1,000 training images")
+            for n_first in (1_000, 100):
+                if name == "means_small" and _same(got, ref[f"first_{n_first}"]):
+                    return Finding("first_1000", f"`means_small` holds the means of the first {n_first:,} training "
+                                                 f"images")
             if name == "means_small" and _same(got, ref["full"]):
                 return Finding("same_means", "`means_small` holds the means of all training images")
             return Finding("means", f"`{name}` is not what `class_means` gives on the images the task names")
@@ -347,8 +357,8 @@ q5 = Build(
         Mistake("that is one accuracy, not the drop: subtract, full minus small, in points.",
                 lambda ctx: _nearest_mean_accuracy(ctx["means_full"], *ctx["test"]) * 100,
                 detect=Found("one_accuracy")),
-        Mistake("`means_small` comes from the first 1,000 training images, not from the first 100 of each class: "
-                "those are not 100 per class (the classes come in no order). Pick them class by class.",
+        Mistake("`means_small` comes from the first images of the training set, not from the first 100 of each "
+                "class: those are not 100 per class (the classes come in no order). Pick them class by class.",
                 _q5_attempt(means_small=lambda ctx: _reference_means(ctx)["first_1000"]),
                 detect=Found("first_1000", "same_means")),
         Mistake("those are the means of the test images: the rule may only learn from training images, or its test "
@@ -410,11 +420,12 @@ _KNN_VARIANTS = {"uint8": _knn_uint8, "farthest": _knn_farthest, "k_ignored": _k
 
 def _knn_cases() -> list[tuple]:
     """Small uint8 cases whose answers the usual slips change: random images over the whole 0-255 range (so that
-    uint8 differences wrap), two classes and an odd k (so that no vote ties)."""
+    uint8 differences wrap); two classes and an odd k (no vote ties), then five classes (a vote by the task's tie
+    rule, not an average of labels)."""
     rng = seeded_rng(41)
     cases = []
-    for n, q, k in [(60, 25, 5), (90, 30, 3)]:
-        cases.append((rng.integers(0, 256, (n, 6, 6)).astype("uint8"), rng.integers(0, 2, n),
+    for n, q, k, classes in [(60, 25, 5, 2), (90, 30, 3, 2), (120, 40, 5, 5)]:
+        cases.append((rng.integers(0, 256, (n, 6, 6)).astype("uint8"), rng.integers(0, classes, n),
                       rng.integers(0, 256, (q, 6, 6)).astype("uint8"), k))
     return cases
 

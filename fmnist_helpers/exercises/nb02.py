@@ -17,7 +17,7 @@ import numpy as np
 
 from .builds import Attempt, Build, Finding, Found, fake_history, layer_types, number_finding, read_fit, \
     run_student, scores_match
-from .common import need_int_tuple, need_number, seeded_rng
+from .common import is_number, need_int_tuple, need_number, seeded_rng
 from .core import Answer, Function, Mistake, _short
 from .ladder import CORE, STRETCH, WARM_UP
 
@@ -40,6 +40,8 @@ q1 = Answer(
                 "you ask for `drop_remainder=True`), so round up.", 429),
         Mistake("that uses all 60,000 training images; the `uw` split holds 5,000 of them back for validation.", 469),
         Mistake("a number of batches is a whole number: the 88 images left over form one more batch.", 55_000 / 128),
+        Mistake("that counts the 5,000 validation images' batches; an epoch goes through the 55,000 training images.",
+                40),
     ),
 )
 
@@ -63,6 +65,8 @@ q2 = Answer(
                 (40_000, 3)),
         Mistake("an image is in the training part of two models but validates in only one: the second number is "
                 "1.", (40_000, 2)),
+        Mistake("every image validates exactly once over the 3 models (its own fold's turn): the second number is 1.",
+                (40_000, 0), detect=lambda a, ctx: isinstance(a, (tuple, list)) and len(a) == 2 and a[1] not in (1, 2, 3)),
     ),
 )
 
@@ -470,6 +474,10 @@ def _diagnose_scaling(answer: Any, ctx: dict[str, Any]) -> Finding | None:
                                            "`x_val_small`: validate on it, and do not train a model again after "
                                            "`fit`")
     expected = _gain_points(ctx)
+    best = (max(scaled.curves["val_accuracy"]) - max(raw.curves["val_accuracy"])) * 100
+    if is_number(answer) and abs(float(answer) - best) < 0.01 and abs(best - expected) >= 0.01:
+        return Finding("best_epoch", f"{float(answer):.2f} compares each run's best epoch; the task compares the "
+                                     f"final validation accuracies, `[-1]`: {expected:.2f}")
     for fit in (raw, scaled):
         if isinstance(answer, (int, float)) and abs(answer - fit.last("val_accuracy") * 100) < 0.01:
             return Finding("one_model", f"{answer:g} is {fit.name}'s accuracy in points")
@@ -577,7 +585,10 @@ q5 = Build(
         Mistake("the two histories are swapped: `raw_history` is the run on 0-255 pixels, `scaled_history` the run "
                 "on pixels divided by 255.",
                 _q5_attempt(raw=_scaling_history("raw", 255.0), scaled=_scaling_history("scaled", 1.0)),
-                detect=Found("swapped", "raw_scaled")),
+                detect=Found("swapped")),
+        Mistake("the raw run was scaled too: train and validate `raw_history`'s model on `x.astype('float32')`, "
+                "without dividing by 255.", _q5_attempt(raw=_scaling_history("raw", 255.0)),
+                detect=Found("raw_scaled")),
         Mistake("pass what `fit` returned (History objects), not their `.history` dictionaries or numbers: the "
                 "check reads the models and the settings they were trained with.",
                 _q5_attempt(lambda ctx: 1.0, raw=lambda ctx: ctx["raw"].history),
@@ -675,6 +686,10 @@ def _diagnose_standardise(fixed: Any, ctx: dict[str, Any]) -> Finding | None:
             if "Cannot cast ufunc" not in str(err):
                 raise
             return Finding("in_place", f"subtracting in place from {x_train.dtype} images raised: {err}")
+        except ValueError as err:
+            if "broadcast" not in str(err):
+                raise
+            return Finding("axis", f"the statistics do not fit the images' shape ({err})")
         if not np.array_equal(x_train, kept[0]) or not np.array_equal(x_test, kept[1]):
             return Finding("in_place", f"the {x_train.dtype} images given to it were changed")
         if not isinstance(out, (tuple, list)) or len(out) != 2:
@@ -684,6 +699,8 @@ def _diagnose_standardise(fixed: Any, ctx: dict[str, Any]) -> Finding | None:
             train, test = (np.asarray(a, dtype="float64") for a in out)
         except (TypeError, ValueError):
             return Finding("form", f"return two arrays of numbers; got {_short(out)}")
+        if train.shape == x_test.shape and test.shape == x_train.shape and x_train.shape != x_test.shape:
+            return Finding("order", f"{where}: the first array has the test images' shape {train.shape}")
         if train.shape != x_train.shape or test.shape != x_test.shape:
             return Finding("form", f"{where}: the arrays come back with shapes {train.shape} and {test.shape}; "
                                    f"keep the inputs' shapes")
@@ -699,6 +716,14 @@ def _diagnose_standardise(fixed: Any, ctx: dict[str, Any]) -> Finding | None:
             wrong = variant(x_train, x_test)
             if np.allclose(train, wrong[0], atol=1e-4) and np.allclose(test, wrong[1], atol=1e-4):
                 return Finding(code, f"first failing case: {where}")
+        varying = np.asarray(x_train, dtype="float64").std(axis=0) > 0
+        if not np.allclose(train.mean(axis=0), 0, atol=1e-3):
+            return Finding("not_centred", f"{where}: the standardised training images do not average 0 at each "
+                                          f"pixel (up to {np.abs(train.mean(axis=0)).max():.3g})")
+        if not np.allclose(train.std(axis=0)[varying], 1, atol=1e-3):
+            return Finding("std_axis", f"{where}: the standardised training images' standard deviation at a pixel "
+                                       f"ranges from {train.std(axis=0)[varying].min():.3g} to "
+                                       f"{train.std(axis=0)[varying].max():.3g}, not 1")
         part = "training" if not np.allclose(train, want[0], atol=1e-4) else "test"
         return Finding("values", f"{where}: the {part} images differ from the training statistics' standardisation "
                                  f"by up to {np.abs((train if part == 'training' else test) - want[part == 'test']).max():.3g}")
@@ -740,6 +765,17 @@ q6 = Build(
         Mistake("that standardises each image by its own statistics (`axis=(1, 2)`, the wrong axis): per pixel "
                 "position means over the images, `axis=0`.", lambda ctx: _standardise_per_image,
                 detect=Found("per_image")),
+        Mistake("each pixel must be centred on its own training mean (`x_train.mean(axis=0)`), so that the "
+                "standardised training images average 0 at every pixel.",
+                lambda ctx: (lambda a, b: tuple(v + 1.0 for v in _standardise(a, b))), detect=Found("not_centred")),
+        Mistake("the standard deviation is not taken per pixel: divide by `x_train.std(axis=0)`, so that every "
+                "pixel of the training images ends with standard deviation 1.",
+                lambda ctx: (lambda a, b: tuple(v * 2 for v in _standardise(a, b))), detect=Found("std_axis")),
+        Mistake("the statistics were taken over the wrong axis: per pixel position means over the images, "
+                "`axis=0`, which gives one (28, 28) mean image that fits every image.",
+                lambda ctx: (lambda a, b: (a - a.mean(axis=1), b)), detect=Found("axis")),
+        Mistake("return `(train, test)`, the training images first.",
+                lambda ctx: (lambda a, b: _standardise(a, b)[::-1]), detect=Found("order")),
         Mistake("the function changed the arrays it was given (`x_train -= ...`); compute new arrays instead.",
                 lambda ctx: _standardise_in_place, detect=Found("in_place")),
         Mistake("the arrays are float64: NumPy's statistics are float64, so cast the result (or the inputs first) "
@@ -816,8 +852,10 @@ def _diagnose_split(split: Any, ctx: dict[str, Any]) -> Finding | None:
         got = {int(k): int(np.sum(y[val] == k)) for k in np.unique(y)}
         if got != counts:
             floor = {k: int(fraction * np.sum(y == k)) for k in counts}
-            if got == floor:
-                return Finding("floor", f"{where}: validation holds {got} per class, the task's rounding gives "
+            ceil = {k: int(np.ceil(fraction * np.sum(y == k))) for k in counts}
+            if got in (floor, ceil):
+                way = "down" if got == floor else "up"
+                return Finding("floor", f"{where}: validation holds {got} per class, rounded {way}; round() gives "
                                         f"{counts}")
             return Finding("not_stratified", f"{where}: validation holds {got} images per class; "
                                              f"round(val_fraction x class count) gives {counts}")
@@ -859,11 +897,15 @@ q7 = Build(
         Mistake("that split is not stratified: drawn from all images at once, the small classes get a share in "
                 "validation only by luck. Draw each class's validation images from that class.",
                 lambda ctx: _split_random, detect=Found("not_stratified")),
-        Mistake("rounded down: `int(val_fraction * n_k)` truncates, so a class of 8 at 0.2 gets 1 validation image "
-                "instead of round(1.6) = 2. Use `round(...)`.", lambda ctx: _split_floor, detect=Found("floor")),
+        Mistake("the per-class counts are rounded the wrong way: `int(...)` truncates (a class of 8 at 0.2 gets 1 "
+                "instead of round(1.6) = 2) and `math.ceil` rounds up; use `round(val_fraction * n_k)`.",
+                lambda ctx: _split_floor, detect=Found("floor")),
         Mistake("the validation images are the first of each class, the same whatever the seed: shuffle each class "
                 "with the seeded generator before taking its share.", lambda ctx: _split_first,
-                detect=Found("first_n", "ignores_seed")),
+                detect=Found("first_n")),
+        Mistake("the split does not depend on the seed: every seed gives the same validation images. Draw them "
+                "with `np.random.default_rng(seed)`, shuffling each class before taking its share.",
+                lambda ctx: (lambda y, f, s: _stratified_split(y, f, 0)), detect=Found("ignores_seed")),
         Mistake("two calls with the same seed gave different splits: draw with `np.random.default_rng(seed)`, not "
                 "with NumPy's global random functions.", lambda ctx: _split_unseeded,
                 detect=Found("not_reproducible")),

@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .builds import (Attempt, Build, FakeHistory, Finding, Found, accuracy_of, fake_history, layer_types,
-                     learning_rate, number_finding, read_fit, run_student, scores_match)
+from .builds import (Attempt, Build, FakeHistory, Finding, Found, accuracy_of, curve_finding, fake_history,
+                     layer_types, learning_rate, number_finding, read_fit, run_student, scores_match)
 from .common import history_values, is_number, need_number
 from .core import Answer, Function, Mistake, Prediction, _short
 from .ladder import CORE, STRETCH, WARM_UP
@@ -36,6 +36,8 @@ q1 = Answer(
         Mistake("that counts the weights only; every unit also has a bias.", 784 * 256),
         Mistake("there is one bias per output unit (256), not one per input (784).", 784 * 256 + 784),
         Mistake("that is one weight per unit; every unit has a weight for each of the 784 inputs.", 256 + 256),
+        Mistake("the weights are right, the biases not: every one of the 256 units has one bias.", 784 * 256 + 1,
+                detect=lambda a, ctx: is_number(a) and 0 < a - 784 * 256 != 256 and a - 784 * 256 < 784 * 2),
     ),
 )
 
@@ -83,14 +85,26 @@ def _mlp_problem(model: Any, args: tuple) -> str | None:
     if n != expected:
         return (f"the model has {n:,} parameters; Flatten, a Dense ReLU layer per hidden size and Dense(10) give "
                 f"{expected:,}.")
+    hidden = _hidden_activations(model)
+    if any(act != "relu" for act in hidden):
+        return f"the hidden Dense layers' activations are {hidden}; the task asks for 'relu' in each."
     return None
 
 
-def _sequential(hidden, flatten=True, output=True, softmax=True):
+def _hidden_activations(model: Any) -> list:
+    """The activations of every Dense layer but the last."""
+    try:
+        dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"][:-1]
+        return [getattr(layer.activation, "__name__", str(layer.activation)) for layer in dense]
+    except Exception:  # noqa: BLE001 - not a model
+        return []
+
+
+def _sequential(hidden, flatten=True, output=True, softmax=True, hidden_activation="relu"):
     import keras
 
     layers = [keras.Input((28, 28))] + ([keras.layers.Flatten()] if flatten else [])
-    layers += [keras.layers.Dense(units, activation="relu") for units in hidden]
+    layers += [keras.layers.Dense(units, activation=hidden_activation) for units in hidden]
     if output:
         layers.append(keras.layers.Dense(10, activation="softmax" if softmax else None))
     return keras.Sequential(layers)
@@ -140,6 +154,10 @@ q2 = Function(
         Mistake("the output layer has no softmax, so its outputs are not probabilities: use "
                 "`Dense(10, activation='softmax')`.",
                 lambda hidden: _sequential(hidden, softmax=False), detect=_no_softmax),
+        Mistake("the hidden layers need `activation='relu'`: without it (or with a sigmoid) the network is a "
+                "different one from the task's, and a stack of linear layers is one linear layer.",
+                lambda hidden: _sequential(hidden, hidden_activation=None),
+                detect=lambda model, args: any(a != "relu" for a in _hidden_activations(model))),
         Mistake("the output must have 10 units, one per class: end with `Dense(10, activation='softmax')` after the "
                 "hidden layers.",
                 lambda hidden: _sequential(hidden, output=False), detect=_wrong_units),
@@ -202,7 +220,8 @@ def _diagnose_history(answer: Any, ctx: dict[str, Any]) -> Finding | None:
             return Finding("last", f"the last epoch's is {fit.last('val_accuracy'):.4f}, the best {best:.4f}")
         if any(abs(answer - v) < 5e-4 for v in fit.curves["accuracy"]) and not abs(answer - best) < 5e-4:
             return Finding("train", f"{answer:g} is in `history.history['accuracy']`")
-    return number_finding(answer, best, "fraction", tolerance=5e-4, what="the best `val_accuracy`")
+    return curve_finding(answer, fit, 5e-4) or number_finding(answer, best, "fraction", tolerance=5e-4,
+                                                              what="the best `val_accuracy`")
 
 
 def _history_reveal(answer: Any, ctx: dict[str, Any]) -> str:
@@ -563,8 +582,22 @@ def _epoch_last_loss(model, optimizer, loss_fn, x, y, batch_size):
     return float(loss)
 
 
+def _epoch_full_data(model, optimizer, loss_fn, x, y, batch_size):
+    """One step per batch, each on the loss of all the data: the batch never used."""
+    import tensorflow as tf
+
+    losses = []
+    for _ in range(0, len(x), batch_size):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        losses.append(float(loss))
+    return float(np.mean(losses))
+
+
 _EPOCH_VARIANTS = {"whole_batch": _epoch_whole, "drops_last": _epoch_drop_last, "no_update": _epoch_no_update,
-                   "ascent": _epoch_ascent, "inference": _epoch_inference}
+                   "ascent": _epoch_ascent, "inference": _epoch_inference, "full_data": _epoch_full_data}
 
 
 def _epoch_setup():
@@ -614,7 +647,7 @@ def _diagnose_epoch(function: Any, ctx: dict[str, Any]) -> Finding | None:
         return Finding(code, f"50 examples in batches of 16 should take 4 optimizer steps (the last batch of 2 "
                              f"included); yours took {steps}")
     if not all(np.allclose(a, b, atol=1e-5) for a, b in zip(after, right_weights)):
-        for code in ("ascent", "inference"):
+        for code in ("ascent", "inference", "full_data"):
             if all(np.allclose(a, b, atol=1e-5) for a, b in zip(after, reference(_EPOCH_VARIANTS[code])[1])):
                 return Finding(code, "the weights after the epoch are those of that mistake")
         return Finding("weights", "after the epoch the weights differ from those of mini-batch gradient descent "
@@ -668,6 +701,8 @@ q7 = Build(
         Mistake("the model ran in inference mode: call it with `training=True` inside the tape, so that batch norm "
                 "uses the batch's statistics (and dropout drops) as in `fit`.", lambda ctx: _epoch_inference,
                 detect=Found("inference")),
+        Mistake("each step used the loss of all the data, not of its batch: compute the loss on `xb, yb` inside "
+                "the tape.", lambda ctx: _epoch_full_data, detect=Found("full_data")),
         Mistake("that is the sum of the batch losses; return their mean.",
                 lambda ctx: (lambda *args: 4 * _reference_epoch(*args)), detect=Found("sum_loss")),
         Mistake("that is not the mean of the batch losses: keep `float(loss)` of every batch and return their mean "

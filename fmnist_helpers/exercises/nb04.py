@@ -15,7 +15,7 @@ import numpy as np
 
 from .builds import (Attempt, Build, FakeHistory, Finding, Fit, Found, accuracy_of, fake_history, layer_types,
                      read_fit, run_student, scores_match, stop, validated_on)
-from .common import need_int_tuple, need_number
+from .common import is_number, need_int_tuple, need_number
 from .core import Answer, Function, Mistake, _short, same_number
 from .ladder import CORE, STRETCH, WARM_UP
 
@@ -34,6 +34,15 @@ def _shape_problem(answer: Any, context: dict[str, Any] | None = None) -> str | 
     if isinstance(answer, (tuple, list)) and len(answer) == 2:
         return "give three numbers, (height, width, channels): the output has one channel per filter."
     return _need_shape(answer, context)
+
+
+def _channels_first(answer: Any, context: dict[str, Any]) -> bool:
+    """The 16 channels written first, whatever the sides: the channels-first layout."""
+    try:
+        h, w, c = (int(v) for v in answer)
+    except (TypeError, ValueError):
+        return False
+    return h == _Q1[2] and c != _Q1[2]
 
 
 def _off_by_one(answer: Any, context: dict[str, Any]) -> bool:
@@ -60,7 +69,8 @@ q1 = Answer(
                                "output."),
     mistakes=(
         Mistake("that is the channels-first order (PyTorch's, or Keras with `data_format='channels_first'`); Keras "
-                "puts the channels last: (height, width, channels).", (16, 14, 14)),
+                "puts the channels last: (height, width, channels). Check the height and width too.", (16, 14, 14),
+                detect=_channels_first),
         Mistake("the stride is left out: a window moved 2 pixels at a time fits about half as many times, "
                 "(32 - 5) // 2 + 1.", (28, 28, 16)),
         Mistake("off by one: with stride 2 the window starts at 0, 2, ..., 26, that is (32 - 5) // 2 + 1 = 14 "
@@ -91,6 +101,11 @@ q2 = Answer(
         Mistake("that counts the weights only; each of the 64 filters also has a bias (add 64).", 3 * 3 * 32 * 64),
         Mistake("a filter spans all 32 input channels, so it has 3 * 3 * 32 weights, not 3 * 3.", 3 * 3 * 64 + 64),
         Mistake("that is one filter; the layer has 64 of them.", 3 * 3 * 32 + 1),
+        Mistake("the count per filter is off: the answer is 64 filters of some number of parameters each, and one "
+                "filter has 3 * 3 * 32 = 288 weights (its window over every input channel) and one bias: 289.",
+                (3 * 3 + 1) * 32 * 64,
+                detect=lambda a, ctx: is_number(a) and float(a) % 64 == 0 and float(a) != _CONV_PARAMS
+                and float(a) != 3 * 3 * 32 * 64),
     ),
 )
 
@@ -129,6 +144,12 @@ q3 = Function(
                 math.ceil(size / stride) if padding == "same" else (size - kernel) // stride),
         Mistake("the stride is ignored: a window moved 2 pixels at a time fits about half as many times.",
                 lambda size, kernel, stride=1, padding="valid": size if padding == "same" else size - kernel + 1),
+        Mistake("'same' rounds up: with padding the last, partial window still counts, so the size is "
+                "`math.ceil(size / stride)`; `size // stride` drops it.",
+                lambda size, kernel, stride=1, padding="valid":
+                size // stride if padding == "same" else (size - kernel) // stride + 1,
+                detect=lambda out, args: len(args) > 3 and args[3] == "same" and out == args[0] // args[2]
+                and args[0] % args[2] != 0),
         Mistake("'same' padding is treated like 'valid': 'same' pads the border so that with stride 1 the size "
                 "stays the same.",
                 lambda size, kernel, stride=1, padding="valid": (size - kernel) // stride + 1),
@@ -307,9 +328,13 @@ def _statement_by(base: Fit, dropout: Fit, epoch: int = -1, gap_sign: int = 1, h
 
 def _readings(base: Fit, dropout: Fit) -> dict[str, str]:
     """The statement the histories support ("right"), and the one each common misreading of them gives."""
+    best = {"train": max(base.curves["accuracy"]), "val": max(base.curves["val_accuracy"])}, \
+        {"train": max(dropout.curves["accuracy"]), "val": max(dropout.curves["val_accuracy"])}
+    by_best = ("C" if best[1]["train"] - best[1]["val"] >= best[0]["train"] - best[0]["val"]
+               else "A" if best[1]["val"] > best[0]["val"] else "B")
     return {"right": _statement_by(base, dropout), "gap_reversed": _statement_by(base, dropout, gap_sign=-1),
             "train_for_val": _statement_by(base, dropout, higher_by="train"),
-            "first_epoch": _statement_by(base, dropout, epoch=0)}
+            "first_epoch": _statement_by(base, dropout, epoch=0), "best_epoch": by_best}
 
 
 def _dropout_layers(model: Any) -> list:
@@ -354,7 +379,7 @@ def _diagnose_q5(answer: Any, ctx: dict[str, Any]) -> Finding | None:
     readings = _readings(base, dropout)
     if choice == readings["right"]:
         return None
-    for misreading in ("gap_reversed", "train_for_val", "first_epoch"):
+    for misreading in ("gap_reversed", "train_for_val", "first_epoch", "best_epoch"):
         if choice == readings[misreading]:
             return Finding(misreading, f"your histories support {readings['right']!r}: "
                                        f"{_STATEMENTS[readings['right']]}")
@@ -470,10 +495,11 @@ q5 = Build(
         Mistake("'higher' is about the validation accuracy (`val_accuracy`), measured with dropout off on new "
                 "images; the training accuracy is measured with dropout on, so dropout lowers it by design.", "B",
                 detect=Found("train_for_val")),
-        Mistake("read the last epoch, `[-1]`, not the first: the statements are about where training ended.",
+        Mistake("read the last epoch, `[-1]`, not the first or the best: the statements are about where training "
+                "ended.",
                 # first epoch: gaps 0.4 and 0.1, validation 0.5 and 0.4 (B); the last epoch still gives A
                 lambda ctx: Attempt("B", _demo_curves([0.9, 0.95], 0.5, [0.5, 0.96], 0.4)),
-                detect=Found("first_epoch")),
+                detect=Found("first_epoch", "best_epoch")),
         Mistake("pass what `fit` returned (the History objects), not their `.history` dictionaries: the check reads "
                 "the models they trained.", _q5_attempt(dropout=lambda ctx: ctx["dropout"].history),
                 detect=Found("history_dict", "not_history")),
@@ -527,7 +553,9 @@ q6 = Answer(
         Mistake("that is the one-hot vector itself: with label smoothing the target moves 0.1 of the probability "
                 "away from it.", [float(k == _CLASS) for k in range(_N_CLASSES)]),
         Mistake("the right class is class 2, counting from 0 (the third entry).",
-                [0.91 if k == 1 else 0.01 for k in range(_N_CLASSES)]),
+                [0.91 if k == 1 else 0.01 for k in range(_N_CLASSES)],
+                detect=lambda a, ctx: _vector_problem(a) is None and np.isclose(max(a), 0.91)
+                and int(np.argmax(a)) != _CLASS),
     ),
 )
 
@@ -568,6 +596,14 @@ def _conv_stride_ignored(images, kernels, bias, stride=1):
     return _conv2d(images, kernels, bias, 1)
 
 
+def _conv_transposed_kernel(images, kernels, bias, stride=1):
+    return _conv2d(images, np.transpose(kernels, (1, 0, 2, 3)), bias, stride)
+
+
+def _conv_first_channel(images, kernels, bias, stride=1):
+    return _conv2d(np.asarray(images)[..., :1], np.asarray(kernels)[:, :, :1, :], bias, stride)
+
+
 def _conv_cases() -> list[tuple]:
     rng = np.random.default_rng(11)
     return [(rng.normal(size=(2, 7, 6, 3)), rng.normal(size=(3, 3, 3, 4)), rng.normal(size=4), 1),
@@ -576,7 +612,8 @@ def _conv_cases() -> list[tuple]:
 
 
 _CONV_VARIANTS = {"flipped": _conv_flipped, "no_bias": _conv_no_bias, "channels_first": _conv_channels_first,
-                  "off_by_one": _conv_off_by_one, "stride_ignored": _conv_stride_ignored}
+                  "off_by_one": _conv_off_by_one, "stride_ignored": _conv_stride_ignored,
+                  "kernel_transposed": _conv_transposed_kernel, "one_channel": _conv_first_channel}
 
 
 def _diagnose_conv(conv2d: Any, ctx: dict[str, Any]) -> Finding | None:
@@ -653,6 +690,12 @@ q7 = Build(
                 detect=Found("same_padding")),
         Mistake("the function changed the arrays it was given; compute into a new array.",
                 lambda ctx: _conv_in_place, detect=Found("in_place")),
+        Mistake("the kernel's rows and columns are swapped: `kernels[i, j]` weighs the pixel i rows down and j "
+                "columns across the window, as `window[:, i, j, :]`.", lambda ctx: _conv_transposed_kernel,
+                detect=Found("kernel_transposed")),
+        Mistake("only one input channel was used: each filter sums over the window and over every input channel, "
+                "`window[:, :, :, :]` against `kernels[:, :, :, f]`.", lambda ctx: _conv_first_channel,
+                detect=Found("one_channel")),
     ),
 )
 
@@ -702,11 +745,11 @@ def _diagnose_budget(history: Any, ctx: dict[str, Any]) -> Finding | None:
                                              "images")
     accuracy = accuracy_of(fit.model, x_val, y_val)
     if where is None:
-        scaled = accuracy_of(fit.model, np.asarray(x_val) * 255.0, y_val)
+        scaled = accuracy_of(fit.model, np.asarray(x_val) * 255.0, y_val)  # validated on 0-255 images?
         if scaled > accuracy + 0.2:
             return Finding("unscaled", f"the model scores {scaled:.1%} on validation images of 0-255 and "
                                        f"{accuracy:.1%} on the 0-1 images the task gives")
-        return Finding("other_validation", f"the model scores {accuracy:.2%} on the validation images, but its "
+        return Finding("other_validation", f"the model scores {accuracy:.2%} on `(x_check, y_check)`, but its "
                                            f"history says {fit.last('val_accuracy'):.2%}")
     target = _target(ctx)
     if accuracy < target:
@@ -814,6 +857,9 @@ q8 = Build(
         Mistake("the validation accuracy is below the target: a wider first convolution, a second block or a "
                 "smaller batch size buys accuracy within the same budget.", _budget_history("untrained"),
                 detect=Found("below")),
+        Mistake("the history was validated on other images than `(x_check, y_check)` (a `validation_split` of the "
+                "training images, say): pass `validation_data=(x_check, y_check)`, and do not train the model again "
+                "after `fit`.", _budget_history("right", on="test", scale=0.5), detect=Found("other_validation")),
         Mistake("that model has no convolution: the task asks for a CNN.", _budget_history("mlp"),
                 detect=Found("not_cnn")),
         Mistake("pass what `fit` returned (a History object), not its `.history` dictionary: the check scores "

@@ -274,6 +274,14 @@ q2 = Answer(
 
 _SE_POINTS = 100 * math.sqrt(0.9 * 0.1 / 12_000)
 
+def _other_n(answer: Any, context: dict[str, Any]) -> bool:
+    """The standard error of 0.9 on another round number of images (48,000, 60,000, 1,000 ...)."""
+    if not is_number(answer) or answer <= 0:
+        return False
+    n = 0.09 * 100 ** 2 / float(answer) ** 2
+    return abs(n - 12_000) > 100 and abs(n - round(n, -2)) < 0.01 * n
+
+
 q3 = Answer(
     key="q3", title="How noisy is a validation score?", kind="compute", minutes=5, difficulty="medium",
     task="Give one standard error, in accuracy points, of an accuracy of 0.90 measured on 12,000 validation images.",
@@ -293,6 +301,8 @@ q3 = Answer(
                 100 * math.sqrt(0.9 * 0.1 / 10_000)),
         Mistake("that is a fraction of 1; the task asks for accuracy points (multiply by 100).",
                 math.sqrt(0.9 * 0.1 / 12_000)),
+        Mistake("that is the standard error for another number of images; the score was measured on the 12,000 "
+                "validation images (n = 12,000).", 100 * math.sqrt(0.9 * 0.1 / 48_000), detect=_other_n),
     ),
 )
 
@@ -318,6 +328,20 @@ def early_stopping(losses: tuple[float, ...], patience: int) -> tuple[int, int]:
 
 
 _STOP = early_stopping(VAL_LOSSES, _PATIENCE)  # (7, 5)
+
+
+def _one_right(answer: Any, context: dict[str, Any]) -> bool:
+    """One of the two epochs right and the other not: say which."""
+    return (isinstance(answer, (tuple, list)) and len(answer) == 2 and tuple(answer) != _STOP
+            and (answer[0] == _STOP[0]) != (answer[1] == _STOP[1]))
+
+
+def _one_right_message(answer: Any) -> str:
+    if answer[0] == _STOP[0]:
+        return ("training does stop after epoch 7; the weights kept are those of the epoch with the lowest loss "
+                "seen before stopping.")
+    return ("epoch 5's weights are the ones kept; count again when training stops: after each epoch without a new "
+            "lowest loss the count grows by one, and training stops once it reaches the patience.")
 
 
 def _swapped(answer: Any, context: dict[str, Any]) -> bool:
@@ -358,6 +382,10 @@ q4 = Answer(
                 (6, 4), detect=_from_zero),
         Mistake("the order is (the epoch after which it stops, the epoch it keeps): swap them.", _STOP[::-1],
                 detect=_swapped),
+        Mistake("half right: " + _one_right_message((_STOP[0], 3)), (_STOP[0], 3),
+                detect=lambda a, ctx: _one_right(a, ctx) and a[0] == _STOP[0]),
+        Mistake("half right: " + _one_right_message((6, _STOP[1])), (6, _STOP[1]),
+                detect=lambda a, ctx: _one_right(a, ctx) and a[1] == _STOP[1]),
     ),
 )
 
@@ -736,6 +764,8 @@ def _diagnose_search(search: Any, ctx: dict[str, Any]) -> Finding | None:
                                  f"about half do")
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         return Finding("form", f"return the pair `(best_setting, best_score)`; got {_short(out)}")
+    if is_number(out[0]) and isinstance(out[1], dict):
+        return Finding("order", "the pair came back as (score, setting)")
     scores = [_synthetic_score(c) for c in calls]
     best = int(np.argmax(scores))
     if not is_number(out[1]) or not math.isclose(float(out[1]), scores[best], rel_tol=1e-9):
@@ -795,6 +825,8 @@ q7 = Build(
                 detect=Found("units")),
         Mistake("that keeps the lowest score; a search keeps the highest validation accuracy.",
                 lambda ctx: _search_lowest, detect=Found("lowest")),
+        Mistake("return `(best_setting, best_score)`, the setting first.",
+                lambda ctx: (lambda score, n, seed: _random_search(score, n, seed)[::-1]), detect=Found("order")),
         Mistake("call `score` once per trial, on that trial's setting: the check counts the calls.",
                 lambda ctx: (lambda score, n, seed: _random_search(score, n // 2, seed)), detect=Found("trials")),
     ),

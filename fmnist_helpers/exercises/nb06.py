@@ -43,6 +43,8 @@ q1 = Answer(
                 ((_B - _C) ** 2 - 1) / (_B + _C)),
         Mistake("take the absolute value of b - c first: |15 - 35| - 1 = 19, not -21.",
                 (_B - _C - 1) ** 2 / (_B + _C)),
+        Mistake("square the corrected difference: (|b - c| - 1)^2 / (b + c), 19^2 / 50.",
+                (abs(_B - _C) - 1) / (_B + _C)),
     ),
 )
 
@@ -432,6 +434,10 @@ def _boot_ninety(y, a, b, n, seed):
     return tuple(float(v) for v in np.percentile(_bootstrap_diffs(y, a, b, n, seed), [5, 95]))
 
 
+def _boot_fraction_percentiles(y, a, b, n, seed):
+    return tuple(float(v) for v in np.percentile(_bootstrap_diffs(y, a, b, n, seed), [0.025, 0.975]))
+
+
 def _boot_no_replacement(y, a, b, n, seed):
     rng = np.random.default_rng(seed)
     right_a, right_b = np.asarray(a) == y, np.asarray(b) == y
@@ -485,6 +491,9 @@ def _diagnose_bootstrap(function: Any, ctx: dict[str, Any]) -> Finding | None:
             return Finding("unpaired", f"{where}: your interval ({got[0]:.2f}, {got[1]:.2f}) is as wide as "
                                        f"resampling each model on its own gives; paired it is ({want[0]:.2f}, "
                                        f"{want[1]:.2f})")
+        if _close(got, _boot_fraction_percentiles(*args), tolerance):
+            return Finding("percentile_scale", f"{where}: got ({got[0]:.2f}, {got[1]:.2f}), the 0.025th and "
+                                               f"0.975th percentiles")
         if _close(got, _boot_ninety(*args), tolerance):
             return Finding("ninety", f"{where}: got ({got[0]:.2f}, {got[1]:.2f}); the 95% interval is "
                                      f"({want[0]:.2f}, {want[1]:.2f})")
@@ -528,6 +537,8 @@ q6 = Build(
                 lambda ctx: _boot_no_replacement, detect=Found("no_replacement")),
         Mistake("that is a 90% interval (the 5th and 95th percentiles); a 95% interval cuts 2.5% off each end.",
                 lambda ctx: _boot_ninety, detect=Found("ninety")),
+        Mistake("`np.percentile` takes percents, 0 to 100: the 95% interval is `[2.5, 97.5]`, not `[0.025, "
+                "0.975]`.", lambda ctx: _boot_fraction_percentiles, detect=Found("percentile_scale")),
         Mistake("return `(low, high)`, the lower bound first.",
                 lambda ctx: (lambda *args: _paired_bootstrap(*args)[::-1]), detect=Found("order")),
         Mistake("two calls with the same seed gave different intervals: draw with `np.random.default_rng(seed)`.",
@@ -561,6 +572,17 @@ def _occlusion_map(predict_proba, image, label, size, stride) -> np.ndarray:
     for i in range(rows):
         for j in range(cols):
             batch[i * cols + j, i * stride:i * stride + size, j * stride:j * stride + size] = 0
+    base = np.asarray(predict_proba(image[None]))[0, label]
+    return (base - np.asarray(predict_proba(batch))[:, label]).reshape(rows, cols)
+
+
+def _occlusion_map_filled(predict_proba, image, label, size, stride, fill=0.0) -> np.ndarray:
+    image = np.asarray(image, dtype="float32")
+    rows, cols = (image.shape[0] - size) // stride + 1, (image.shape[1] - size) // stride + 1
+    batch = np.repeat(image[None], rows * cols, axis=0)
+    for i in range(rows):
+        for j in range(cols):
+            batch[i * cols + j, i * stride:i * stride + size, j * stride:j * stride + size] = fill
     base = np.asarray(predict_proba(image[None]))[0, label]
     return (base - np.asarray(predict_proba(batch))[:, label]).reshape(rows, cols)
 
@@ -634,6 +656,13 @@ def _diagnose_map(function: Any, ctx: dict[str, Any]) -> Finding | None:
                                          f"positions give {want.shape}")
         if out.shape != want.shape:
             return Finding("shape", f"{where}: the map has shape {out.shape}; expected {want.shape}")
+        for fill in (1.0, float(np.mean(image))):
+            other = _occlusion_map_filled(*args, fill=fill)
+            if np.allclose(out, other, atol=1e-5):
+                return Finding("fill", f"{where}: the square was filled with {fill:.3g}")
+        ratio = out[np.abs(want) > 1e-6] / want[np.abs(want) > 1e-6]
+        if ratio.size and np.allclose(ratio, ratio[0], rtol=1e-4) and not np.isclose(ratio[0], 1):
+            return Finding("scaled", f"{where}: the map is {ratio[0]:.3g} times the drops in probability")
         return Finding("values", f"{where}: the values differ from the drops in probability by up to "
                                  f"{np.abs(out - want).max():.3g}")
     return None
@@ -677,6 +706,11 @@ q7 = Build(
                 detect=Found("cumulative", "in_place")),
         Mistake("that follows the model's predicted class; the map is about `label`, the class asked for.",
                 lambda ctx: _map_predicted, detect=Found("predicted_label")),
+        Mistake("the drops are rescaled (divided by the untouched probability, or in percent): the map holds the "
+                "plain difference, untouched minus occluded probability of `label`.",
+                lambda ctx: (lambda *a: _occlusion_map(*a) * 100), detect=Found("scaled")),
+        Mistake("the square must be set to 0 (black, as `occlude` does), not to another value.",
+                lambda ctx: (lambda *a: _occlusion_map_filled(*a, fill=1.0)), detect=Found("fill")),
         Mistake("the stride is ignored: the square moves `stride` pixels at a time, so the map has "
                 "(28 - size) // stride + 1 positions per side.", lambda ctx: _map_stride_ignored,
                 detect=Found("stride_ignored")),

@@ -49,6 +49,8 @@ q1 = Answer(
         Mistake("the batch norm after the dense layer counts too: it normalises each of its 256 units.",
                 2 * (48 + 96)),
         Mistake("that is the strong CNN's count (32 and 64 filters); the wide CNN has 48 and 96.", 2 * (32 + 64 + 256)),
+        Mistake("only the three batch norm layers hold such statistics (48, 96 and 256 channels); the output layer "
+                "has none.", 2 * (48 + 96 + 256 + 10)),
     ),
 )
 
@@ -215,6 +217,9 @@ def _verify_callbacks(out: Any, args: tuple) -> str | None:
     for callback in (stop, save):
         if not str(getattr(callback, "monitor", "")).startswith("val_"):
             return f"{type(callback).__name__} watches {callback.monitor!r}; it should watch a validation metric."
+        if callback.monitor not in ("val_accuracy", "val_loss"):
+            return (f"{type(callback).__name__} watches {callback.monitor!r}, a name `fit` never logs: with "
+                    f"`metrics=['accuracy']` the validation accuracy is logged as 'val_accuracy'.")
     if not getattr(stop, "restore_best_weights", False):
         return "EarlyStopping should restore the best epoch's weights (`restore_best_weights=True`)."
     if not getattr(stop, "patience", 0) >= 1:
