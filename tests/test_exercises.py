@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from fmnist_helpers import exercises
+from fmnist_helpers.exercises.builds import attempt
 from fmnist_helpers.exercises.core import (CORRECT, INCORRECT, KINDS, NOT_ANSWERED, RECORDED, Answer, Case, Function,
                                            Mistake, Prediction, Verdict, call_with_time_limit)
 
@@ -19,6 +20,15 @@ MISTAKE_IDS = [f"{stem[:2]}-{e.key}-mistake{e.mistakes.index(m) + 1}" for stem, 
 def _answer(exercise, value, ctx):
     """A value as the answer: functions pass as themselves, values may be functions of the context."""
     return value if isinstance(exercise, Function) or not callable(value) else value(ctx)
+
+
+def _try(exercise, example, ctx):
+    """The verdict on an example: a value, a function of the context, or an `Attempt` that also changes the
+    context (a history trained the wrong way)."""
+    if isinstance(exercise, Function):
+        return exercise.evaluate(example, **ctx)
+    answer, ctx = attempt(example, ctx)
+    return exercise.evaluate(answer, **ctx)
 
 
 # --------------------------------------------------------------------------- every exercise of the course
@@ -36,8 +46,7 @@ def test_every_type_of_exercise_appears_in_the_course():
 
 @pytest.mark.parametrize("stem, exercise", ALL, ids=IDS)
 def test_the_solution_passes(stem, exercise):
-    ctx = exercise.demo()
-    verdict = exercise.evaluate(_answer(exercise, exercise.solution_example, ctx), **ctx)
+    verdict = _try(exercise, exercise.solution_example, exercise.demo())
     assert verdict.status == (RECORDED if isinstance(exercise, Prediction) else CORRECT), verdict
 
 
@@ -66,8 +75,7 @@ def test_a_prediction_that_differs_from_the_run_is_recorded_and_says_so():
 
 @pytest.mark.parametrize("stem, exercise, mistake", MISTAKES, ids=MISTAKE_IDS)
 def test_a_recognised_mistake_gets_its_own_message(stem, exercise, mistake):
-    ctx = exercise.demo()
-    verdict = exercise.evaluate(_answer(exercise, mistake.example, ctx), **ctx)
+    verdict = _try(exercise, mistake.example, exercise.demo())
     assert verdict.status == INCORRECT and mistake.message in verdict.message, verdict
 
 
@@ -103,10 +111,10 @@ def test_a_check_without_its_context_asks_to_run_the_cells_above(stem, exercise)
 
 
 @pytest.mark.parametrize("stem, exercise", ALL, ids=IDS)
-def test_every_exercise_states_its_cost_two_hints_and_its_mistakes(stem, exercise):
+def test_every_exercise_states_its_cost_two_hints_and_three_mistakes(stem, exercise):
     assert exercise.minutes > 0 and exercise.difficulty in ("easy", "medium", "hard")
     assert len(exercise.hints) == 2 and all(h.strip() for h in exercise.hints)
-    assert len(exercise.mistakes) >= 2
+    assert len(exercise.mistakes) >= 3
 
 
 # --------------------------------------------------------------------------------------- the machinery
@@ -247,7 +255,7 @@ def test_progress_counts_correct_answers_hints_and_seen_solutions(capsys):
 
 def _prediction_exercise(**kw):
     base = dict(key="q2", title="Guess", kind="predict", minutes=2, difficulty="easy", task="t", hints=("a", "b"),
-                solution_code="p = 'up'", expected="up", same=lambda a, b: a == b,
+                expected="up", same=lambda a, b: a == b,
                 mistakes=(Mistake("a word, please", 1, detect=lambda a, ctx: not isinstance(a, str)),
                           Mistake("up or down", "left", detect=lambda a, ctx: a not in ("up", "down"))))
     return Prediction(**{**base, **kw})
@@ -299,12 +307,13 @@ def test_the_course_progress_table_gathers_every_open_lesson():
     assert any(r["exercise"] == "01 q1" for r in rows)
 
 
-def test_the_exercises_page_lists_every_exercise_with_its_type_and_time_budget():
+def test_the_exercises_page_lists_every_exercise_with_its_rung_type_and_time_budget():
     from fmnist_helpers.base.paths import project_root
 
     page = (project_root() / "docs" / "exercises.md").read_text()
     for row in exercises.catalogue().itertuples():
-        line = f"| {row.notebook[:2]} | {row.exercise} | {row.title} | {row.type} | {row.minutes} | {row.difficulty} |"
+        line = (f"| {row.notebook[:2]} | {row.exercise} | {row.title} | {row.rung} | {row.type} | {row.minutes} | "
+                f"{row.difficulty} |")
         assert line in page, line
 
 
@@ -398,77 +407,65 @@ def test_an_augmentation_block_that_is_no_keras_layer_gets_a_verdict_not_a_crash
     assert verdict.status == INCORRECT and "return a Keras layer or model" in verdict.message, verdict
 
 
-def test_the_best_epoch_exercise_reads_what_fit_returns_or_its_history_dictionary():
-    from types import SimpleNamespace
+def test_the_early_stopping_exercise_expects_what_keras_early_stopping_does_on_its_losses():
+    import keras
 
     from fmnist_helpers.exercises import nb05
 
-    curves = nb05.q4.demo()["history"]  # validation accuracy peaks at epoch 4
-    assert nb05.q4.evaluate(4, history=SimpleNamespace(history=curves)).correct  # a keras History
-    assert nb05.q4.evaluate(4, history=curves).correct  # its `.history` dictionary
-
-
-def test_the_best_epoch_exercise_asks_for_the_history_when_given_something_else():
-    from fmnist_helpers.exercises import nb05
-
-    verdict = nb05.q4.evaluate(4, history={"loss": [0.5, 0.4]})
-    assert not verdict.correct and "history=retrain.history" in verdict.message
-
-
-def test_the_best_epoch_reveal_calls_it_overfitting_only_when_the_validation_loss_rose():
-    from fmnist_helpers.exercises import nb05
-
-    rising = nb05.q4.demo()["history"]  # validation loss lowest at epoch 2, training loss at epoch 5
-    verdict = nb05.q4.evaluate(4, history=rising)
-    assert verdict.correct and "the validation loss rose by 0.070 after epoch 2" in verdict.message
-    falling = {**rising, "val_loss": [0.45, 0.40, 0.38, 0.37, 0.36, 0.35]}  # still falling at the last epoch
-    verdict = nb05.q4.evaluate(4, history=falling)
-    assert verdict.correct and "still learning the task when training stopped" in verdict.message
-    assert "overfitting" not in verdict.message.replace("not yet overfitting", "")
-    assert "0.50 points below its best" in verdict.message
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    stopper.set_model(model)
+    model.stop_training = False
+    stopper.on_train_begin()
+    for epoch, loss in enumerate(nb05.VAL_LOSSES):
+        stopper.on_epoch_end(epoch, {"val_loss": loss})
+        if getattr(model, "stop_training", False):
+            break
+    assert nb05.q4.expected == (epoch + 1, stopper.best_epoch + 1)
 
 
 def test_the_data_experiment_reveal_states_what_more_data_bought_in_the_run():
     from fmnist_helpers.exercises import nb01
 
-    verdict = nb01.q5.evaluate(5.11, full=0.8203, small=0.7692)  # MNIST: 60x more images bought 5.1 points
-    assert verdict.correct and "60 times more images bought 5.11 points here" in verdict.message
-    assert "cannot improve much" not in verdict.message
-    verdict = nb01.q5.evaluate(-0.3, full=0.680, small=0.683)
-    assert verdict.correct and "bought nothing here" in verdict.message
+    ctx = nb01.q5.demo()
+    drop = nb01._drop_points(ctx)
+    verdict = nb01.q5.evaluate(drop, **ctx)
+    assert verdict.correct and f"60 times more images bought {drop:.2f} points here" in verdict.message
+    swapped = {**ctx, "means_full": ctx["means_small"], "means_small": ctx["means_full"]}
+    verdict = nb01.q5.evaluate(-drop, **swapped)
+    assert verdict.status == INCORRECT and "`means_full` is not what `class_means` gives" in verdict.message
 
 
 def test_the_dropout_reveal_gives_the_gap_without_dropout_when_it_has_not_opened():
     from fmnist_helpers.exercises import nb04
 
-    flat = {"base": {"accuracy": [0.70, 0.80], "val_accuracy": [0.75, 0.81]},
-            "dropout": {"accuracy": [0.60, 0.74], "val_accuracy": [0.72, 0.80]}}
-    verdict = nb04.q5.evaluate(-6.0, **flat)
-    assert verdict.correct and "Without dropout the gap is -1.00 points after 2 epoch(s)" in verdict.message
+    _, _, x, y = nb04._demo_q5_models()
+    # base: training 0.205 against validation 0.2 at the end, a gap of 0.5 points; dropout narrower still
+    ctx = {**nb04._demo_curves([0.25, 0.205], 0.2, [0.9, 0.801], 0.8), "epochs": 2, "validation": (x, y)}
+    verdict = nb04.q5.evaluate("A", **ctx)
+    assert verdict.correct and "Without dropout the gap is 0.50 points after 2 epoch(s)" in verdict.message
 
 
 def test_the_dropout_reveal_says_when_a_narrower_gap_came_with_a_lower_validation_accuracy():
     from fmnist_helpers.exercises import nb04
 
-    flat = {"base": {"accuracy": [0.70, 0.80], "val_accuracy": [0.75, 0.81]},
-            "dropout": {"accuracy": [0.60, 0.74], "val_accuracy": [0.72, 0.80]}}
-    verdict = nb04.q5.evaluate(-6.0, **flat)
-    assert "training accuracy by -6.00 points" in verdict.message and "validation accuracy by -1.00" in verdict.message
-    assert "narrowed the gap without helping on new images" in verdict.message
-    helped = {**flat, "dropout": {"accuracy": [0.60, 0.74], "val_accuracy": [0.72, 0.83]}}
-    verdict = nb04.q5.evaluate(-9.0, **helped)
-    assert verdict.correct and "validation accuracy by +2.00" in verdict.message
-    assert "narrowed the gap without" not in verdict.message
+    base, dropout, x, _ = nb04._demo_q5_models()  # they answer class 0 and class 1 always
+    y = np.where(np.arange(60) < 48, 0, 1)  # now the base model is right on 48 of 60, the dropout model on 12
+    histories = {name: nb04.fake_history(model, (x, y), epochs=2) for name, model in
+                 [("base", base), ("dropout", dropout)]}
+    histories["base"].history["accuracy"] = [0.9, 0.95]      # gap 15 points
+    histories["dropout"].history["accuracy"] = [0.2, 0.25]   # gap 5 points, validation 60 points lower
+    verdict = nb04.q5.evaluate("B", **histories, epochs=2, validation=(x, y))
+    assert verdict.correct and "narrowed the gap without helping on new images" in verdict.message
+    assert "validation accuracy by -60.00" in verdict.message
 
 
-def test_the_momentum_reveal_says_when_the_slower_statistics_scored_higher():
+def test_the_momentum_reveal_says_training_is_unchanged_when_the_training_accuracies_agree():
     from fmnist_helpers.exercises import nb07
 
-    slower_better = {"momentum_09": {"accuracy": [0.7, 0.8], "val_accuracy": [0.5, 0.60]},
-                     "momentum_099": {"accuracy": [0.7, 0.8], "val_accuracy": [0.5, 0.70]}}
-    verdict = nb07.q5.evaluate(-10.0, **slower_better)
-    assert verdict.correct and "the 0.99 model scored higher on validation" in verdict.message
-    assert "differ little" not in verdict.message
+    ctx = {**nb07.q5.demo(), "momentum_099": nb07._momentum_history("slow", 0.62)({})}
+    verdict = nb07.q5.evaluate(nb07._val_gap(ctx), **ctx)
+    assert verdict.correct and "Training accuracy is the same" in verdict.message
 
 
 def test_the_class_gain_reveal_says_when_the_cnn_gains_on_no_class():
@@ -482,12 +479,14 @@ def test_the_class_gain_reveal_says_when_the_cnn_gains_on_no_class():
     assert "gains most on Shirt, +30.0 points" in nb06.q3.evaluate("Shirt", **nb06.q3.demo()).message
 
 
-def test_the_occlusion_reveal_says_raises_when_the_occluded_score_is_higher():
+def test_the_occlusion_check_scores_the_cnn_itself_and_names_the_anns_drop():
     from fmnist_helpers.exercises import nb06
 
-    verdict = nb06.q5.evaluate(-1.5, clean=0.300, occluded=0.315)
-    assert verdict.correct and "raises the CNN's accuracy by 1.5 points" in verdict.message
-    assert "costs the CNN 27.8 points" in nb06.q5.evaluate(27.8, **nb06.q5.demo()).message
+    ctx = nb06.q5.demo()
+    cnn, ann = nb06._drop(ctx), nb06._drop(ctx, "ann")
+    assert f"costs the CNN {cnn:.1f} points" in nb06.q5.evaluate(cnn, **ctx).message
+    verdict = nb06.q5.evaluate(ann, **nb06.q5.demo())
+    assert verdict.status == INCORRECT and "that is the ANN's drop" in verdict.message
 
 
 # --------------------------------------------------------------------- notebook 07's checks against the registry
@@ -535,15 +534,6 @@ def test_the_reload_check_finds_a_model_with_other_weights():
 
     verdict = nb07.q4.evaluate(reload_fresh)
     assert verdict.status == INCORRECT and "predicts differently" in verdict.message
-
-
-def test_the_momentum_reveal_says_training_is_unchanged_when_the_training_accuracies_agree():
-    from fmnist_helpers.exercises import nb07
-
-    same_training = {"momentum_09": {"accuracy": [0.7, 0.8], "val_accuracy": [0.5, 0.78]},
-                     "momentum_099": {"accuracy": [0.7, 0.8], "val_accuracy": [0.2, 0.40]}}
-    verdict = nb07.q5.evaluate(38.0, **same_training)
-    assert verdict.correct and "Training accuracy is the same" in verdict.message
 
 
 @pytest.mark.parametrize("key", ["pack_cnn_fast", "pack_cnn", "pack_cnn_wide"])

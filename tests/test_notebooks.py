@@ -242,10 +242,13 @@ def test_the_readme_gives_each_lesson_its_lab_minutes(path):
 def test_notebook_opening_states_its_number_of_exercises_and_their_minutes(path):
     from fmnist_helpers import exercises
 
-    lesson = exercises.lesson(path.stem)
-    minutes = sum(e.minutes for e in lesson.exercises.values())
+    from fmnist_helpers.exercises.ladder import split_minutes
+
+    (n_lab, lab), (n_stretch, stretch) = split_minutes(path.stem)
+    assert n_lab + n_stretch == len(exercises.lesson(path.stem))
     head = nbformat.read(path, as_version=4).cells[1].source
-    assert f"**Exercises:** {len(lesson)} at the end, about {minutes} minutes." in head
+    assert f"**Exercises:** {n_lab + n_stretch} at the end: {n_lab} in the lab, about {lab} minutes, and" in head
+    assert f"after it, about {stretch} minutes." in head
 
 
 def _glossary_anchors() -> set[str]:

@@ -1,13 +1,16 @@
 """How long a lesson takes a class, by one rule read from the notebook itself, and whether it fits a lab.
 
 The rule: the markdown before the exercises is read at 130 words a minute; each code cell before them costs 40
-seconds (reading it, running it, looking at what it shows); then come the exercises' own minutes, which include
+seconds (reading it, running it, looking at what it shows); then come the lab exercises' own minutes, which include
 reading their tasks. A lesson fits a 90-minute lab when the total is at most 90 minutes and the teaching before the
-exercises at most 50, which leaves the exercises at least 40.
+exercises at most 50, which leaves the exercises at least 40. The lab exercises are the warm-up and core rungs of the
+lesson's ladder (`exercises/ladder.py`); its stretch exercises come after the lab, and their minutes are counted
+apart (`stretch_minutes`), never in the 90.
 
 Usage:
     m = lesson_minutes(Path("notebooks/04_cnn.ipynb"))
-    m.teaching, m.total, m.problems()        # minutes before the exercises, in all, and what breaks the limits
+    m.teaching, m.total, m.problems()        # minutes before the exercises, in the lab, and what breaks the limits
+    m.stretch_minutes                        # the stretch exercises' minutes, after the lab
     print(minutes_table([Path("notebooks/03_mlp.ipynb"), Path("notebooks/04_cnn.ipynb")]))
 """
 from __future__ import annotations
@@ -25,7 +28,7 @@ LAB_MINUTES = 90
 TEACHING_MINUTES = 50
 EXERCISES_HEADING = "## Exercises"
 RULE = (f"{WORDS_PER_MINUTE} words a minute, {SECONDS_PER_CODE_CELL} s a code cell before the exercises, "
-        "then the exercises' own minutes")
+        "then the warm-up and core exercises' minutes; stretch exercises after the lab, counted apart")
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,10 @@ class LessonMinutes:
     code_cells: int  # code cells before the exercises
     code_lines: int  # non-blank code lines before the exercises
     figures: int  # cells whose figure carries alt text, before the exercises
-    exercises: int
+    exercises: int  # the lab's exercises: warm-ups and cores
     exercise_minutes: int
+    stretch_exercises: int = 0  # after the lab
+    stretch_minutes: int = 0
 
     @property
     def teaching(self) -> int:
@@ -48,6 +53,7 @@ class LessonMinutes:
 
     @property
     def total(self) -> int:
+        """Minutes of the lab: the teaching and the warm-up and core exercises (stretch exercises come after)."""
         return self.teaching + self.exercise_minutes
 
     def problems(self) -> list[str]:
@@ -63,9 +69,11 @@ class LessonMinutes:
 
     def line(self) -> str:
         """The sentence a lesson's opening states (a test keeps the two equal)."""
+        after = (f"; the stretch exercises, about {self.stretch_minutes} minutes, come after the lab"
+                 if self.stretch_exercises else "")
         return (f"**Lab time:** about {self.total} minutes, {self.teaching} of them before the exercises "
                 f"(by the pack's rule: {WORDS_PER_MINUTE} words a minute, {SECONDS_PER_CODE_CELL} s a code cell, plus "
-                "the exercises' minutes).")
+                f"the warm-up and core exercises' minutes){after}.")
 
 
 def _is_exercises_heading(cell) -> bool:
@@ -73,8 +81,8 @@ def _is_exercises_heading(cell) -> bool:
 
 
 def lesson_minutes(path: str | Path) -> LessonMinutes:
-    """Count a lesson notebook by the rule; its exercises' minutes come from its exercise module."""
-    from fmnist_helpers.exercises import lesson
+    """Count a lesson notebook by the rule; its exercises' minutes and rungs come from its exercise module."""
+    from fmnist_helpers.exercises.ladder import split_minutes
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
@@ -82,7 +90,7 @@ def lesson_minutes(path: str | Path) -> LessonMinutes:
     end = next((i for i, c in enumerate(cells) if _is_exercises_heading(c)), len(cells))
     teaching = cells[:end]
     code = [c for c in teaching if c.cell_type == "code"]
-    exercises = list(lesson(path.stem).exercises.values())
+    (n_lab, lab), (n_stretch, stretch) = split_minutes(path.stem)
     return LessonMinutes(
         notebook=path.stem,
         cells=len(cells),
@@ -90,21 +98,23 @@ def lesson_minutes(path: str | Path) -> LessonMinutes:
         code_cells=len(code),
         code_lines=sum(1 for c in code for line in c.source.splitlines() if line.strip()),
         figures=sum(1 for c in code if c.metadata.get("alt")),
-        exercises=len(exercises),
-        exercise_minutes=sum(e.minutes for e in exercises),
+        exercises=n_lab,
+        exercise_minutes=lab,
+        stretch_exercises=n_stretch,
+        stretch_minutes=stretch,
     )
 
 
 def minutes_table(paths: Sequence[Path]) -> str:
     """A plain-text table of every lesson's counts and minutes, one row each."""
     header = (f"{'lesson':20s} {'cells':>5s} {'words':>6s} {'code cells':>10s} {'code lines':>10s} {'figures':>7s} "
-              f"{'teaching':>8s} {'exercises':>9s} {'total':>5s}  fits")
+              f"{'teaching':>8s} {'exercises':>9s} {'total':>5s}  fits  {'stretch after':>13s}")
     rows = [header]
     for path in paths:
         m = lesson_minutes(path)
         rows.append(f"{m.notebook:20s} {m.cells:5d} {m.words:6,d} {m.code_cells:10d} {m.code_lines:10d} "
                     f"{m.figures:7d} {m.teaching:8d} {m.exercise_minutes:9d} {m.total:5d}  "
-                    f"{'yes' if not m.problems() else 'NO'}")
+                    f"{'yes' if not m.problems() else 'NO ':4s} {m.stretch_minutes:10d} min")
     return "\n".join(rows)
 
 
@@ -115,19 +125,25 @@ def stated_line(path: str | Path) -> str | None:
 
 
 def write_stated_line(path: str | Path) -> str:
-    """Put the rule's line into the lesson's opening (after its `**Exercises:**` line) and return it.
+    """Put the rule's line into the lesson's opening (after its `**Exercises:**` line, which is rewritten from the
+    lesson's ladder) and return it.
 
-    The line's own words count as reading, so it is rewritten until it states the minutes of the notebook that
-    holds it.
+    The lines' own words count as reading, so they are rewritten until they state the minutes of the notebook that
+    holds them.
     """
     from fmnist_helpers.base.atomic import write_text_atomic
+    from fmnist_helpers.exercises.ladder import exercises_line
 
     path = Path(path)
     for _ in range(5):
         nb = nbformat.read(path, as_version=4)
         line = lesson_minutes(path).line()
         lines = [ln for ln in nb.cells[1].source.splitlines() if not ln.startswith("**Lab time:**")]
-        at = next((i for i, ln in enumerate(lines) if ln.startswith("**Exercises:**")), len(lines) - 1)
+        at = next((i for i, ln in enumerate(lines) if ln.startswith("**Exercises:**")), None)
+        if at is None:
+            at = len(lines) - 1
+        else:
+            lines[at] = exercises_line(path.stem)
         lines[at] = lines[at].rstrip() + "  " if not lines[at].endswith("  ") else lines[at]
         lines.insert(at + 1, line)
         new = "\n".join(lines)

@@ -10,7 +10,7 @@ Usage:
     ex = exercises.for_notebook("04_cnn")
     ex.q1.check((26, 26, 32)); ex.q1.hint(); ex.q1.solution()
     ex.progress()                  # this notebook's table; exercises.progress() for every notebook
-    exercises.catalogue()          # every exercise with its type, time budget and difficulty
+    exercises.catalogue()          # every exercise with its rung, type, time budget and difficulty
 """
 from __future__ import annotations
 
@@ -18,32 +18,12 @@ import importlib
 from typing import Any
 
 from .core import KINDS, Answer, Exercise, Function, Lesson, Mistake, Prediction, Progress, Verdict
+from .modules import NOTEBOOKS, _stem
 
 __all__ = ["KINDS", "Answer", "Exercise", "Function", "Lesson", "Mistake", "Prediction", "Progress", "Verdict",
            "NOTEBOOKS", "catalogue", "for_notebook", "lesson", "progress"]
 
-NOTEBOOKS = {  # notebook stem -> the module that defines its exercises
-    "00_primer": "nb00",
-    "01_exploration": "nb01",
-    "02_preprocessing": "nb02",
-    "03_mlp": "nb03",
-    "04_cnn": "nb04",
-    "05_tuning": "nb05",
-    "06_ann_vs_cnn": "nb06",
-    "07_strong_cnn": "nb07",
-    "08_capstone": "nb08",
-}
-
 _open: dict[str, Lesson] = {}  # the lessons of this Python process (a kernel), so progress survives re-imports
-
-
-def _stem(notebook: str) -> str:
-    name = notebook.removesuffix(".ipynb").rsplit("/", 1)[-1]
-    hits = [s for s in NOTEBOOKS if name in (s, s[:2], s[3:])]
-    if len(hits) != 1:
-        raise KeyError(f"no exercises for notebook {notebook!r}; choose one of: {', '.join(NOTEBOOKS)} "
-                       f"(or its number, e.g. '04')")
-    return hits[0]
 
 
 def lesson(notebook: str) -> Lesson:
@@ -70,12 +50,15 @@ def progress() -> Progress:
 
 
 def catalogue() -> Any:
-    """Every exercise of the course: notebook, number, title, type, minutes, difficulty (a DataFrame)."""
+    """Every exercise of the course: notebook, number, title, rung, type, minutes, difficulty (a DataFrame)."""
     import pandas as pd
+
+    from .ladder import rungs
 
     rows = []
     for stem in NOTEBOOKS:
+        ladder = rungs(stem)
         for e in lesson(stem).exercises.values():
-            rows.append({"notebook": stem, "exercise": e.key, "title": e.title, "type": KINDS[e.kind],
-                         "minutes": e.minutes, "difficulty": e.difficulty})
+            rows.append({"notebook": stem, "exercise": e.key, "title": e.title, "rung": ladder[e.key],
+                         "type": KINDS[e.kind], "minutes": e.minutes, "difficulty": e.difficulty})
     return pd.DataFrame(rows)

@@ -29,6 +29,8 @@ import numpy as np
 
 from .untrusted import (PRINT_LIMIT, Child, NotPlain, TimeLimit, call_limited, can_fork, capture, describe,
                         error_text, fresh, plain, unwrapped, uses_tensorflow)
+
+_short = describe  # how the lesson modules quote an answer in a message: runs none of its code
 from fmnist_helpers.base.settings import NBGRADER
 
 KINDS = {"predict": "predict, then run", "compute": "compute by hand", "code": "write code",

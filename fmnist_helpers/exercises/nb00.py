@@ -7,12 +7,14 @@ Usage:
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
+from .builds import Build, Finding, Found, run_student
 from .common import is_number
-from .core import Answer, Function, Mistake, Prediction
+from .core import Answer, Function, Mistake, Prediction, _short
+from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "A primer: the course, the studies and the words"
 
@@ -56,6 +58,8 @@ q1 = Answer(
                 "channels last.", (64, 1, 28, 28)),
         Mistake("that is a flattened batch, what a dense layer sees after Flatten; a convolution needs the image "
                 "grid.", (64, 784)),
+        Mistake("Fashion-MNIST's images are greyscale: one channel, not the 3 of a colour image.", (64, 28, 28, 3),
+                detect=lambda a, ctx: isinstance(a, (tuple, list)) and len(a) == 4 and a[-1] == 3),
     ),
 )
 
@@ -164,6 +168,10 @@ q3 = Prediction(
         Mistake("it does swing from one side of 3 to the other; the question is where it ends up: 'converges' "
                 "(near 3), 'slow' (still on its way) or 'diverges' (ever further away).",
                 "oscillates", detect=lambda a, ctx: isinstance(a, str) and a.strip().lower().startswith("oscillat")),
+        Mistake("write the word exactly as given, in lower case and without spaces: 'converges', 'slow' or "
+                "'diverges'.", "Diverges ",
+                detect=lambda a, ctx: isinstance(a, str) and a not in _OUTCOMES
+                and a.strip().lower().rstrip("sd") in {o.rstrip("sd") for o in _OUTCOMES}),
     ),
 )
 
@@ -223,4 +231,111 @@ q4 = Function(
     ),
 )
 
-EXERCISES = [q1, q2, q3, q4]
+# ------------------------------------------------------------------------------------------------ q5
+
+
+def _dropout(x: np.ndarray, rate: float, training: bool, rng: np.random.Generator) -> np.ndarray:
+    """Inverted dropout, as Keras computes it: in training each value is dropped with probability `rate` and the
+    rest are divided by 1 - rate; otherwise the values pass unchanged."""
+    x = np.asarray(x, dtype="float32")
+    if not training or rate == 0:
+        return x.copy()
+    keep = rng.random(x.shape) >= rate
+    return np.where(keep, x / (1 - rate), 0.0).astype("float32")
+
+
+def _dropout_variant(scale: Callable[[float], float] | None = None, keep_share: bool = False, always: bool = False,
+                     in_place: bool = False, own_rng: bool = False) -> Callable:
+    """A wrong dropout: survivors times `scale(rate)`, `rate` taken as the share kept, dropping outside training,
+    changing its input, or drawing from NumPy's global generator."""
+    def dropout(x, rate, training, rng):
+        if not training and not always:
+            return np.array(x, dtype="float32")
+        draw = np.random.random(np.shape(x)) if own_rng else rng.random(np.shape(x))
+        keep = draw < rate if keep_share else draw >= rate
+        factor = scale(rate) if scale else (1 / (1 - rate) if rate < 1 else 0.0)
+        if in_place:
+            x *= np.where(keep, factor, 0.0).astype(x.dtype)
+            return x
+        return np.where(keep, np.asarray(x, dtype="float32") * factor, 0.0).astype("float32")
+
+    return dropout
+
+
+def _diagnose_dropout(dropout: Any, ctx: dict[str, Any]) -> Finding | None:
+    x = np.full((400, 50), 2.0, dtype="float32")
+    kept = x.copy()
+    out = run_student(dropout, (x, 0.25, True, np.random.default_rng(0)), "dropout")
+    if not np.array_equal(x, kept):
+        return Finding("in_place", "the array passed in came back changed")
+    try:
+        out = np.asarray(out, dtype="float64")
+    except (TypeError, ValueError):
+        return Finding("form", f"return an array of x's shape; got {_short(out)}")
+    if out.shape != x.shape:
+        return Finding("form", f"the output has shape {out.shape}; x has {x.shape}")
+    test = np.asarray(run_student(dropout, (x, 0.25, False, np.random.default_rng(0)), "dropout"), dtype="float64")
+    if test.shape != x.shape or not np.allclose(test, x):
+        return Finding("at_inference", "with training=False the values changed")
+    dropped = float(np.mean(out == 0))
+    if abs(dropped - 0.75) < 0.03:
+        return Finding("keeps_rate", f"{dropped:.0%} of 20,000 values were dropped at rate 0.25")
+    if dropped in (0.0, 1.0):
+        return Finding("one_draw", f"{dropped:.0%} of 20,000 values were dropped at rate 0.25: all or nothing")
+    if abs(dropped - 0.25) > 0.03:
+        return Finding("share", f"{dropped:.0%} of 20,000 values were dropped at rate 0.25; about 25% should be")
+    survivors = np.unique(np.round(out[out != 0], 5))
+    for code, value in (("no_rescale", 2.0), ("times_keep", 1.5), ("divides_by_rate", 8.0)):
+        if survivors.size == 1 and np.isclose(survivors[0], value):
+            return Finding(code, f"the values kept are {survivors[0]:g}, from 2.0 at rate 0.25")
+    if survivors.size != 1 or not np.isclose(survivors[0], 2 / 0.75, atol=1e-4):
+        return Finding("values", f"the values kept are {survivors[:4]}, from 2.0 at rate 0.25; 2 / 0.75 = 2.6667")
+    again = [np.asarray(run_student(dropout, (x, 0.25, True, np.random.default_rng(5)), "dropout")) for _ in range(2)]
+    if not np.array_equal(again[0], again[1]):
+        return Finding("global_rng", "two calls with generators seeded alike dropped different values")
+    other = np.asarray(run_student(dropout, (x, 0.25, True, np.random.default_rng(6)), "dropout"))
+    if np.array_equal(other, again[0]):
+        return Finding("ignores_rng", "generators seeded 5 and 6 dropped the same values")
+    return None
+
+
+q5 = Build(
+    key="q5", title="Dropout as a function", kind="code", minutes=20, difficulty="hard",
+    task="Write `dropout(x, rate, training, rng)` in NumPy: in training, each value of the array `x` is dropped "
+         "(set to 0) with probability `rate`, drawn with the generator `rng`, and every value kept is divided by "
+         "1 - rate; outside training `x` passes unchanged. The input array is never changed.",
+    hints=("`rng.random(x.shape)` gives one uniform number per value; a value is dropped where that number is below "
+           "`rate`. Exercise 2 did the rest by hand: what happens to the values that survive?",
+           "`keep = rng.random(x.shape) >= rate`, then `np.where(keep, x / (1 - rate), 0.0)`; return a copy of `x` "
+           "when `training` is false."),
+    solution_example=lambda ctx: _dropout, diagnose=_diagnose_dropout, time_limit=30.0,
+    reveal=lambda a, ctx: ("on 20,000 values at rate 0.25 your dropout drops about a quarter, scales the rest to "
+                           "2 / 0.75, keeps the average, does nothing outside training and draws from the generator "
+                           "it is given, so one seed gives one mask. That is Keras's `Dropout` layer, in five lines."),
+    mistakes=(
+        Mistake("the values kept are not rescaled: divide them by 1 - rate, so that the layer's output keeps the "
+                "average of its input (exercise 2).", lambda ctx: _dropout_variant(scale=lambda r: 1.0),
+                detect=Found("no_rescale")),
+        Mistake("the values kept are multiplied by 1 - rate; they are divided by it.",
+                lambda ctx: _dropout_variant(scale=lambda r: 1 - r), detect=Found("times_keep")),
+        Mistake("`rate` is the share dropped, not the share kept: drop where the draw is below `rate`.",
+                lambda ctx: _dropout_variant(keep_share=True), detect=Found("keeps_rate")),
+        Mistake("outside training dropout does nothing: return `x` unchanged (a copy) when `training` is false.",
+                lambda ctx: _dropout_variant(always=True), detect=Found("at_inference")),
+        Mistake("the function changed the array it was given (`x *= ...`); compute a new array.",
+                lambda ctx: _dropout_variant(in_place=True), detect=Found("in_place")),
+        Mistake("draw from the generator `rng` you are given, not from NumPy's global functions, so that one seed "
+                "gives one mask.", lambda ctx: _dropout_variant(own_rng=True),
+                detect=Found("global_rng", "ignores_rng")),
+        Mistake("the array was dropped all at once or kept all at once: draw one number per value, "
+                "`rng.random(x.shape)`, so that each value is dropped on its own.",
+                lambda ctx: (lambda x, rate, training, rng: np.zeros_like(x) if training else x.copy()),
+                detect=Found("one_draw")),
+        Mistake("the values kept are divided by the rate; they are divided by 1 - rate, the share kept.",
+                lambda ctx: _dropout_variant(scale=lambda r: 1 / r), detect=Found("divides_by_rate")),
+    ),
+)
+
+LADDER = {"q1": WARM_UP, "q2": WARM_UP, "q3": WARM_UP, "q4": CORE, "q5": STRETCH}
+
+EXERCISES = [q1, q2, q3, q4, q5]

@@ -9,8 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from .common import class_name_problem, fraction_for_points, need_number, seeded_rng, sign_error
-from .core import Answer, Function, Mistake, Prediction
+from functools import lru_cache
+from typing import Callable
+
+from .builds import Attempt, Build, Finding, Found, number_finding, run_student
+from .common import class_name_problem, is_number, need_number, seeded_rng
+from .core import Answer, Function, Mistake, Prediction, _short
+from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "Exploring Fashion-MNIST and MNIST"
 
@@ -30,6 +35,8 @@ q1 = Answer(
                 70_000 * 28 * 28),
         Mistake("an image has 28 x 28 pixels, not 28: multiply by both sides.", 60_000 * 28),
         Mistake("that is one image; multiply by the number of training images.", 28 * 28),
+        Mistake("that counts bytes (a float32 value takes 4, a float64 8); the task counts the values themselves.",
+                _PIXELS * 8, detect=lambda a, ctx: is_number(a) and a in (_PIXELS * 4, _PIXELS * 8)),
     ),
 )
 
@@ -68,6 +75,11 @@ q2 = Function(
                 lambda y_train, y_test: float(np.mean(y_train == np.bincount(y_train).argmax()))),
         Mistake("that assumes balanced classes (1 / number of classes); count the labels instead.",
                 lambda y_train, y_test: 1 / (max(y_train.max(), y_test.max()) + 1)),
+        Mistake("that is a class label, not an accuracy: compare every test label with the majority class and "
+                "return the share that match, `np.mean(y_test == majority)`.",
+                lambda y_train, y_test: int(np.bincount(y_train).argmax()) + 5,
+                detect=lambda out, args: isinstance(out, (int, np.integer)) and not isinstance(out, bool)
+                and out not in (0, 1)),
         Mistake("return a fraction between 0 and 1, not a percentage.",
                 lambda y_train, y_test: 100 * _majority_baseline(y_train, y_test)),
     ),
@@ -186,49 +198,309 @@ q4 = Prediction(
                 (6, 0),
                 detect=lambda a, ctx: isinstance(a, (tuple, list)) and len(a) == 2
                 and all(isinstance(v, (int, np.integer)) for v in a)),
+        Mistake("a class name must match the dataset's exactly, capitals and punctuation included (e.g. "
+                "'T-shirt/top', 'Ankle boot'): copy it from `ds.class_names`.", ("shirt", "t-shirt"),
+                detect=lambda a, ctx: isinstance(a, (tuple, list)) and len(a) == 2
+                and all(isinstance(v, str) for v in a)
+                and any(v not in ctx["class_names"] and v.lower() in {n.lower() for n in ctx["class_names"]}
+                        or v not in ctx["class_names"] and any(v.lower() in n.lower() for n in ctx["class_names"])
+                        for v in a)),
     ),
 )
 
 # ------------------------------------------------------------------------------------------------ q5
 
 
+def _nearest_mean_accuracy(means: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    flat, m = np.asarray(x, dtype="float32").reshape(len(x), -1), np.asarray(means, dtype="float32").reshape(len(means), -1)
+    distances = (flat ** 2).sum(axis=1)[:, None] - 2 * flat @ m.T + (m ** 2).sum(axis=1)[None, :]
+    return float(np.mean(distances.argmin(axis=1) == y))
+
+
+def _first_per_class(y: np.ndarray, n: int = 100) -> np.ndarray:
+    return np.concatenate([np.flatnonzero(y == k)[:n] for k in range(int(y.max()) + 1)])
+
+
+def _reference_means(ctx: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The means the task asks for, and those of the usual slips, computed once per check."""
+    memo = ctx.setdefault("_means", {})
+    if not memo:
+        x, y = ctx["training"]
+        x_test, y_test = ctx["test"]
+        n = int(np.max(y)) + 1
+        first = _first_per_class(y)
+        memo.update(full=_class_means(x, y, n), small=_class_means(x[first], y[first], n),
+                    first_1000=_class_means(x[:1_000], y[:1_000], n), first_100=_class_means(x[:100], y[:100], n),
+                    test=_class_means(x_test, y_test, n))
+    return memo
+
+
+def _same(a: Any, b: np.ndarray) -> bool:
+    return np.shape(a) == b.shape and bool(np.allclose(a, b, atol=1e-3))
+
+
 def _drop_points(ctx: dict[str, Any]) -> float:
-    return (ctx["full"] - ctx["small"]) * 100
+    x_test, y_test = ctx["test"]
+    return (_nearest_mean_accuracy(ctx["means_full"], x_test, y_test)
+            - _nearest_mean_accuracy(ctx["means_small"], x_test, y_test)) * 100
+
+
+def _diagnose_data(answer: Any, ctx: dict[str, Any]) -> Finding | None:
+    ref = _reference_means(ctx)
+    for name, want in (("means_full", ref["full"]), ("means_small", ref["small"])):
+        got = ctx[name]
+        if np.shape(got) != want.shape:
+            return Finding("form", f"`{name}` has shape {np.shape(got)}; one mean image per class is {want.shape}")
+        if not _same(got, want):
+            if _same(got, ref["test"]):
+                return Finding("test_means", f"`{name}` holds the means of the test images")
+            for n_first in (1_000, 100):
+                if name == "means_small" and _same(got, ref[f"first_{n_first}"]):
+                    return Finding("first_1000", f"`means_small` holds the means of the first {n_first:,} training "
+                                                 f"images")
+            if name == "means_small" and _same(got, ref["full"]):
+                return Finding("same_means", "`means_small` holds the means of all training images")
+            return Finding("means", f"`{name}` is not what `class_means` gives on the images the task names")
+    x_test, y_test = ctx["test"]
+    full, small = (_nearest_mean_accuracy(ref[k], x_test, y_test) for k in ("full", "small"))
+    if is_number(answer) and any(abs(float(answer) - v) < 0.01 for v in (full * 100, small * 100)):
+        return Finding("one_accuracy", f"{float(answer):g} is one accuracy in points ({full:.4f} full, "
+                                       f"{small:.4f} small)")
+    return number_finding(answer, (full - small) * 100, "points", what="full minus small")
 
 
 def _data_reveal(answer: Any, ctx: dict[str, Any]) -> str:
     """What 60 times more images bought this rule in the student's run; true whatever the size of the drop."""
-    full, small = ctx["full"], ctx["small"]
+    x_test, y_test = ctx["test"]
+    full, small = (_nearest_mean_accuracy(ctx[k], x_test, y_test) for k in ("means_full", "means_small"))
     if answer > 0:
-        text = (f"with 1/60 of the data the rule loses {answer:.2f} points ({full:.1%} with all images, {small:.1%} "
-                f"with 100 per class): 60 times more images bought {answer:.2f} points here.")
+        text = (f"the check scored your means itself: with 1/60 of the data the rule loses {answer:.2f} points "
+                f"({full:.1%} with all images, {small:.1%} with 100 per class): 60 times more images bought "
+                f"{answer:.2f} points here.")
     else:
-        text = (f"the small set scored {-answer:.2f} points higher ({small:.1%} against {full:.1%}): 60 times more "
-                f"images bought nothing here.")
+        text = (f"the check scored your means itself: the small set scored {-answer:.2f} points higher ({small:.1%} "
+                f"against {full:.1%}): 60 times more images bought nothing here.")
     return text + (" More images can only make each of the ten averages more exact; one average per class stays one "
                    "template per class, however many images go into it, so the rule's errors on images unlike their "
                    "class average remain.")
 
 
+@lru_cache(maxsize=1)
+def _demo_data() -> dict[str, Any]:
+    """Small synthetic images (the tests): 1,500 training images of 3 classes and 200 test images, each class a
+    slightly brighter band in noise, so that 100 images per class give less exact means."""
+    rng = np.random.default_rng(31)
+
+    def images(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.integers(0, 3, n)
+        x = rng.integers(0, 200, (n, 8, 8)).astype("uint8")
+        for k in range(3):
+            x[y == k, 2 * k:2 * k + 3] += 12
+        return x, y
+
+    training, test = images(1_500), images(200)
+    first = _first_per_class(training[1])
+    return {"training": training, "test": test, "means_full": _class_means(*training, 3),
+            "means_small": _class_means(training[0][first], training[1][first], 3)}
+
+
 def _demo_q5() -> dict[str, Any]:
-    return {"full": 0.6855, "small": 0.6620}
+    return dict(_demo_data())
 
 
-q5 = Answer(
+def _q5_attempt(**means: Callable) -> Callable[[dict[str, Any]], Attempt]:
+    def make(ctx: dict[str, Any]) -> Attempt:
+        changed = {name: build(ctx) for name, build in means.items()}
+        return Attempt(_drop_points({**ctx, **changed}), changed)
+
+    return make
+
+
+q5 = Build(
     key="q5", title="How much data does the nearest-mean rule need?", kind="experiment", minutes=15,
     difficulty="medium",
-    task="Compute the nearest-mean rule's test accuracy twice: with means from all training images (`full`), and "
-         "from only the first 100 training images of each class (`small`). Report the drop in accuracy points, "
-         "full minus small.",
-    hints=("Use your `class_means` from exercise 3 on all images, and on `np.concatenate` of the first 100 indices "
-           "of each class (`np.flatnonzero(y == k)[:100]`).",
+    task="Compute the class means twice with your `class_means`, from all training images (`means_full`) and from "
+         "only the first 100 training images of each class (`means_small`), score the nearest-mean rule with each on "
+         "the test images, and report the drop in accuracy points, full minus small; the check scores your means "
+         "itself.",
+    hints=("Use your `class_means` from exercise 3 on all images, and on the images at `np.concatenate` of the first "
+           "100 indices of each class (`np.flatnonzero(y == k)[:100]`).",
            "To predict, measure each test image's squared distance to each mean, "
            "`((x - means[k]) ** 2).sum(axis=(1, 2))` for k in 0..9, stack the ten columns and take the `argmin` "
            "over classes; accuracy is the mean of `pred == y_test`. The drop is `(full - small) * 100`."),
-    context=("full", "small"), demo_context=_demo_q5, solution_example=lambda ctx: _drop_points(ctx),
-    expected=_drop_points, validate=need_number, same=lambda a, b: abs(a - b) < 0.01,
-    on_correct=_data_reveal,
-    mistakes=(sign_error("the task asks for full minus small", _drop_points), fraction_for_points(_drop_points)),
+    context=("means_full", "means_small", "training", "test"), demo_context=_demo_q5, solution_example=_drop_points,
+    diagnose=_diagnose_data, reveal=_data_reveal,
+    mistakes=(
+        Mistake("the sign is reversed: the task asks for full minus small. Subtract in the order the task gives.",
+                lambda ctx: -_drop_points(ctx), detect=Found("sign")),
+        Mistake("that is a fraction of 1; the task asks for accuracy points (multiply by 100: 0.012 is 1.2 points).",
+                lambda ctx: _drop_points(ctx) / 100, detect=Found("fraction_for_points")),
+        Mistake("that is one accuracy, not the drop: subtract, full minus small, in points.",
+                lambda ctx: _nearest_mean_accuracy(ctx["means_full"], *ctx["test"]) * 100,
+                detect=Found("one_accuracy")),
+        Mistake("`means_small` comes from the first images of the training set, not from the first 100 of each "
+                "class: those are not 100 per class (the classes come in no order). Pick them class by class.",
+                _q5_attempt(means_small=lambda ctx: _reference_means(ctx)["first_1000"]),
+                detect=Found("first_1000", "same_means")),
+        Mistake("those are the means of the test images: the rule may only learn from training images, or its test "
+                "score measures nothing.", _q5_attempt(means_full=lambda ctx: _reference_means(ctx)["test"]),
+                detect=Found("test_means")),
+    ),
 )
 
-EXERCISES = [q1, q2, q3, q4, q5]
+# ------------------------------------------------------------------------------------------------ q6
+
+KNN_BUDGET_S = 20.0
+"""How long exercise 6's classifier may take for 500 test images against 5,000 training images."""
+
+
+def _knn_predict(x_train: np.ndarray, y_train: np.ndarray, x_query: np.ndarray, k: int) -> np.ndarray:
+    """The most common label among each query's k nearest training images (squared distance; ties to the smallest
+    label), in chunks of queries."""
+    train = np.asarray(x_train, dtype="float32").reshape(len(x_train), -1)
+    norms = (train ** 2).sum(axis=1)
+    out = []
+    for start in range(0, len(x_query), 256):
+        q = np.asarray(x_query[start:start + 256], dtype="float32").reshape(-1, train.shape[1])
+        d = norms[None, :] - 2 * q @ train.T
+        nearest = np.argsort(d, axis=1, kind="stable")[:, :k]
+        votes = np.asarray(y_train)[nearest]
+        out.append(np.array([np.bincount(v, minlength=int(np.max(y_train)) + 1).argmax() for v in votes]))
+    return np.concatenate(out) if out else np.zeros(0, dtype=int)
+
+
+def _knn_uint8(x_train, y_train, x_query, k):
+    out = []
+    for q in x_query:
+        d = ((x_train - q) ** 2).reshape(len(x_train), -1).sum(axis=1)  # uint8: the differences wrap around
+        out.append(np.bincount(y_train[np.argsort(d, kind="stable")[:k]]).argmax())
+    return np.array(out)
+
+
+def _knn_farthest(x_train, y_train, x_query, k):
+    train = np.asarray(x_train, dtype="float32").reshape(len(x_train), -1)
+    q = np.asarray(x_query, dtype="float32").reshape(len(x_query), -1)
+    d = (q ** 2).sum(1)[:, None] - 2 * q @ train.T + (train ** 2).sum(1)[None, :]
+    return np.array([np.bincount(y_train[row]).argmax() for row in np.argsort(-d, axis=1)[:, :k]])
+
+
+def _knn_nearest_only(x_train, y_train, x_query, k):
+    return _knn_predict(x_train, y_train, x_query, 1)
+
+
+def _knn_skip_first(x_train, y_train, x_query, k):
+    train = np.asarray(x_train, dtype="float32").reshape(len(x_train), -1)
+    q = np.asarray(x_query, dtype="float32").reshape(len(x_query), -1)
+    d = (q ** 2).sum(1)[:, None] - 2 * q @ train.T + (train ** 2).sum(1)[None, :]
+    return np.array([np.bincount(y_train[row]).argmax() for row in np.argsort(d, axis=1)[:, 1:k + 1]])
+
+
+_KNN_VARIANTS = {"uint8": _knn_uint8, "farthest": _knn_farthest, "k_ignored": _knn_nearest_only,
+                 "skips_nearest": _knn_skip_first}
+
+
+def _knn_cases() -> list[tuple]:
+    """Small uint8 cases whose answers the usual slips change: random images over the whole 0-255 range (so that
+    uint8 differences wrap); two classes and an odd k (no vote ties), then five classes (a vote by the task's tie
+    rule, not an average of labels)."""
+    rng = seeded_rng(41)
+    cases = []
+    for n, q, k, classes in [(60, 25, 5, 2), (90, 30, 3, 2), (120, 40, 5, 5)]:
+        cases.append((rng.integers(0, 256, (n, 6, 6)).astype("uint8"), rng.integers(0, classes, n),
+                      rng.integers(0, 256, (q, 6, 6)).astype("uint8"), k))
+    return cases
+
+
+def _diagnose_knn(knn: Any, ctx: dict[str, Any]) -> Finding | None:
+    import time
+
+    for args in _knn_cases():
+        out = run_student(knn, args, "knn_predict")
+        where = f"{len(args[0])} training and {len(args[2])} query images, k={args[3]}"
+        try:
+            out = np.asarray(out)
+        except (TypeError, ValueError):
+            return Finding("form", f"return one label per query image; got {_short(out)}")
+        if out.shape != (len(args[2]),):
+            return Finding("form", f"{where}: the output has shape {out.shape}; one label per query is "
+                                   f"({len(args[2])},)")
+        want = _knn_predict(*args)
+        if np.array_equal(out, want):
+            continue
+        for code, variant in _KNN_VARIANTS.items():
+            if np.array_equal(out, variant(*args)) and not np.array_equal(variant(*args), want):
+                return Finding(code, where)
+        return Finding("labels", f"{where}: {int(np.sum(out != want))} of {len(want)} labels differ from the k "
+                                 f"nearest neighbours' vote")
+    x_train, y_train = ctx["training"]
+    x_test, y_test = ctx["test"]
+    start = time.perf_counter()
+    out = np.asarray(run_student(knn, (x_train, y_train, x_test, 5), "knn_predict"))
+    seconds, budget = time.perf_counter() - start, float(ctx.get("budget_s", KNN_BUDGET_S))
+    if seconds > budget:
+        return Finding("slow", f"{seconds:.2g} s for {len(x_test):,} test images against {len(x_train):,} training "
+                               f"images; the budget is {budget:g} s")
+    accuracy = float(np.mean(out == y_test))
+    baseline = _nearest_mean_accuracy(_class_means(x_train, y_train, int(np.max(y_train)) + 1), x_test, y_test)
+    if accuracy <= baseline:
+        return Finding("not_better", f"{accuracy:.1%} on the test images, the nearest-mean rule {baseline:.1%}")
+    ctx["_knn"] = (accuracy, baseline, seconds)
+    return None
+
+
+def _knn_reveal(answer: Any, ctx: dict[str, Any]) -> str:
+    accuracy, baseline, seconds = ctx["_knn"]
+    return (f"5 nearest neighbours: {accuracy:.1%} on the {len(ctx['test'][1]):,} test images against the nearest-mean "
+            f"rule's {baseline:.1%} with the same {len(ctx['training'][1]):,} training images, in {seconds:.1f} s. "
+            f"Keeping every training image instead of one average per class buys the difference; the price is a "
+            f"distance to every training image for each prediction.")
+
+
+@lru_cache(maxsize=1)
+def _demo_knn() -> dict[str, Any]:
+    rng = np.random.default_rng(42)
+
+    def images(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.integers(0, 3, n)
+        centres = np.where(rng.random((n, 1, 1)) < 0.5, 60, 140)  # two kinds of image in each class
+        x = np.clip(rng.normal(centres, 30, (n, 8, 8)) + 20 * y[:, None, None], 0, 255).astype("uint8")
+        return x, y
+
+    return {"training": images(400), "test": images(100)}
+
+
+q6 = Build(
+    key="q6", title="Nearest neighbours on a budget", kind="code", minutes=25, difficulty="hard",
+    task="Write `knn_predict(x_train, y_train, x_query, k)`: for each query image the most common label among its k "
+         "nearest training images (squared pixel distance; a tied vote goes to the smallest label). With k = 5 it "
+         "must beat the nearest-mean rule and label 500 test images against 5,000 training images within 20 "
+         "seconds.",
+    hints=("Work in float32 (uint8 differences wrap around: 3 - 5 is 254). For one query, `((x_train - q) ** 2)."
+           "sum(axis=(1, 2))` gives its distances, `np.argsort(d)[:k]` its k nearest, `np.bincount(y_train[...])."
+           "argmax()` their vote.",
+           "For speed, flatten the images and compute all distances at once: `|q|^2 - 2 q.t + |t|^2` with `q @ t.T` "
+           "(a (500, 5000) matrix), then `np.argsort(d, axis=1)[:, :k]`."),
+    context=("training", "test"), demo_context=lambda: dict(_demo_knn()), solution_example=lambda ctx: _knn_predict,
+    diagnose=_diagnose_knn, reveal=_knn_reveal, time_limit=60.0,
+    mistakes=(
+        Mistake("the distances were computed in uint8, where differences wrap around (3 - 5 is 254): convert the "
+                "images to float32 first.", lambda ctx: _knn_uint8, detect=Found("uint8")),
+        Mistake("that votes among the farthest images: `np.argsort` sorts from the smallest distance up, so take "
+                "the first k.", lambda ctx: _knn_farthest, detect=Found("farthest")),
+        Mistake("k is ignored: that is the single nearest neighbour. Vote among the first k of the sorted "
+                "distances.", lambda ctx: _knn_nearest_only, detect=Found("k_ignored")),
+        Mistake("off by one: the nearest training image was skipped, as if the query were one of the training "
+                "images. Queries are test images: take `[:k]`, not `[1:k + 1]`.", lambda ctx: _knn_skip_first,
+                detect=Found("skips_nearest")),
+        Mistake("too slow: compute the distances for all queries at once, `|q|^2 - 2 q.t + |t|^2` with a matrix "
+                "product, rather than image by image in Python.",
+                # the tests' budget is 0.05 s instead of 20 s, and this version sleeps 0.1 s on the large case
+                lambda ctx: Attempt(lambda *args: (__import__("time").sleep(0.1), _knn_predict(*args))[1],
+                                    {"budget_s": 0.05}),
+                detect=Found("slow")),
+    ),
+)
+
+LADDER = {"q1": WARM_UP, "q2": CORE, "q3": CORE, "q4": WARM_UP, "q5": CORE, "q6": STRETCH}
+
+EXERCISES = [q1, q2, q3, q4, q5, q6]

@@ -10,12 +10,16 @@ Usage:
 """
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
+from typing import Any, Callable
 
 import numpy as np
 
-from .common import fraction_for_points, need_int_tuple, need_number, seeded_rng, sign_error
-from .core import Answer, Function, Mistake
+from .builds import Attempt, Build, Finding, Found, fake_history, layer_types, number_finding, read_fit, \
+    run_student, scores_match
+from .common import is_number, need_int_tuple, need_number, seeded_rng
+from .core import Answer, Function, Mistake, _short
+from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "Preprocessing"
 
@@ -35,6 +39,8 @@ q1 = Answer(
                 "you ask for `drop_remainder=True`), so round up.", 429),
         Mistake("that uses all 60,000 training images; the `uw` split holds 5,000 of them back for validation.", 469),
         Mistake("a number of batches is a whole number: the 88 images left over form one more batch.", 55_000 / 128),
+        Mistake("that counts the 5,000 validation images' batches; an epoch goes through the 55,000 training images.",
+                40),
     ),
 )
 
@@ -57,6 +63,8 @@ q2 = Answer(
                 (40_000, 3)),
         Mistake("an image is in the training part of two models but validates in only one: the second number is "
                 "1.", (40_000, 2)),
+        Mistake("every image validates exactly once over the 3 models (its own fold's turn): the second number is 1.",
+                (40_000, 0), detect=lambda a, ctx: isinstance(a, (tuple, list)) and len(a) == 2 and a[1] not in (1, 2, 3)),
     ),
 )
 
@@ -414,41 +422,470 @@ q4 = Function(
 # ------------------------------------------------------------------------------------------------ q5
 
 
+def _q5_fits(ctx: dict[str, Any]):
+    return read_fit(ctx["raw"], "raw_history"), read_fit(ctx["scaled"], "scaled_history")
+
+
 def _gain_points(ctx: dict[str, Any]) -> float:
-    return (ctx["acc_scaled"] - ctx["acc_raw"]) * 100
+    raw, scaled = _q5_fits(ctx)
+    return (scaled.last("val_accuracy") - raw.last("val_accuracy")) * 100
 
 
-def _demo_q5() -> dict[str, Any]:
-    return {"acc_scaled": 0.842, "acc_raw": 0.781}
+def _diagnose_scaling(answer: Any, ctx: dict[str, Any]) -> Finding | None:
+    raw, scaled = _q5_fits(ctx)
+    epochs = int(ctx["epochs"])
+    for fit in (raw, scaled):
+        if fit.epochs != epochs:
+            return Finding("not_same", f"`{fit.name}` trained for {fit.epochs} epoch(s); the task asks for {epochs}")
+    if raw.steps != scaled.steps:
+        return Finding("not_same", f"the two runs took {raw.steps} and {scaled.steps} steps per epoch: the same "
+                                   f"images and batch size for both")
+    if layer_types(raw.model) != layer_types(scaled.model) or raw.model.count_params() != scaled.model.count_params():
+        return Finding("not_same", f"the two models differ: {layer_types(raw.model)} and "
+                                   f"{layer_types(scaled.model)}")
+    x_val, y_val = ctx["validation"]
+    raw_images, scaled_images = np.asarray(x_val, dtype="float32"), np.asarray(x_val, dtype="float32") / 255
+    raw_ok, scaled_ok = scores_match(raw, raw_images, y_val), scores_match(scaled, scaled_images, y_val)
+    if not (raw_ok and scaled_ok):
+        if scores_match(raw, scaled_images, y_val) and scores_match(scaled, raw_images, y_val):
+            return Finding("swapped", "`raw_history`'s model reproduces its validation scores on scaled images, and "
+                                      "`scaled_history`'s on raw ones")
+        if not scaled_ok and scores_match(scaled, raw_images, y_val):
+            return Finding("val_unscaled", "`scaled_history`'s validation scores are its model's scores on the raw "
+                                           "0-255 validation images")
+        if not raw_ok and scores_match(raw, scaled_images, y_val):
+            return Finding("raw_scaled", "`raw_history`'s model was validated on scaled images")
+        return Finding("other_validation", "a model does not reproduce its last `val_accuracy` on "
+                                           "`x_val_small`: validate on it, and do not train a model again after "
+                                           "`fit`")
+    expected = _gain_points(ctx)
+    best = (max(scaled.curves["val_accuracy"]) - max(raw.curves["val_accuracy"])) * 100
+    if is_number(answer) and abs(float(answer) - best) < 0.01 and abs(best - expected) >= 0.01:
+        return Finding("best_epoch", f"{float(answer):.2f} compares each run's best epoch; the task compares the "
+                                     f"final validation accuracies, `[-1]`: {expected:.2f}")
+    for fit in (raw, scaled):
+        if isinstance(answer, (int, float)) and abs(answer - fit.last("val_accuracy") * 100) < 0.01:
+            return Finding("one_model", f"{answer:g} is {fit.name}'s accuracy in points")
+    return number_finding(answer, expected, "points", what="scaled minus raw")
 
 
 def _scaling_reveal(a: float, ctx: dict[str, Any]) -> str:
+    raw, scaled = _q5_fits(ctx)
+    text = (f"both runs trained as asked (the same model, {raw.epochs} epoch(s), {raw.steps} steps each) and "
+            f"validated on the right images: raw {raw.last('val_accuracy'):.4f}, scaled "
+            f"{scaled.last('val_accuracy'):.4f}. ")
     if a > 0:
-        return (f"scaled pixels scored {a:.1f} points higher after the same training. On raw bytes the first "
-                f"layer's outputs start 255 times larger (the lesson measured it), which the optimizer's small steps "
-                f"must undo first; how much that costs depends on the optimizer, the network and the epochs.")
-    return (f"raw pixels did as well or better here ({-a:.1f} points): with Adam and a small network the damage "
-            f"can be small, but scaled inputs are the safe default.")
+        return text + (f"Scaled pixels scored {a:.1f} points higher after the same training. On raw bytes the first "
+                       f"layer's outputs start 255 times larger (the lesson measured it), which the optimizer's small "
+                       f"steps must undo first; how much that costs depends on the optimizer, the network and the "
+                       f"epochs.")
+    return text + (f"Raw pixels did as well or better here ({-a:.1f} points): with Adam and a small network the damage "
+                   f"can be small, but scaled inputs are the safe default.")
 
 
-q5 = Answer(
+def _tiny_mlp(seed: int):
+    """An untrained MLP with random biases (the tests' models: its answers depend on the pixels' scale)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    init = keras.initializers.RandomNormal(stddev=0.5, seed=seed)
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                              keras.layers.Dense(16, activation="relu", bias_initializer=init),
+                              keras.layers.Dense(10, activation="softmax", bias_initializer=init)])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@lru_cache(maxsize=1)
+def _demo_scaling() -> dict[str, Any]:
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 256, (40, 28, 28)).astype("uint8")
+    raw, scaled = _tiny_mlp(1), _tiny_mlp(2)
+    y = np.asarray(scaled(x.astype("float32") / 255, training=False)).argmax(axis=1)
+    y[:10] = (y[:10] + 3) % 10  # the scaled model right on 30 of 40
+    return {"raw": raw, "scaled": scaled, "x": x, "y": y}
+
+
+def _scaling_history(model: str, scale: float) -> Callable[[dict[str, Any]], Any]:
+    def make(ctx: dict[str, Any]) -> Any:
+        demo = _demo_scaling()
+        return fake_history(demo[model], (demo["x"].astype("float32") / scale, demo["y"]), epochs=2)
+
+    return make
+
+
+def _demo_q5() -> dict[str, Any]:
+    demo = _demo_scaling()
+    return {"raw": _scaling_history("raw", 1.0)({}), "scaled": _scaling_history("scaled", 255.0)({}), "epochs": 2,
+            "validation": (demo["x"], demo["y"])}
+
+
+def _q5_attempt(answer: Any = None, **histories: Callable) -> Callable[[dict[str, Any]], Attempt]:
+    """A mistake's example: an answer (the right one unless given) with other histories."""
+    def make(ctx: dict[str, Any]) -> Attempt:
+        changed = {name: build(ctx) for name, build in histories.items()}
+        new = {**ctx, **changed}
+        value = _gain_points(new) if answer is None else answer(new)
+        return Attempt(value, changed)
+
+    return make
+
+
+q5 = Build(
     key="q5", title="Does scaling the pixels matter?", kind="experiment", minutes=12, difficulty="medium",
-    task="Train the same small MLP twice, same seed and epochs, on raw 0-255 pixels (`acc_raw`) and on pixels scaled "
-         "to [0, 1] (`acc_scaled`), and report the difference in final validation accuracy in points, scaled minus "
-         "raw.",
+    task="Train the same small MLP twice, same seed and epochs, on raw 0-255 pixels and on pixels scaled to [0, 1], "
+         "keep what `fit` returns (`raw_history`, `scaled_history`), and report the difference in final validation "
+         "accuracy in points, scaled minus raw; the check reads both histories and their models.",
     hints=("Write one function that seeds Keras, builds, compiles and fits the model on the arrays it is given and "
-           "returns `history.history['val_accuracy'][-1]`; call it once with `x.astype('float32')` and once with "
-           "`x.astype('float32') / 255`.",
+           "returns what `fit` returns; call it once with `x.astype('float32')` and once with "
+           "`x.astype('float32') / 255`, for the training and the validation images alike.",
            "Call `keras.utils.set_random_seed(run.seed)` at the start of the function, so both models start from "
-           "the same weights. The answer is `(acc_scaled - acc_raw) * 100`."),
-    context=("acc_scaled", "acc_raw"), demo_context=_demo_q5, solution_example=_gain_points,
-    expected=_gain_points, validate=need_number, same=lambda a, b: abs(a - b) < 0.01, on_correct=_scaling_reveal,
+           "the same weights. The answer is `(scaled_history.history['val_accuracy'][-1] - "
+           "raw_history.history['val_accuracy'][-1]) * 100`."),
+    context=("raw", "scaled", "epochs", "validation"), demo_context=_demo_q5, solution_example=_gain_points,
+    diagnose=_diagnose_scaling, reveal=_scaling_reveal,
     mistakes=(
-        sign_error("the task asks for scaled minus raw", _gain_points),
-        fraction_for_points(_gain_points),
+        Mistake("the sign is reversed: the task asks for scaled minus raw. Subtract in the order the task gives.",
+                lambda ctx: -_gain_points(ctx), detect=Found("sign")),
+        Mistake("that is a fraction of 1; the task asks for accuracy points (multiply by 100: 0.012 is 1.2 "
+                "points).", lambda ctx: _gain_points(ctx) / 100, detect=Found("fraction_for_points")),
         Mistake("that is one model's accuracy, not the difference; subtract: scaled minus raw, in points.",
-                lambda ctx: ctx["acc_scaled"] * 100),
+                lambda ctx: read_fit(ctx["scaled"], "scaled").last("val_accuracy") * 100,
+                detect=Found("one_model")),
+        Mistake("the validation images of the scaled run were left at 0-255: a model trained on 0-1 pixels must be "
+                "scored on 0-1 pixels too. Scale `x_val_small` the same way as `x_small`.",
+                _q5_attempt(scaled=_scaling_history("scaled", 1.0)), detect=Found("val_unscaled")),
+        Mistake("the two histories are swapped: `raw_history` is the run on 0-255 pixels, `scaled_history` the run "
+                "on pixels divided by 255.",
+                _q5_attempt(raw=_scaling_history("raw", 255.0), scaled=_scaling_history("scaled", 1.0)),
+                detect=Found("swapped")),
+        Mistake("the raw run was scaled too: train and validate `raw_history`'s model on `x.astype('float32')`, "
+                "without dividing by 255.", _q5_attempt(raw=_scaling_history("raw", 255.0)),
+                detect=Found("raw_scaled")),
+        Mistake("pass what `fit` returned (History objects), not their `.history` dictionaries or numbers: the "
+                "check reads the models and the settings they were trained with.",
+                _q5_attempt(lambda ctx: 1.0, raw=lambda ctx: ctx["raw"].history),
+                detect=Found("history_dict", "not_history")),
+        Mistake("train both runs the same way: the same model, epochs, images and batch size; only the pixels' "
+                "scale differs.", _q5_attempt(raw=lambda ctx: fake_history(_demo_scaling()["raw"], (
+                    _demo_scaling()["x"].astype("float32"), _demo_scaling()["y"]), epochs=3)),
+                detect=Found("not_same")),
     ),
 )
 
-EXERCISES = [q1, q2, q3, q4, q5]
+# ------------------------------------------------------------------------------------------------ q6
+
+
+def _standardise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel position standardised with the training images' mean and standard deviation of that pixel."""
+    train = np.asarray(x_train, dtype="float32")
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    std = np.where(std == 0, 1.0, std).astype("float32")
+    return (train - mean) / std, (np.asarray(x_test, dtype="float32") - mean) / std
+
+
+def _standardise_buggy(x_train, x_test):
+    """The function the task hands out, with its three bugs."""
+    x_all = np.concatenate([x_train, x_test]).astype("float32")
+    mean, std = x_all.mean(axis=0), x_all.std(axis=0)
+    return (x_train - mean) / std, (x_test - x_test.mean(axis=0)) / std
+
+
+def _standardise_leak(x_train, x_test):
+    x_all = np.concatenate([x_train, x_test]).astype("float32")
+    mean, std = x_all.mean(axis=0), x_all.std(axis=0)
+    std = np.where(std == 0, 1.0, std)
+    return (x_train - mean) / std, (x_test - mean) / std
+
+
+def _standardise_own_test(x_train, x_test):
+    train, _ = _standardise(x_train, x_test)
+    test, _ = _standardise(x_test, x_test)
+    return train, test
+
+
+def _standardise_global(x_train, x_test):
+    train = np.asarray(x_train, dtype="float32")
+    mean, std = train.mean(), train.std()
+    return (train - mean) / std, (np.asarray(x_test, dtype="float32") - mean) / std
+
+
+def _standardise_per_image(x_train, x_test):
+    def each(x):
+        x = np.asarray(x, dtype="float32")
+        mean, std = x.mean(axis=(1, 2), keepdims=True), x.std(axis=(1, 2), keepdims=True)
+        return (x - mean) / np.where(std == 0, 1.0, std)
+    return each(x_train), each(x_test)
+
+
+def _standardise_nan(x_train, x_test):
+    train = np.asarray(x_train, dtype="float32")
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (train - mean) / std, (np.asarray(x_test, dtype="float32") - mean) / std
+
+
+def _standardise_in_place(x_train, x_test):
+    train, test = _standardise(x_train, x_test)
+    x_train -= x_train.mean(axis=0)
+    return train, test
+
+
+_STANDARDISE_VARIANTS = {"leak": _standardise_leak, "test_own_stats": _standardise_own_test,
+                         "global": _standardise_global, "per_image": _standardise_per_image}
+
+
+def _standardise_cases() -> list[tuple]:
+    rng = seeded_rng(12)
+    cases = []
+    for n_train, n_test, dtype in [(200, 80, "uint8"), (150, 60, "float32")]:
+        x_train = rng.integers(0, 200, (n_train, 6, 6)).astype(dtype)
+        x_test = (rng.integers(0, 200, (n_test, 6, 6)) + 50).astype(dtype)  # brighter: a leak shows
+        for x in (x_train, x_test):
+            x[:, 0, 0] = 0  # an always-black corner
+            x[:, 5, 5] = 7  # and a pixel that never changes
+        if dtype == "float32":
+            x_train, x_test = x_train / 255, x_test / 255
+            x_train[:, 5, 5] = x_test[:, 5, 5] = 0.5  # exact in float32: its standard deviation is exactly 0
+        cases.append((x_train, x_test))
+    return cases
+
+
+def _diagnose_standardise(fixed: Any, ctx: dict[str, Any]) -> Finding | None:
+    for x_train, x_test in _standardise_cases():
+        kept = x_train.copy(), x_test.copy()
+        try:
+            out = run_student(fixed, (x_train, x_test), "standardise_fixed")
+        except TypeError as err:
+            if "Cannot cast ufunc" not in str(err):
+                raise
+            return Finding("in_place", f"subtracting in place from {x_train.dtype} images raised: {err}")
+        except ValueError as err:
+            if "broadcast" not in str(err):
+                raise
+            return Finding("axis", f"the statistics do not fit the images' shape ({err})")
+        if not np.array_equal(x_train, kept[0]) or not np.array_equal(x_test, kept[1]):
+            return Finding("in_place", f"the {x_train.dtype} images given to it were changed")
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            return Finding("form", f"return the pair `(train, test)`; got {_short(out)}")
+        where = f"{len(x_train)} training and {len(x_test)} test images of {x_train.dtype}"
+        try:
+            train, test = (np.asarray(a, dtype="float64") for a in out)
+        except (TypeError, ValueError):
+            return Finding("form", f"return two arrays of numbers; got {_short(out)}")
+        if train.shape == x_test.shape and test.shape == x_train.shape and x_train.shape != x_test.shape:
+            return Finding("order", f"{where}: the first array has the test images' shape {train.shape}")
+        if train.shape != x_train.shape or test.shape != x_test.shape:
+            return Finding("form", f"{where}: the arrays come back with shapes {train.shape} and {test.shape}; "
+                                   f"keep the inputs' shapes")
+        if not (np.all(np.isfinite(train)) and np.all(np.isfinite(test))):
+            return Finding("nan", f"{where}: {int(np.sum(~np.isfinite(train)) + np.sum(~np.isfinite(test)))} "
+                                  f"values are NaN or infinite")
+        want = _standardise(x_train, x_test)
+        if np.allclose(train, want[0], atol=1e-4) and np.allclose(test, want[1], atol=1e-4):
+            if any(np.asarray(a).dtype != np.float32 for a in out):
+                return Finding("float64", f"the arrays are {np.asarray(out[0]).dtype}, not float32")
+            continue
+        for code, variant in _STANDARDISE_VARIANTS.items():
+            wrong = variant(x_train, x_test)
+            if np.allclose(train, wrong[0], atol=1e-4) and np.allclose(test, wrong[1], atol=1e-4):
+                return Finding(code, f"first failing case: {where}")
+        varying = np.asarray(x_train, dtype="float64").std(axis=0) > 0
+        if not np.allclose(train.mean(axis=0), 0, atol=1e-3):
+            return Finding("not_centred", f"{where}: the standardised training images do not average 0 at each "
+                                          f"pixel (up to {np.abs(train.mean(axis=0)).max():.3g})")
+        if not np.allclose(train.std(axis=0)[varying], 1, atol=1e-3):
+            return Finding("std_axis", f"{where}: the standardised training images' standard deviation at a pixel "
+                                       f"ranges from {train.std(axis=0)[varying].min():.3g} to "
+                                       f"{train.std(axis=0)[varying].max():.3g}, not 1")
+        part = "training" if not np.allclose(train, want[0], atol=1e-4) else "test"
+        return Finding("values", f"{where}: the {part} images differ from the training statistics' standardisation "
+                                 f"by up to {np.abs((train if part == 'training' else test) - want[part == 'test']).max():.3g}")
+    return None
+
+
+q6 = Build(
+    key="q6", title="Find the leak", kind="code", minutes=20, difficulty="hard",
+    task="`standardise_per_pixel` runs without an error and has three bugs; write `standardise_fixed(x_train, "
+         "x_test)`, which standardises each pixel position with the training images' mean and standard deviation "
+         "of that pixel (1 where that is 0) and returns float32 `(train, test)`, its inputs unchanged.",
+    hints=("Look at where each statistic comes from, and at which images each one is applied to. Then think of "
+           "the corners of an MNIST digit: what is their standard deviation over the training images?",
+           "`x = x_train.astype('float32')`; `mean, std = x.mean(axis=0), x.std(axis=0)`; `std = np.where(std == 0, "
+           "1, std)`; then `(x - mean) / std` and `(x_test.astype('float32') - mean) / std`: the test images use "
+           "the training images' statistics, never their own."),
+    solution_example=lambda ctx: _standardise, diagnose=_diagnose_standardise, time_limit=30.0,
+    reveal=lambda a, ctx: ("every hidden case comes out as the training statistics make it: a test image that is "
+                           "brighter than the training images stays brighter after standardising, as it must, and "
+                           "pixels that never change become 0 instead of NaN."),
+    mistakes=(
+        Mistake("the statistics include the test images: that leaks the test set into the preprocessing, so the "
+                "test score no longer measures images the pipeline never saw. Compute them from `x_train` only.",
+                lambda ctx: _standardise_leak, detect=Found("leak")),
+        Mistake("the test images are standardised with their own mean (or statistics): every split must use the "
+                "training statistics, or a test set that is brighter than the training set would be made to look "
+                "like it.", lambda ctx: _standardise_own_test, detect=Found("test_own_stats")),
+        Mistake("some values are NaN or infinite: a pixel that is the same in every training image has standard "
+                "deviation 0, and 0 / 0 is NaN. Divide by 1 there: `np.where(std == 0, 1, std)`.",
+                lambda ctx: _standardise_nan, detect=Found("nan")),
+        Mistake("that uses one mean and one standard deviation for all pixels (`axis=None`); the task asks for one "
+                "per pixel position: `axis=0`, over the images.", lambda ctx: _standardise_global,
+                detect=Found("global")),
+        Mistake("that standardises each image by its own statistics (`axis=(1, 2)`, the wrong axis): per pixel "
+                "position means over the images, `axis=0`.", lambda ctx: _standardise_per_image,
+                detect=Found("per_image")),
+        Mistake("each pixel must be centred on its own training mean (`x_train.mean(axis=0)`), so that the "
+                "standardised training images average 0 at every pixel.",
+                lambda ctx: (lambda a, b: tuple(v + 1.0 for v in _standardise(a, b))), detect=Found("not_centred")),
+        Mistake("the standard deviation is not taken per pixel: divide by `x_train.std(axis=0)`, so that every "
+                "pixel of the training images ends with standard deviation 1.",
+                lambda ctx: (lambda a, b: tuple(v * 2 for v in _standardise(a, b))), detect=Found("std_axis")),
+        Mistake("the statistics were taken over the wrong axis: per pixel position means over the images, "
+                "`axis=0`, which gives one (28, 28) mean image that fits every image.",
+                lambda ctx: (lambda a, b: (a - a.mean(axis=1), b)), detect=Found("axis")),
+        Mistake("return `(train, test)`, the training images first.",
+                lambda ctx: (lambda a, b: _standardise(a, b)[::-1]), detect=Found("order")),
+        Mistake("the function changed the arrays it was given (`x_train -= ...`); compute new arrays instead.",
+                lambda ctx: _standardise_in_place, detect=Found("in_place")),
+        Mistake("the arrays are float64: NumPy's statistics are float64, so cast the result (or the inputs first) "
+                "to float32, half the memory and what Keras computes in.",
+                lambda ctx: (lambda a, b: tuple(np.asarray(v, dtype="float64") for v in _standardise(a, b))),
+                detect=Found("float64")),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------ q7
+
+
+def _stratified_split(y: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    val = []
+    for k in np.unique(y):
+        members = np.flatnonzero(y == k)
+        val.append(rng.permutation(members)[: int(round(val_fraction * len(members)))])
+    val_idx = np.sort(np.concatenate(val))
+    return np.setdiff1d(np.arange(len(y)), val_idx), val_idx
+
+
+def _split_first(y, val_fraction, seed):
+    val = np.concatenate([np.flatnonzero(y == k)[: int(round(val_fraction * np.sum(y == k)))] for k in np.unique(y)])
+    return np.setdiff1d(np.arange(len(y)), val), np.sort(val)
+
+
+def _split_floor(y, val_fraction, seed):
+    rng = np.random.default_rng(seed)
+    val = np.concatenate([rng.permutation(np.flatnonzero(y == k))[: int(val_fraction * np.sum(y == k))]
+                          for k in np.unique(y)])
+    return np.setdiff1d(np.arange(len(y)), val), np.sort(val)
+
+
+def _split_random(y, val_fraction, seed):
+    order = np.random.default_rng(seed).permutation(len(y))
+    n_val = int(round(val_fraction * len(y)))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def _split_unseeded(y, val_fraction, seed):
+    return _stratified_split(y, val_fraction, int(np.random.randint(0, 2**31)))
+
+
+def _split_cases() -> list[tuple]:
+    rng = seeded_rng(13)
+    y = rng.permutation(np.repeat(np.arange(5), [50, 30, 17, 8, 3]))  # imbalanced, with small classes
+    z = rng.integers(0, 10, 400)
+    return [(y, 0.2), (z, 0.3)]
+
+
+def _diagnose_split(split: Any, ctx: dict[str, Any]) -> Finding | None:
+    for y, fraction in _split_cases():
+        out = run_student(split, (y, fraction, 0), "stratified_split")
+        where = f"{len(y)} labels, val_fraction={fraction}"
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            return Finding("form", f"return the pair `(train_idx, val_idx)`; got {_short(out)}")
+        train, val = (np.asarray(a) for a in out)
+        if train.dtype == bool or val.dtype == bool:
+            return Finding("masks", f"{where}: the arrays are boolean masks")
+        if train.ndim != 1 or val.ndim != 1 or not (np.issubdtype(train.dtype, np.integer)
+                                                    and np.issubdtype(val.dtype, np.integer)):
+            return Finding("form", f"{where}: return two 1-D arrays of whole numbers (indices into y); got "
+                                   f"{train.dtype} {train.shape} and {val.dtype} {val.shape}")
+        counts = {int(k): int(round(fraction * np.sum(y == k))) for k in np.unique(y)}
+        if len(val) == len(y) - sum(counts.values()) and len(train) == sum(counts.values()):
+            return Finding("swapped", f"{where}: the first array has {len(train)} indices and the second "
+                                      f"{len(val)}")
+        if np.intersect1d(train, val).size:
+            return Finding("overlap", f"{where}: {np.intersect1d(train, val).size} indices are in both parts")
+        if not np.array_equal(np.sort(np.concatenate([train, val])), np.arange(len(y))):
+            return Finding("missing", f"{where}: together the two parts should hold every index 0 to {len(y) - 1} "
+                                      f"once")
+        got = {int(k): int(np.sum(y[val] == k)) for k in np.unique(y)}
+        if got != counts:
+            floor = {k: int(fraction * np.sum(y == k)) for k in counts}
+            ceil = {k: int(np.ceil(fraction * np.sum(y == k))) for k in counts}
+            if got in (floor, ceil):
+                way = "down" if got == floor else "up"
+                return Finding("floor", f"{where}: validation holds {got} per class, rounded {way}; round() gives "
+                                        f"{counts}")
+            if len(val) == int(round(fraction * len(y))):
+                return Finding("not_stratified", f"{where}: validation holds {got} images per class; "
+                                                 f"round(val_fraction x class count) gives {counts}")
+            return Finding("counts", f"{where}: validation holds {got} images per class; each class k gives "
+                                     f"round(val_fraction x n_k) of its own: {counts}")
+        again = run_student(split, (y, fraction, 0), "stratified_split")
+        if not np.array_equal(np.sort(np.asarray(again[1])), np.sort(val)):
+            return Finding("not_reproducible", f"{where}: two calls with seed 0 drew different validation images")
+        other = run_student(split, (y, fraction, 1), "stratified_split")
+        if np.array_equal(np.sort(np.asarray(other[1])), np.sort(val)):
+            first = _split_first(y, fraction, 0)[1]
+            code = "first_n" if np.array_equal(np.sort(val), first) else "ignores_seed"
+            return Finding(code, f"{where}: seeds 0 and 1 give the same validation images")
+    return None
+
+
+q7 = Build(
+    key="q7", title="A stratified split of your own", kind="code", minutes=20, difficulty="hard",
+    task="Write `stratified_split(y, val_fraction, seed)`: index arrays `(train_idx, val_idx)` that put "
+         "`round(val_fraction x n_k)` images of each class k, drawn at random with `np.random.default_rng(seed)`, "
+         "into validation and the rest into training.",
+    hints=("Work class by class: `np.flatnonzero(y == k)` lists the indices of class k; shuffle them with the "
+           "generator and take the first `round(val_fraction * len(members))` for validation.",
+           "`rng = np.random.default_rng(seed)`; for each k in `np.unique(y)`: `members = "
+           "rng.permutation(np.flatnonzero(y == k))`, `val.append(members[:int(round(val_fraction * "
+           "len(members)))])`. Then `val_idx = np.concatenate(val)` and `train_idx = "
+           "np.setdiff1d(np.arange(len(y)), val_idx)`."),
+    solution_example=lambda ctx: _stratified_split, diagnose=_diagnose_split, time_limit=30.0,
+    reveal=lambda a, ctx: ("every class keeps its share in validation, the smallest classes included, the two parts "
+                           "cover every image once, and the seed fixes the draw. `splits.holdout_split` and "
+                           "scikit-learn's `train_test_split(..., stratify=y)` do the same."),
+    mistakes=(
+        Mistake("that split is not stratified: drawn from all images at once, the small classes get a share in "
+                "validation only by luck. Draw each class's validation images from that class.",
+                lambda ctx: _split_random, detect=Found("not_stratified")),
+        Mistake("the per-class counts are rounded the wrong way: `int(...)` truncates (a class of 8 at 0.2 gets 1 "
+                "instead of round(1.6) = 2) and `math.ceil` rounds up; use `round(val_fraction * n_k)`.",
+                lambda ctx: _split_floor, detect=Found("floor")),
+        Mistake("the validation images are the first of each class, the same whatever the seed: shuffle each class "
+                "with the seeded generator before taking its share.", lambda ctx: _split_first,
+                detect=Found("first_n")),
+        Mistake("the split does not depend on the seed: every seed gives the same validation images. Draw them "
+                "with `np.random.default_rng(seed)`, shuffling each class before taking its share.",
+                lambda ctx: (lambda y, f, s: _stratified_split(y, f, 0)), detect=Found("ignores_seed")),
+        Mistake("two calls with the same seed gave different splits: draw with `np.random.default_rng(seed)`, not "
+                "with NumPy's global random functions.", lambda ctx: _split_unseeded,
+                detect=Found("not_reproducible")),
+        Mistake("the two parts are swapped: return `(train_idx, val_idx)`, the larger training part first.",
+                lambda ctx: (lambda y, f, s: _stratified_split(y, f, s)[::-1]), detect=Found("swapped")),
+        Mistake("return index arrays (`np.flatnonzero(mask)` turns a boolean mask into indices), not boolean masks.",
+                lambda ctx: (lambda y, f, s: tuple(np.isin(np.arange(len(y)), part)
+                                                   for part in _stratified_split(y, f, s))),
+                detect=Found("masks")),
+        Mistake("some indices are in both parts: the training part is every index not in validation, "
+                "`np.setdiff1d(np.arange(len(y)), val_idx)`.",
+                lambda ctx: (lambda y, f, s: (np.arange(len(y)), _stratified_split(y, f, s)[1])),
+                detect=Found("overlap")),
+    ),
+)
+
+LADDER = {"q1": WARM_UP, "q2": WARM_UP, "q3": CORE, "q4": CORE, "q5": CORE, "q6": STRETCH, "q7": STRETCH}
+
+EXERCISES = [q1, q2, q3, q4, q5, q6, q7]

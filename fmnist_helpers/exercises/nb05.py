@@ -7,13 +7,17 @@ Usage:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from .common import need_number, percent_for_fraction, seeded_rng
-from .core import Answer, Function, Mistake
+from .builds import (Attempt, Build, Finding, Found, accuracy_of, fake_history, layer_types, learning_rate,
+                     number_finding, read_fit, run_student, scores_match)
+from .common import is_number, need_int_tuple, need_number, percent_for_fraction, seeded_rng
+from .core import Answer, Function, Mistake, _short
+from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "Tuning hyperparameters"
 
@@ -257,6 +261,14 @@ q2 = Answer(
 
 _SE_POINTS = 100 * math.sqrt(0.9 * 0.1 / 12_000)
 
+def _other_n(answer: Any, context: dict[str, Any]) -> bool:
+    """The standard error of 0.9 on another round number of images (48,000, 60,000, 1,000 ...)."""
+    if not is_number(answer) or answer <= 0:
+        return False
+    n = 0.09 * 100 ** 2 / float(answer) ** 2
+    return abs(n - 12_000) > 100 and abs(n - round(n, -2)) < 0.01 * n
+
+
 q3 = Answer(
     key="q3", title="How noisy is a validation score?", kind="compute", minutes=5, difficulty="medium",
     task="Give one standard error, in accuracy points, of an accuracy of 0.90 measured on 12,000 validation images.",
@@ -275,102 +287,90 @@ q3 = Answer(
                 100 * math.sqrt(0.9 * 0.1 / 10_000)),
         Mistake("that is a fraction of 1; the task asks for accuracy points (multiply by 100).",
                 math.sqrt(0.9 * 0.1 / 12_000)),
+        Mistake("that is the standard error for another number of images; the score was measured on the 12,000 "
+                "validation images (n = 12,000).", 100 * math.sqrt(0.9 * 0.1 / 48_000), detect=_other_n),
     ),
 )
 
 # ------------------------------------------------------------------------------------------------ q4
 
-_CURVES = ("loss", "accuracy", "val_loss", "val_accuracy")
+VAL_LOSSES = (0.61, 0.48, 0.44, 0.45, 0.43, 0.46, 0.47, 0.42, 0.41, 0.40)
+"""The validation losses of exercise 4, epoch 1 first: what a run would give if it trained all 10 epochs."""
+_PATIENCE = 2
 
 
-def _curves(history: Any) -> dict[str, list[float]] | None:
-    """The per-epoch lists of a Keras `fit` history: its `.history` dictionary, or the History object itself."""
-    history = getattr(history, "history", history)
-    if not isinstance(history, dict) or not set(_CURVES) <= set(history):
-        return None
-    try:
-        curves = {name: [float(v) for v in history[name]] for name in _CURVES}
-    except (TypeError, ValueError):
-        return None
-    return curves if curves["val_accuracy"] and len({len(v) for v in curves.values()}) == 1 else None
+def early_stopping(losses: tuple[float, ...], patience: int) -> tuple[int, int]:
+    """(the epoch after which training stops, the epoch whose weights are kept), both counted from 1, for
+    `EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)` on `losses`."""
+    best, best_epoch, wait = math.inf, 0, 0
+    for epoch, loss in enumerate(losses, 1):
+        if loss < best:
+            best, best_epoch, wait = loss, epoch, 0
+            continue
+        wait += 1
+        if wait >= patience:
+            return epoch, best_epoch
+    return len(losses), best_epoch
 
 
-def _best_epoch(ctx: dict[str, Any]) -> int:
-    return int(np.argmax(_curves(ctx["history"])["val_accuracy"])) + 1
+_STOP = early_stopping(VAL_LOSSES, _PATIENCE)  # (7, 5)
 
 
-def _epoch_of_min(ctx: dict[str, Any], name: str) -> int:
-    return int(np.argmin(_curves(ctx["history"])[name])) + 1
+def _one_right(answer: Any, context: dict[str, Any]) -> bool:
+    """One of the two epochs right and the other not: say which."""
+    return (isinstance(answer, (tuple, list)) and len(answer) == 2 and tuple(answer) != _STOP
+            and (answer[0] == _STOP[0]) != (answer[1] == _STOP[1]))
 
 
-def _history_problem(answer: Any, ctx: dict[str, Any]) -> str | None:
-    if _curves(ctx["history"]) is None:
-        return ("pass the dictionary `fit` returned for the retrained winner, `history=retrain.history` (lists "
-                "'loss', 'accuracy', 'val_loss' and 'val_accuracy', one value per epoch).")
-    return need_number(answer)
+def _one_right_message(answer: Any) -> str:
+    if answer[0] == _STOP[0]:
+        return ("training does stop after epoch 7; the weights kept are those of the epoch with the lowest loss "
+                "seen before stopping.")
+    return ("epoch 5's weights are the ones kept; count again when training stops: after each epoch without a new "
+            "lowest loss the count grows by one, and training stops once it reaches the patience.")
 
 
-def _after_best(ctx: dict[str, Any], best: int, by_loss: int, train_min: int) -> str:
-    """What the curves did after the best epoch, read from this history: validation loss rising while training
-    loss falls is overfitting; validation loss still falling is not."""
-    curves = _curves(ctx["history"])
-    if train_min <= best:
-        return ""
-    text = f" The training loss kept falling until epoch {train_min}"
-    rise = curves["val_loss"][-1] - curves["val_loss"][by_loss - 1]
-    if rise > 0:  # the validation loss turned up before the end
-        return text + (f", while the validation loss rose by {rise:.3f} after epoch {by_loss}: from there the "
-                       f"model fitted its training images ever more closely while its predictions on new images "
-                       f"grew worse by the loss, the first sign of overfitting, which only validation data shows.")
-    drop = (curves["val_accuracy"][best - 1] - curves["val_accuracy"][-1]) * 100
-    after = (f"validation accuracy ended {drop:.2f} points below its best" if drop > 0
-             else "validation accuracy ended at its best")
-    return text + (f", and so did the validation loss, lowest at the last epoch: in this run the model was still "
-                   f"learning the task when training stopped, not yet overfitting ({after}; compare that with the "
-                   f"standard error of exercise 3).")
+def _swapped(answer: Any, context: dict[str, Any]) -> bool:
+    return isinstance(answer, (tuple, list)) and tuple(answer) == _STOP[::-1]
 
 
-def _epoch_reveal(answer: Any, ctx: dict[str, Any]) -> str:
-    best, by_loss = _best_epoch(ctx), _epoch_of_min(ctx, "val_loss")
-    last, train_min = len(_curves(ctx["history"])["val_accuracy"]), _epoch_of_min(ctx, "loss")
-    text = f"epoch {best} of {last}. "
-    if best == by_loss:
-        text += "The validation loss chose the same epoch."
-    else:
-        text += (f"The validation loss chose epoch {by_loss}: the two measures need not agree, since the loss also "
-                 f"counts how confident the right and the wrong answers are. Decide which one you choose by before "
-                 f"you look.")
-    return text + _after_best(ctx, best, by_loss, train_min)
-
-
-def _demo_q4() -> dict[str, Any]:
-    # validation accuracy peaks at epoch 4, validation loss bottoms out at 2, training loss at 5; 6 epochs run
-    return {"history": {"loss": [0.62, 0.41, 0.35, 0.31, 0.29, 0.30],
-                        "accuracy": [0.78, 0.85, 0.87, 0.89, 0.90, 0.90],
-                        "val_loss": [0.45, 0.36, 0.37, 0.39, 0.41, 0.43],
-                        "val_accuracy": [0.84, 0.862, 0.868, 0.874, 0.871, 0.869]}}
+def _from_zero(answer: Any, context: dict[str, Any]) -> bool:
+    return isinstance(answer, (tuple, list)) and tuple(answer) == (_STOP[0] - 1, _STOP[1] - 1)
 
 
 q4 = Answer(
-    key="q4", title="The best epoch", kind="compute", minutes=5, difficulty="easy",
-    task="From the retrained winner's `fit` history, find the epoch (counted from 1) with the highest validation "
-         "accuracy.",
-    hints=("`retrain.history['val_accuracy']` is a list with one validation accuracy per epoch, the first epoch "
-           "first.",
-           "`np.argmax(...)` gives the position of the highest value, counted from 0 (the earliest one if two tie); "
-           "add 1 to count epochs from 1."),
-    context=("history",), demo_context=_demo_q4, solution_example=_best_epoch,
-    expected=_best_epoch, validate=_history_problem,
-    on_correct=_epoch_reveal,
+    key="q4", title="Where early stopping stops", kind="compute", minutes=6, difficulty="medium",
+    task="A model trains for at most 10 epochs with `EarlyStopping(monitor='val_loss', patience=2, "
+         "restore_best_weights=True)`; given the validation losses it would reach each epoch, after which epoch "
+         "does training stop, and which epoch's weights does the model keep? Give a tuple of two epoch numbers, "
+         "counted from 1.",
+    hints=("After each epoch the callback compares the validation loss with the best so far. A better epoch resets "
+           "its count of waiting epochs to 0; every other epoch adds 1, and when the count reaches the patience, "
+           "training stops after that epoch.",
+           "Walk the list: the best so far is 0.44 at epoch 3; epoch 4 waits (1); epoch 5 is better (0.43), the "
+           "count starts again; epochs 6 and 7 wait (1, 2). The later, lower losses are never reached."),
+    expected=_STOP, validate=need_int_tuple(2), solution_example=_STOP,
+    on_correct=lambda a, ctx: ("(7, 5): after epoch 5 (0.43) two epochs in a row fail to beat it, so training stops "
+                               "after epoch 7 and the weights of epoch 5 are put back. Epochs 8 to 10 would have gone "
+                               "lower still (0.40): patience trades those chances against the cost of training on. "
+                               "Keras's own `EarlyStopping`, run on these losses, gives the same."),
     mistakes=(
-        Mistake("that is a position counted from 0; the epochs are counted from 1, so add 1 to what `np.argmax` "
-                "gives.", lambda ctx: _best_epoch(ctx) - 1),
-        Mistake("that is the last epoch trained; the task asks for the epoch with the highest validation accuracy.",
-                lambda ctx: len(_curves(ctx["history"])["val_accuracy"])),
-        Mistake("that is where the training loss is lowest; choose the epoch on the validation accuracy.",
-                lambda ctx: _epoch_of_min(ctx, "loss")),
-        Mistake("that is where the validation loss is lowest, the lesson's choice; the task asks for the highest "
-                "validation accuracy.", lambda ctx: _epoch_of_min(ctx, "val_loss")),
+        Mistake("training stops once patience runs out, so epochs 8 to 10 never run: their lower losses cannot be "
+                "kept. Walk the list epoch by epoch, as the callback does.", (10, 10)),
+        Mistake("that stops at the first epoch without a new best; patience 2 waits for two such epochs in a row, "
+                "and a new best in between starts the count again.", (4, 3)),
+        Mistake("off by one: training stops after the epoch at which the count of epochs without a new best "
+                "reaches the patience (2), not after one more.", (8, 5)),
+        Mistake("with `restore_best_weights=True` the model gets the best epoch's weights back; without it, it "
+                "would keep epoch 7's.", (7, 7)),
+        Mistake("those are counted from 0; the task counts epochs from 1, as the list's first value is epoch 1.",
+                (6, 4), detect=_from_zero),
+        Mistake("the order is (the epoch after which it stops, the epoch it keeps): swap them.", _STOP[::-1],
+                detect=_swapped),
+        Mistake("half right: " + _one_right_message((_STOP[0], 3)), (_STOP[0], 3),
+                detect=lambda a, ctx: _one_right(a, ctx) and a[0] == _STOP[0]),
+        Mistake("half right: " + _one_right_message((6, _STOP[1])), (6, _STOP[1]),
+                detect=lambda a, ctx: _one_right(a, ctx) and a[1] == _STOP[1]),
     ),
 )
 
@@ -472,4 +472,324 @@ q5 = Answer(
     ),
 )
 
-EXERCISES = [q1, q2, q3, q4, q5]
+# ------------------------------------------------------------------------------------------------ q6
+
+RATES = (1e-4, 1e-3, 1e-2)
+"""The learning rates exercise 6 tries."""
+
+
+def build_fixed(learning_rate: float):
+    """Exercise 6's model: the lesson's one-block CNN with 16 filters of 3 x 3, compiled with Adam at
+    `learning_rate`."""
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(16, 3, activation="relu"),
+                              keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def _rate_key(histories: dict, rate: float) -> Any:
+    return next((k for k in histories if is_number(k) and math.isclose(float(k), rate, rel_tol=1e-6)), None)
+
+
+def _diagnose_tuning(answer: Any, ctx: dict[str, Any]) -> Finding | None:
+    histories = ctx["histories"]
+    if not isinstance(histories, dict):
+        return Finding("form", f"`rate_histories` should be a dict from each learning rate to what `fit` returned; "
+                               f"got {_short(histories)}")
+    keys = [_rate_key(histories, rate) for rate in RATES]
+    if None in keys or len(histories) != len(RATES):
+        return Finding("form", f"`rate_histories` has the keys {list(histories)}; the task tries {list(RATES)}")
+    fits = {rate: read_fit(histories[key], f"rate_histories[{rate:g}]") for rate, key in zip(RATES, keys)}
+    for rate, fit in fits.items():
+        used = learning_rate(fit.model)
+        if used is None or not math.isclose(used, rate, rel_tol=1e-4):
+            return Finding("rate_mismatch", f"the model under {rate:g} trained with learning rate {used}")
+    shapes = {(fit.epochs, fit.steps, tuple(layer_types(fit.model))) for fit in fits.values()}
+    if len(shapes) != 1:
+        return Finding("not_same", "the three runs differ in epochs, steps or layers; only the rate may change")
+    x_test, y_test = ctx["test"]
+    for rate, fit in fits.items():
+        if not scores_match(fit, *ctx["validation"]):
+            if scores_match(fit, x_test, y_test):
+                return Finding("test_as_validation", f"the run at {rate:g} was validated on the test images")
+            return Finding("other_validation", f"the run at {rate:g} does not reproduce its last `val_accuracy` on "
+                                               f"`(x_val, y_val)`")
+    chosen = ctx["chosen"]
+    by_last = max(RATES, key=lambda r: fits[r].last("val_accuracy"))
+    by_best = max(RATES, key=lambda r: max(fits[r].curves["val_accuracy"]))
+    if not is_number(chosen) or not any(math.isclose(float(chosen), r, rel_tol=1e-6) for r in (by_last, by_best)):
+        scores = ", ".join(f"{r:g}: {fits[r].last('val_accuracy'):.4f}" for r in RATES)
+        by_test = max(RATES, key=lambda r: accuracy_of(fits[r].model, x_test, y_test))
+        if is_number(chosen) and math.isclose(float(chosen), by_test, rel_tol=1e-6) and by_test != by_last:
+            return Finding("chose_by_test", f"validation accuracy by rate: {scores}")
+        if is_number(chosen) and math.isclose(float(chosen), min(RATES, key=lambda r: fits[r].last("val_accuracy")),
+                                              rel_tol=1e-6):
+            return Finding("chose_lowest", f"validation accuracy by rate: {scores}")
+        return Finding("choice", f"`chosen_rate` is {_short(chosen)}; validation accuracy by rate: {scores}")
+    final = ctx["final"]
+    final = getattr(final, "model", final) if hasattr(final, "history") else final
+    if not hasattr(final, "layers"):
+        return Finding("form", f"`final_model` should be the Keras model you scored on the test set; got "
+                               f"{_short(ctx['final'])}")
+    used = learning_rate(final)
+    if used is None or not math.isclose(used, float(chosen), rel_tol=1e-4):
+        return Finding("final_rate", f"the final model trained with learning rate {used}, the chosen one is "
+                                     f"{float(chosen):g}")
+    test = accuracy_of(final, x_test, y_test)
+    if is_number(answer) and abs(float(answer) - test) > 5e-4:
+        for fit in fits.values():
+            if any(abs(float(answer) - v) < 5e-4 for v in fit.curves["val_accuracy"]):
+                return Finding("reported_validation", f"{float(answer):.4f} is a validation accuracy; the final "
+                                                      f"model scores {test:.4f} on the test images")
+    return number_finding(answer, test, "fraction", tolerance=5e-4, what="the final model on the test images")
+
+
+def _tuning_reveal(answer: Any, ctx: dict[str, Any]) -> str:
+    fits = {rate: read_fit(ctx["histories"][_rate_key(ctx["histories"], rate)], str(rate)) for rate in RATES}
+    scores = ", ".join(f"{r:g}: {fits[r].last('val_accuracy'):.4f}" for r in RATES)
+    return (f"chosen on validation ({scores}), the final model at {float(ctx['chosen']):g} scores {float(answer):.4f} "
+            f"on the test images: the figure to report. The test set chose nothing, so its score does not flatter; "
+            f"look at it once, and change nothing after.")
+
+
+@lru_cache(maxsize=1)
+def _demo_tuning() -> dict[str, Any]:
+    """Untrained models of the three rates and a fourth at 1e-3 (a final model); validation images labelled by the
+    1e-3 model's answers and test images by the 1e-2 model's, so choosing by the test set shows (the tests)."""
+    import keras
+
+    models = {}
+    for i, rate in enumerate((*RATES, "final")):
+        keras.utils.set_random_seed(10 + i)
+        models[rate] = build_fixed(1e-3 if rate == "final" else rate)
+        last = models[rate].layers[-1]
+        last.bias.assign(keras.random.normal((10,), stddev=2.0, seed=10 + i))
+    rng = np.random.default_rng(9)
+    x_val, x_test = (rng.random((n, 28, 28, 1)).astype("float32") for n in (40, 30))
+    y_val = np.asarray(models[1e-3](x_val, training=False)).argmax(axis=1)
+    y_test = np.asarray(models[1e-2](x_test, training=False)).argmax(axis=1)
+    y_test[:3] = (y_test[:3] + 1) % 10
+    y_test[-6:] = np.asarray(models["final"](x_test[-6:], training=False)).argmax(axis=1)  # final: some right
+    return {"models": models, "validation": (x_val, y_val), "test": (x_test, y_test)}
+
+
+def _demo_histories(on: dict[float, str] | None = None) -> dict[float, Any]:
+    demo = _demo_tuning()
+    on = on or {}
+    return {rate: fake_history(demo["models"][rate], demo[on.get(rate, "validation")], epochs=1) for rate in RATES}
+
+
+def _demo_q6() -> dict[str, Any]:
+    demo = _demo_tuning()
+    return {"histories": _demo_histories(), "chosen": 1e-3, "final": demo["models"]["final"],
+            "validation": demo["validation"], "test": demo["test"]}
+
+
+def _final_score(ctx: dict[str, Any]) -> float:
+    final = ctx["final"]
+    return accuracy_of(final, *ctx["test"])
+
+
+def _q6_attempt(answer: Callable | None = None, **context: Callable) -> Callable[[dict[str, Any]], Attempt]:
+    def make(ctx: dict[str, Any]) -> Attempt:
+        changed = {name: build(ctx) for name, build in context.items()}
+        new = {**ctx, **changed}
+        return Attempt(_final_score(new) if answer is None else answer(new), changed)
+
+    return make
+
+
+q6 = Build(
+    key="q6", title="Tune one hyperparameter, test once", kind="experiment", minutes=30, difficulty="hard",
+    task="Train `build_fixed(rate)` at each learning rate of `RATES` on the training images, validated on the "
+         "validation images; choose the rate with the highest validation accuracy; score the chosen run's model once "
+         "on the test images. The check reads your histories, your choice and your final model.",
+    hints=("One loop: for each rate, `keras.utils.set_random_seed(run.seed)`, `model = build_fixed(rate)`, "
+           "`rate_histories[rate] = model.fit(x_fit, y_fit, validation_data=(x_val, y_val), epochs=search_epochs, "
+           "batch_size=128, verbose=0)`. The test images appear in none of these calls.",
+           "`chosen_rate = max(RATES, key=lambda r: rate_histories[r].history['val_accuracy'][-1])`; then "
+           "`final_model = rate_histories[chosen_rate].model` (what `fit` trained) and "
+           "`test_accuracy_q6 = final_model.evaluate(x_test, y_test, verbose=0)[1]`, the one look at the test set."),
+    context=("histories", "chosen", "final", "validation", "test"), demo_context=_demo_q6,
+    solution_example=_final_score, diagnose=_diagnose_tuning, reveal=_tuning_reveal,
+    mistakes=(
+        Mistake("the rate was chosen by the test set: then the test score is one more validation score and "
+                "flatters like the search's best. Choose by `val_accuracy`, and score on the test set only the "
+                "final model, once.", _q6_attempt(chosen=lambda ctx: 1e-2), detect=Found("chose_by_test")),
+        Mistake("a run was validated on the test images: the search must never see them. Pass "
+                "`validation_data=(x_val, y_val)`.", _q6_attempt(histories=lambda ctx: _demo_histories({1e-4: "test"})),
+                detect=Found("test_as_validation")),
+        Mistake("that is a validation accuracy; the task asks for the final model's accuracy on the test images, "
+                "`final_model.evaluate(x_test, y_test)`.",
+                lambda ctx: read_fit(ctx["histories"][1e-3], "h").last("val_accuracy"),
+                detect=Found("reported_validation")),
+        Mistake("that chose the rate with the lowest validation accuracy; keep the highest, `max(...)`.",
+                _q6_attempt(chosen=lambda ctx: min(RATES, key=lambda r: ctx["histories"][r].history["val_accuracy"][-1])),
+                detect=Found("chose_lowest")),
+        Mistake("the final model is not the chosen rate's: take `rate_histories[chosen_rate].model`.",
+                _q6_attempt(final=lambda ctx: _demo_tuning()["models"][1e-4]), detect=Found("final_rate")),
+        Mistake("each history must come from a model at its own rate: `rate_histories[rate]` is the run of "
+                "`build_fixed(rate)`.",
+                _q6_attempt(histories=lambda ctx: dict(zip(RATES, [ctx["histories"][r] for r in RATES[::-1]]))),
+                detect=Found("rate_mismatch")),
+        Mistake("that looks like a percentage; give the accuracy as a fraction between 0 and 1 (91.3% is 0.913).",
+                lambda ctx: _final_score(ctx) * 100, detect=Found("percent_for_fraction")),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------ q7
+
+_UNITS = tuple(range(32, 257, 32))
+
+
+def _synthetic_score(setting: dict[str, Any]) -> float:
+    """A validation accuracy invented for the check: best near learning rate 1e-3, 160 units, dropout 0.2."""
+    rate, units, dropout = setting["learning_rate"], setting["units"], setting["dropout"]
+    return float(0.9 - 0.05 * (math.log10(rate) + 3) ** 2 - 0.02 * abs(units - 160) / 32 - 0.1 * abs(dropout - 0.2))
+
+
+def _random_search(score: Callable, n_trials: int, seed: int) -> tuple[dict[str, Any], float]:
+    rng = np.random.default_rng(seed)
+    best, best_score = None, -math.inf
+    for _ in range(n_trials):
+        setting = {"learning_rate": float(10 ** rng.uniform(-4, -2)), "units": int(rng.choice(_UNITS)),
+                   "dropout": float(rng.uniform(0.0, 0.5))}
+        value = score(setting)
+        if value > best_score:
+            best, best_score = setting, value
+    return best, best_score
+
+
+def _search_linear(score, n_trials, seed):
+    rng = np.random.default_rng(seed)
+    trials = [{"learning_rate": float(rng.uniform(1e-4, 1e-2)), "units": int(rng.choice(_UNITS)),
+               "dropout": float(rng.uniform(0.0, 0.5))} for _ in range(n_trials)]
+    values = [score(t) for t in trials]
+    return trials[int(np.argmax(values))], max(values)
+
+
+def _search_last(score, n_trials, seed):
+    rng = np.random.default_rng(seed)
+    setting, value = None, None
+    for _ in range(n_trials):
+        setting = {"learning_rate": float(10 ** rng.uniform(-4, -2)), "units": int(rng.choice(_UNITS)),
+                   "dropout": float(rng.uniform(0.0, 0.5))}
+        value = score(setting)
+    return setting, value
+
+
+def _search_lowest(score, n_trials, seed):
+    best, lowest = _random_search(lambda setting: -score(setting), n_trials, seed)
+    return best, -lowest
+
+
+def _search_unseeded(score, n_trials, seed):
+    return _random_search(score, n_trials, int(np.random.randint(0, 2**31)))
+
+
+def _search_any_units(score, n_trials, seed):
+    rng = np.random.default_rng(seed)
+    trials = [{"learning_rate": float(10 ** rng.uniform(-4, -2)), "units": int(rng.integers(32, 257)),
+               "dropout": float(rng.uniform(0.0, 0.5))} for _ in range(n_trials)]
+    values = [score(t) for t in trials]
+    return trials[int(np.argmax(values))], max(values)
+
+
+def _recorded(search: Any, n_trials: int, seed: int) -> tuple[Any, list[dict[str, Any]]]:
+    calls: list[dict[str, Any]] = []
+
+    def score(setting: dict[str, Any]) -> float:
+        calls.append(dict(setting) if isinstance(setting, dict) else setting)
+        return _synthetic_score(setting)
+
+    return run_student(search, (score, n_trials, seed), "random_search"), calls
+
+
+def _diagnose_search(search: Any, ctx: dict[str, Any]) -> Finding | None:
+    out, calls = _recorded(search, 400, 0)
+    if len(calls) != 400:
+        return Finding("trials", f"`random_search(score, 400, 0)` called `score` {len(calls)} times; one call per "
+                                 f"trial gives 400")
+    for setting in calls:
+        if not isinstance(setting, dict) or set(setting) != {"learning_rate", "units", "dropout"}:
+            return Finding("form", f"`score` was given {_short(setting)}; give it a dict with 'learning_rate', "
+                                   f"'units' and 'dropout'")
+    rates = np.array([float(c["learning_rate"]) for c in calls])
+    units = [c["units"] for c in calls]
+    dropouts = np.array([float(c["dropout"]) for c in calls])
+    if rates.min() < 1e-4 * (1 - 1e-9) or rates.max() > 1e-2 * (1 + 1e-9) or dropouts.min() < 0 or dropouts.max() > 0.5:
+        return Finding("bounds", f"draws went outside the space: learning rates {rates.min():.2g} to "
+                                 f"{rates.max():.2g}, dropout {dropouts.min():.2f} to {dropouts.max():.2f}")
+    if any(u not in _UNITS for u in units):
+        return Finding("units", f"units took values such as {next(u for u in units if u not in _UNITS)!r}; the space "
+                                f"holds {list(_UNITS)}")
+    low = float(np.mean(rates < 1e-3))
+    if not 0.4 <= low <= 0.6:
+        return Finding("linear", f"{low:.0%} of 400 learning rates fell between 1e-4 and 1e-3; drawn on a log scale, "
+                                 f"about half do")
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return Finding("form", f"return the pair `(best_setting, best_score)`; got {_short(out)}")
+    if is_number(out[0]) and isinstance(out[1], dict):
+        return Finding("order", "the pair came back as (score, setting)")
+    scores = [_synthetic_score(c) for c in calls]
+    best = int(np.argmax(scores))
+    if not is_number(out[1]) or not math.isclose(float(out[1]), scores[best], rel_tol=1e-9):
+        if is_number(out[1]) and math.isclose(float(out[1]), scores[-1], rel_tol=1e-9):
+            return Finding("last", f"returned the last trial's score, {scores[-1]:.4f}; the best was "
+                                   f"{scores[best]:.4f}")
+        if is_number(out[1]) and math.isclose(float(out[1]), min(scores), rel_tol=1e-9):
+            return Finding("lowest", f"returned the lowest score, {min(scores):.4f}")
+        return Finding("not_best", f"returned the score {_short(out[1])}; the best trial scored {scores[best]:.4f}")
+    if out[0] != calls[best]:
+        return Finding("setting", f"the setting returned, {_short(out[0])}, is not the one that scored best")
+    again = _recorded(search, 400, 0)[1]
+    if again != calls:
+        return Finding("not_reproducible", "two searches with seed 0 drew different settings")
+    if _recorded(search, 400, 1)[1] == calls:
+        return Finding("ignores_seed", "seeds 0 and 1 drew the same settings")
+    return None
+
+
+q7 = Build(
+    key="q7", title="A random search of your own", kind="code", minutes=25, difficulty="hard",
+    task="Write `random_search(score, n_trials, seed)`: draw `n_trials` settings at random with "
+         "`np.random.default_rng(seed)` (learning rate log-uniform in [1e-4, 1e-2], units one of 32, 64, ..., 256, "
+         "dropout uniform in [0, 0.5]), call `score(setting)` once on each, and return the best setting and its "
+         "score.",
+    hints=("A log-uniform draw is 10 to the power of a uniform draw: `10 ** rng.uniform(-4, -2)`. `rng.choice(...)` "
+           "picks one of a list; `rng.uniform(0.0, 0.5)` a dropout.",
+           "Keep the best so far: `if value > best_score: best, best_score = setting, value`; each setting is a "
+           "dict `{'learning_rate': ..., 'units': ..., 'dropout': ...}`, and `score` is called once per trial."),
+    solution_example=lambda ctx: _random_search, diagnose=_diagnose_search, time_limit=30.0,
+    reveal=lambda a, ctx: ("your search draws the space as Keras Tuner's `RandomSearch` would (the learning rate on a "
+                           "log scale, so each power of ten gets its share), calls the score once per trial, keeps "
+                           "the best and repeats itself for one seed. The check scored 400 trials with a made-up "
+                           "score, so it took no training at all."),
+    mistakes=(
+        Mistake("the learning rates are drawn on a linear scale: nine draws in ten land above 1e-3. Draw the "
+                "exponent uniformly, `10 ** rng.uniform(-4, -2)`.", lambda ctx: _search_linear,
+                detect=Found("linear")),
+        Mistake("that returns the last trial, not the best: keep the best setting and score as the trials go.",
+                lambda ctx: _search_last, detect=Found("last")),
+        Mistake("two searches with the same seed drew different settings: draw with `np.random.default_rng(seed)`, "
+                "not NumPy's global random functions.", lambda ctx: _search_unseeded,
+                detect=Found("not_reproducible", "ignores_seed")),
+        Mistake("units must be one of 32, 64, ..., 256 (a step of 32), as `hp.Int('units', 32, 256, step=32)` "
+                "draws them: `rng.choice(range(32, 257, 32))`.", lambda ctx: _search_any_units,
+                detect=Found("units")),
+        Mistake("that keeps the lowest score; a search keeps the highest validation accuracy.",
+                lambda ctx: _search_lowest, detect=Found("lowest")),
+        Mistake("return `(best_setting, best_score)`, the setting first.",
+                lambda ctx: (lambda score, n, seed: _random_search(score, n, seed)[::-1]), detect=Found("order")),
+        Mistake("call `score` once per trial, on that trial's setting: the check counts the calls.",
+                lambda ctx: (lambda score, n, seed: _random_search(score, n // 2, seed)), detect=Found("trials")),
+    ),
+)
+
+LADDER = {"q1": CORE, "q2": WARM_UP, "q3": WARM_UP, "q4": WARM_UP, "q5": CORE, "q6": STRETCH, "q7": STRETCH}
+
+EXERCISES = [q1, q2, q3, q4, q5, q6, q7]

@@ -7,12 +7,15 @@ Usage:
 from __future__ import annotations
 
 import numbers
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from .common import fraction_for_points, need_number, seeded_rng, sign_error
-from .core import Answer, Function, Mistake, Prediction, NotAnswered, same_number
+from .builds import Build, Finding, Found, number_finding, predict_proba, run_student
+from .common import is_number, need_number, seeded_rng
+from .core import Answer, Function, Mistake, NotAnswered, Prediction, _short
+from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "ANN vs CNN on MNIST and Fashion-MNIST"
 
@@ -39,6 +42,8 @@ q1 = Answer(
                 ((_B - _C) ** 2 - 1) / (_B + _C)),
         Mistake("take the absolute value of b - c first: |15 - 35| - 1 = 19, not -21.",
                 (_B - _C - 1) ** 2 / (_B + _C)),
+        Mistake("square the corrected difference: (|b - c| - 1)^2 / (b + c), 19^2 / 50.",
+                (abs(_B - _C) - 1) / (_B + _C)),
     ),
 )
 
@@ -267,50 +272,414 @@ q4 = Function(
 
 # ------------------------------------------------------------------------------------------------ q5
 
-
-def _accuracy(ctx: dict[str, Any], name: str) -> float:
-    value = ctx[name]
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise NotAnswered(f"`{name}` must be an accuracy, a number between 0 and 1; got {value!r}.") from None
-    if not 0 <= value <= 1:
-        raise NotAnswered(f"`{name}` must be an accuracy between 0 and 1 (a fraction); got {value!r}.")
-    return value
+_OCCLUSION = 8
 
 
-def _drop_points(ctx: dict[str, Any]) -> float:
-    return (_accuracy(ctx, "clean") - _accuracy(ctx, "occluded")) * 100
+def _accuracies(model: Any, images: np.ndarray, labels: np.ndarray, size: int = _OCCLUSION) -> tuple[float, float]:
+    """(clean, occluded) accuracy of a Keras model on the images, the centre size x size square hidden."""
+    images = np.asarray(images, dtype="float32")
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return predict_proba(model, x if x.ndim == 4 else x[..., None]).argmax(axis=1)
+
+    return (float(np.mean(predict(images) == labels)), float(np.mean(predict(_occlude(images, size)) == labels)))
 
 
-def _demo_q5() -> dict[str, Any]:
-    return {"clean": 0.912, "occluded": 0.634}
+def _scores(ctx: dict[str, Any], role: str = "cnn", size: int = _OCCLUSION) -> tuple[float, float]:
+    """(clean, occluded) accuracy of `ctx[role]`, computed once per check (kept in the check's own context)."""
+    memo = ctx.setdefault("_scores", {})
+    if (role, size) not in memo:
+        memo[role, size] = _accuracies(ctx[role], ctx["images"], ctx["labels"], size)
+    return memo[role, size]
+
+
+def _drop(ctx: dict[str, Any], role: str = "cnn", size: int = _OCCLUSION) -> float:
+    clean, occluded = _scores(ctx, role, size)
+    return (clean - occluded) * 100
+
+
+def _diagnose_occlusion(answer: Any, ctx: dict[str, Any]) -> Finding | None:
+    expected = _drop(ctx)
+    found = number_finding(answer, expected, "points", what="clean minus occluded, the CNN")
+    if found is None or found.code != "wrong":
+        return found
+    a = float(answer)
+    clean, occluded = _scores(ctx)
+    if abs(a - _drop(ctx, "ann")) < 0.01:
+        return Finding("ann", f"{a:.2f} points is the ANN's drop; the CNN's is {expected:.2f}")
+    if clean and (abs(a - expected / clean) < 0.01 or abs(a - expected / clean / 100) < 1e-4):
+        return Finding("relative", f"{a:.4g} is the drop as a share of the clean accuracy, {clean:.3f}")
+    if any(abs(a - v) < 0.01 for v in (clean * 100, occluded * 100)) or any(abs(a - v) < 1e-4
+                                                                             for v in (clean, occluded)):
+        return Finding("accuracy", f"{a:g} is one of the two accuracies ({clean:.3f} clean, {occluded:.3f} occluded)")
+    for size in (4, 6, 7, 9, 10, 12, 16):
+        if abs(a - _drop(ctx, "cnn", size)) < 0.01:
+            return Finding("size", f"{a:.2f} points is the drop with a {size} x {size} square")
+    return found
 
 
 def _drop_reveal(answer: Any, ctx: dict[str, Any]) -> str:
-    clean = _accuracy(ctx, "clean")
-    kept = _accuracy(ctx, "occluded") / clean if clean else float("nan")
+    clean, occluded = _scores(ctx)
+    ann = _drop(ctx, "ann")
+    kept = occluded / clean if clean else float("nan")
     effect = (f"costs the CNN {answer:.1f} points" if answer >= 0 else
               f"raises the CNN's accuracy by {-answer:.1f} points")
-    return (f"hiding the centre 8 x 8 pixels {effect}; it keeps {kept:.0%} of its clean accuracy. Compare with the "
-            f"ANN's drop you printed: which model relies more on the centre?")
+    return (f"the check scored the CNN itself: hiding the centre 8 x 8 pixels {effect}; it keeps {kept:.0%} of its "
+            f"clean accuracy. The ANN loses {ann:.1f} points: "
+            f"{'the CNN relies more on the centre' if answer > ann else 'the ANN relies at least as much on the centre'}.")
 
 
-q5 = Answer(
+def _linear_classifier(weights: np.ndarray):
+    """A softmax layer on the flattened image with set weights (the tests' models; no training)."""
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.layers[-1].set_weights([weights.astype("float32"), np.zeros(10, dtype="float32")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@lru_cache(maxsize=1)
+def _demo_occlusion() -> dict[str, Any]:
+    """A "CNN" that reads only the centre of the image and an "ANN" that reads all of it, and 80 images labelled
+    by the CNN's own answers on them (the tests)."""
+    rng = np.random.default_rng(5)
+    centre = np.zeros((28, 28, 10))
+    centre[10:18, 10:18] = rng.normal(0, 1, (8, 8, 10))
+    cnn = _linear_classifier(centre.reshape(784, 10))
+    ann = _linear_classifier(rng.normal(0, 0.3, (784, 10)))
+    images = rng.random((80, 28, 28)).astype("float32")
+    labels = predict_proba(cnn, images[..., None]).argmax(axis=1)
+    labels[:20] = (labels[:20] + 1) % 10  # the CNN right on 60 of 80 clean images
+    return {"cnn": cnn, "ann": ann, "images": images, "labels": labels}
+
+
+def _demo_q5() -> dict[str, Any]:
+    return dict(_demo_occlusion())
+
+
+q5 = Build(
     key="q5", title="What does occlusion cost?", kind="experiment", minutes=10, difficulty="medium",
     task="Score the lesson's ANN and CNN on the shift-test images, clean and occluded by your `occlude` with size "
-         "8, and report the CNN's drop in accuracy points, clean minus occluded.",
+         "8, and report the CNN's drop in accuracy points, clean minus occluded; the check scores the models "
+         "itself.",
     hints=("`shifts.keras_predictor(cnn)` gives a function from float images to predicted labels; the images are "
            "`x_test[subset]` and their labels `ds.y_test[subset]`.",
            "Accuracy is `np.mean(predict(images) == labels)`; the drop in points is `(clean - occluded) * 100`."),
-    context=("clean", "occluded"), demo_context=_demo_q5, solution_example=_drop_points,
-    expected=_drop_points, validate=need_number, same=lambda a, b: abs(a - b) < 0.01, on_correct=_drop_reveal,
+    context=("cnn", "ann", "images", "labels"), demo_context=_demo_q5, solution_example=lambda ctx: _drop(ctx),
+    diagnose=_diagnose_occlusion, reveal=_drop_reveal,
     mistakes=(
-        sign_error("the task asks for clean minus occluded", _drop_points),
-        fraction_for_points(_drop_points),
+        Mistake("the sign is reversed: the task asks for clean minus occluded. Subtract in the order the task "
+                "gives.", lambda ctx: -_drop(ctx), detect=Found("sign")),
+        Mistake("that is a fraction of 1; the task asks for accuracy points (multiply by 100: 0.012 is 1.2 points).",
+                lambda ctx: _drop(ctx) / 100, detect=Found("fraction_for_points")),
         Mistake("that is the drop as a share of the clean accuracy; the task asks for the difference in points, "
-                "(clean - occluded) * 100.", lambda ctx: _drop_points(ctx) / _accuracy(ctx, "clean")),
+                "(clean - occluded) * 100.",
+                lambda ctx: _drop(ctx) / _accuracies(ctx["cnn"], ctx["images"], ctx["labels"])[0],
+                detect=Found("relative")),
+        Mistake("that is the ANN's drop; the task asks for the CNN's (`cnn`).", lambda ctx: _drop(ctx, "ann"),
+                detect=Found("ann")),
+        Mistake("that is an accuracy, not the drop: subtract, clean minus occluded, in points.",
+                lambda ctx: _accuracies(ctx["cnn"], ctx["images"], ctx["labels"])[0] * 100,
+                detect=Found("accuracy")),
+        Mistake("the square hidden is not 8 x 8: call `occlude(images, 8)`.", lambda ctx: _drop(ctx, "cnn", 4),
+                detect=Found("size")),
     ),
 )
 
-EXERCISES = [q1, q2, q3, q4, q5]
+# ------------------------------------------------------------------------------------------------ q6
+
+
+def _bootstrap_diffs(y, pred_a, pred_b, n_boot, seed, paired=True):
+    y, right_a, right_b = np.asarray(y), np.asarray(pred_a) == np.asarray(y), np.asarray(pred_b) == np.asarray(y)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(y), (n_boot, len(y)))
+    other = idx if paired else rng.integers(0, len(y), (n_boot, len(y)))
+    return (right_b[other].mean(axis=1) - right_a[idx].mean(axis=1)) * 100
+
+
+def _paired_bootstrap(y_true, pred_a, pred_b, n_boot, seed) -> tuple[float, float]:
+    """The 95% percentile bootstrap interval of accuracy(B) - accuracy(A), in points, resampling images."""
+    low, high = np.percentile(_bootstrap_diffs(y_true, pred_a, pred_b, n_boot, seed), [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _boot_unpaired(y, a, b, n, seed):
+    return tuple(float(v) for v in np.percentile(_bootstrap_diffs(y, a, b, n, seed, paired=False), [2.5, 97.5]))
+
+
+def _boot_ninety(y, a, b, n, seed):
+    return tuple(float(v) for v in np.percentile(_bootstrap_diffs(y, a, b, n, seed), [5, 95]))
+
+
+def _boot_fraction_percentiles(y, a, b, n, seed):
+    return tuple(float(v) for v in np.percentile(_bootstrap_diffs(y, a, b, n, seed), [0.025, 0.975]))
+
+
+def _boot_no_replacement(y, a, b, n, seed):
+    rng = np.random.default_rng(seed)
+    right_a, right_b = np.asarray(a) == y, np.asarray(b) == y
+    diffs = [(right_b[p].mean() - right_a[p].mean()) * 100 for p in (rng.permutation(len(y)) for _ in range(n))]
+    return tuple(float(v) for v in np.percentile(diffs, [2.5, 97.5]))
+
+
+def _bootstrap_cases() -> list[tuple]:
+    rng = seeded_rng(21)
+    cases = []
+    for n, acc_a, acc_b in [(1_000, 0.85, 0.88), (800, 0.92, 0.90)]:
+        y = rng.integers(0, 10, n)
+        shared = rng.random(n)  # the two models err mostly on the same hard images, as real models do
+        pred_a = np.where(shared < acc_a, y, (y + 1) % 10)
+        pred_b = np.where(shared + rng.normal(0, 0.03, n) < acc_b, y, (y + 2) % 10)
+        cases.append((y, pred_a, pred_b, 10_000, 0))
+    return cases
+
+
+def _close(a: tuple[float, float], b: tuple[float, float], tolerance: float) -> bool:
+    return abs(a[0] - b[0]) <= tolerance and abs(a[1] - b[1]) <= tolerance
+
+
+def _diagnose_bootstrap(function: Any, ctx: dict[str, Any]) -> Finding | None:
+    for args in _bootstrap_cases():
+        y, pred_a, pred_b, n_boot, seed = args
+        out, again = (run_student(function, args, "paired_bootstrap") for _ in range(2))
+        where = f"{len(y)} images, accuracies {np.mean(pred_a == y):.3f} (A) and {np.mean(pred_b == y):.3f} (B)"
+        if not isinstance(out, (tuple, list)) or len(out) != 2 or not all(is_number(v) for v in out):
+            return Finding("form", f"return the interval as a pair of numbers `(low, high)`; got {_short(out)}")
+        got = (float(out[0]), float(out[1]))
+        if isinstance(again, (tuple, list)) and len(again) == 2 and tuple(float(v) for v in again) != got:
+            return Finding("not_reproducible", f"{where}: two calls with seed {seed} gave {got} and {tuple(again)}")
+        want = _paired_bootstrap(*args)
+        observed = (np.mean(pred_b == y) - np.mean(pred_a == y)) * 100
+        tolerance = 0.05 * (want[1] - want[0]) / 2 + 0.04
+        if _close(got, want, tolerance):
+            continue
+        if _close(got, want[::-1], tolerance):
+            return Finding("order", f"{where}: got {got}")
+        if _close(got, (want[0] / 100, want[1] / 100), tolerance / 100):
+            return Finding("fraction", f"{where}: got ({got[0]:.4f}, {got[1]:.4f}); in points it is "
+                                       f"({want[0]:.2f}, {want[1]:.2f})")
+        if _close(got, (-want[1], -want[0]), tolerance) or _close(got, (-want[0], -want[1]), tolerance):
+            return Finding("sign", f"{where}: got ({got[0]:.2f}, {got[1]:.2f}); B minus A gives "
+                                   f"({want[0]:.2f}, {want[1]:.2f})")
+        if abs(got[1] - got[0]) < 1e-9:
+            return Finding("no_replacement", f"{where}: the interval has width 0")
+        unpaired = _boot_unpaired(*args)
+        if _close(got, unpaired, 0.05 * (unpaired[1] - unpaired[0]) / 2 + 0.04):
+            return Finding("unpaired", f"{where}: your interval ({got[0]:.2f}, {got[1]:.2f}) is as wide as "
+                                       f"resampling each model on its own gives; paired it is ({want[0]:.2f}, "
+                                       f"{want[1]:.2f})")
+        if _close(got, _boot_fraction_percentiles(*args), tolerance):
+            return Finding("percentile_scale", f"{where}: got ({got[0]:.2f}, {got[1]:.2f}), the 0.025th and "
+                                               f"0.975th percentiles")
+        if _close(got, _boot_ninety(*args), tolerance):
+            return Finding("ninety", f"{where}: got ({got[0]:.2f}, {got[1]:.2f}); the 95% interval is "
+                                     f"({want[0]:.2f}, {want[1]:.2f})")
+        return Finding("values", f"{where}: got ({got[0]:.2f}, {got[1]:.2f}); the paired bootstrap gives about "
+                                 f"({want[0]:.2f}, {want[1]:.2f}) around the observed {observed:+.2f} points")
+    return None
+
+
+q6 = Build(
+    key="q6", title="A paired bootstrap interval", kind="code", minutes=25, difficulty="hard",
+    task="Write `paired_bootstrap(y_true, pred_a, pred_b, n_boot, seed)`: the 95% percentile bootstrap interval, in "
+         "accuracy points, of B's accuracy minus A's, resampling the test images with replacement (the same images "
+         "for both models) `n_boot` times with `np.random.default_rng(seed)`.",
+    hints=("One resample draws `len(y_true)` image indices with replacement, `rng.integers(0, n, n)`, and scores "
+           "both models on those same images: the difference of their accuracies is one bootstrap value.",
+           "Compute `right_a = pred_a == y_true` and `right_b` once; for each of `n_boot` index arrays `idx`, keep "
+           "`(right_b[idx].mean() - right_a[idx].mean()) * 100`; return `tuple(np.percentile(diffs, [2.5, 97.5]))`."),
+    solution_example=lambda ctx: _paired_bootstrap, diagnose=_diagnose_bootstrap, time_limit=60.0,
+    reveal=lambda a, ctx: ("your intervals match the paired bootstrap's on every hidden case (within the noise of "
+                           "10,000 resamples). Pairing matters: two models err mostly on the same hard images, so "
+                           "resampling the images once for both cancels that shared luck, and the interval is "
+                           "narrower than two separate resamplings give. McNemar's test uses the same pairing."),
+    mistakes=(
+        Mistake("the two models were resampled on different images: a paired bootstrap draws one set of indices "
+                "per resample and scores both models on it, so their shared hard images cancel out.",
+                lambda ctx: _boot_unpaired, detect=Found("unpaired")),
+        Mistake("that is a fraction of 1; the task asks for accuracy points (multiply the differences by 100).",
+                lambda ctx: (lambda *args: tuple(v / 100 for v in _paired_bootstrap(*args))),
+                detect=Found("fraction")),
+        Mistake("the sign is reversed: the task asks for B's accuracy minus A's.",
+                lambda ctx: (lambda y, a, b, n, s: _paired_bootstrap(y, b, a, n, s)), detect=Found("sign")),
+        Mistake("the interval has width 0: drawing without replacement (a permutation) gives back the same images "
+                "every time. Draw with replacement, `rng.integers(0, n, n)`.",
+                lambda ctx: _boot_no_replacement, detect=Found("no_replacement")),
+        Mistake("that is a 90% interval (the 5th and 95th percentiles); a 95% interval cuts 2.5% off each end.",
+                lambda ctx: _boot_ninety, detect=Found("ninety")),
+        Mistake("`np.percentile` takes percents, 0 to 100: the 95% interval is `[2.5, 97.5]`, not `[0.025, "
+                "0.975]`.", lambda ctx: _boot_fraction_percentiles, detect=Found("percentile_scale")),
+        Mistake("return `(low, high)`, the lower bound first.",
+                lambda ctx: (lambda *args: _paired_bootstrap(*args)[::-1]), detect=Found("order")),
+        Mistake("two calls with the same seed gave different intervals: draw with `np.random.default_rng(seed)`.",
+                lambda ctx: (lambda y, a, b, n, s: _paired_bootstrap(y, a, b, n, int(np.random.randint(2**31)))),
+                detect=Found("not_reproducible")),
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------ q7
+
+_REGION = (slice(4, 10), slice(15, 23))  # the pixels the check's model looks at: off centre, wider than tall
+_CLASS = 3
+
+
+def _region_model(images: np.ndarray) -> np.ndarray:
+    """The check's classifier: class 3's score grows with the brightness of one region; probabilities (n, 10)."""
+    x = np.asarray(images, dtype="float64")
+    x = x[..., 0] if x.ndim == 4 else x
+    logits = np.zeros((len(x), 10))
+    logits[:, _CLASS] = 4 * x[:, _REGION[0], _REGION[1]].mean(axis=(1, 2))
+    logits[:, 7] = 3.5 + 0.5 * x.mean(axis=(1, 2))  # class 7 leads on the untouched image
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _occlusion_map(predict_proba, image, label, size, stride) -> np.ndarray:
+    """How much hiding each size x size square (moved by stride) lowers the probability of `label`."""
+    image = np.asarray(image, dtype="float32")
+    rows, cols = (image.shape[0] - size) // stride + 1, (image.shape[1] - size) // stride + 1
+    batch = np.repeat(image[None], rows * cols, axis=0)
+    for i in range(rows):
+        for j in range(cols):
+            batch[i * cols + j, i * stride:i * stride + size, j * stride:j * stride + size] = 0
+    base = np.asarray(predict_proba(image[None]))[0, label]
+    return (base - np.asarray(predict_proba(batch))[:, label]).reshape(rows, cols)
+
+
+def _occlusion_map_filled(predict_proba, image, label, size, stride, fill=0.0) -> np.ndarray:
+    image = np.asarray(image, dtype="float32")
+    rows, cols = (image.shape[0] - size) // stride + 1, (image.shape[1] - size) // stride + 1
+    batch = np.repeat(image[None], rows * cols, axis=0)
+    for i in range(rows):
+        for j in range(cols):
+            batch[i * cols + j, i * stride:i * stride + size, j * stride:j * stride + size] = fill
+    base = np.asarray(predict_proba(image[None]))[0, label]
+    return (base - np.asarray(predict_proba(batch))[:, label]).reshape(rows, cols)
+
+
+def _map_cumulative(predict_proba, image, label, size, stride):
+    image = np.array(image, dtype="float32")
+    base = np.asarray(predict_proba(image[None]))[0, label]
+    rows, cols = (image.shape[0] - size) // stride + 1, (image.shape[1] - size) // stride + 1
+    out = np.zeros((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            image[i * stride:i * stride + size, j * stride:j * stride + size] = 0  # never put back
+            out[i, j] = base - np.asarray(predict_proba(image[None]))[0, label]
+    return out
+
+
+def _map_predicted(predict_proba, image, label, size, stride):
+    return _occlusion_map(predict_proba, image, int(np.argmax(predict_proba(np.asarray(image)[None])[0])), size,
+                          stride)
+
+
+def _map_probability(predict_proba, image, label, size, stride):
+    base = np.asarray(predict_proba(np.asarray(image)[None]))[0, label]
+    return base - _occlusion_map(predict_proba, image, label, size, stride)
+
+
+def _map_in_place(predict_proba, image, label, size, stride):
+    out = _occlusion_map(predict_proba, image, label, size, stride)
+    image[:size, :size] = 0
+    return out
+
+
+def _map_stride_ignored(predict_proba, image, label, size, stride):
+    return _occlusion_map(predict_proba, image, label, size, 1)
+
+
+_MAP_VARIANTS = {"transposed": lambda *a: _occlusion_map(*a).T, "sign": lambda *a: -_occlusion_map(*a),
+                 "probability": _map_probability, "predicted_label": _map_predicted,
+                 "cumulative": _map_cumulative}
+
+
+def _map_cases() -> list[tuple]:
+    rng = seeded_rng(22)
+    image = rng.uniform(0.3, 1.0, (28, 28)).astype("float32")
+    return [(_region_model, image, _CLASS, 8, 4), (_region_model, image.copy(), _CLASS, 6, 2)]
+
+
+def _diagnose_map(function: Any, ctx: dict[str, Any]) -> Finding | None:
+    for args in _map_cases():
+        _, image, label, size, stride = args
+        kept = image.copy()
+        out = run_student(function, args, "occlusion_map")
+        where = f"square {size}, stride {stride}"
+        if not np.array_equal(image, kept):
+            return Finding("in_place", f"{where}: the image passed in came back changed")
+        try:
+            out = np.asarray(out, dtype="float64")
+        except (TypeError, ValueError):
+            return Finding("form", f"return a 2-D array of numbers; got {_short(out)}")
+        want = _occlusion_map(*args)
+        if out.shape == want.shape and np.allclose(out, want, atol=1e-5):
+            continue
+        for code, variant in _MAP_VARIANTS.items():
+            wrong = variant(*args)
+            if out.shape == wrong.shape and np.allclose(out, wrong, atol=1e-5):
+                return Finding(code, where)
+        if out.shape == _map_stride_ignored(*args).shape:
+            return Finding("stride_ignored", f"{where}: the map has shape {out.shape}, {want.shape} with the stride")
+        if out.ndim == 2 and all(abs(a - b) == 1 for a, b in zip(out.shape, want.shape)):
+            return Finding("off_by_one", f"{where}: the map has shape {out.shape}; (28 - {size}) // {stride} + 1 "
+                                         f"positions give {want.shape}")
+        if out.shape != want.shape:
+            return Finding("shape", f"{where}: the map has shape {out.shape}; expected {want.shape}")
+        for fill in (1.0, float(np.mean(image))):
+            other = _occlusion_map_filled(*args, fill=fill)
+            if np.allclose(out, other, atol=1e-5):
+                return Finding("fill", f"{where}: the square was filled with {fill:.3g}")
+        ratio = out[np.abs(want) > 1e-6] / want[np.abs(want) > 1e-6]
+        if ratio.size and np.allclose(ratio, ratio[0], rtol=1e-4) and not np.isclose(ratio[0], 1):
+            return Finding("scaled", f"{where}: the map is {ratio[0]:.3g} times the drops in probability")
+        return Finding("values", f"{where}: the values differ from the drops in probability by up to "
+                                 f"{np.abs(out - want).max():.3g}")
+    return None
+
+
+q7 = Build(
+    key="q7", title="Where does the CNN look?", kind="code", minutes=25, difficulty="hard",
+    task="Write `occlusion_map(predict_proba, image, label, size, stride)`: for every position of a size x size "
+         "square of zeros moved `stride` pixels at a time over the image, how much hiding it lowers the "
+         "probability of `label`; a 2-D array, one value per position.",
+    hints=("The map has `(height - size) // stride + 1` rows and as many columns by the same rule. For the square "
+           "at row i, column j, copy the image, set `[i*stride:i*stride+size, j*stride:j*stride+size]` to 0 and ask "
+           "for the probability of `label`.",
+           "`predict_proba` takes a batch, shape (n, 28, 28): put every occluded copy into one batch, call it once, "
+           "and subtract each copy's probability of `label` from the untouched image's, "
+           "`predict_proba(image[None])[0, label]`. Start each copy from the original image."),
+    solution_example=lambda ctx: _occlusion_map, diagnose=_diagnose_map, time_limit=60.0,
+    reveal=lambda a, ctx: ("your map finds what the check's model looks at: the largest drops sit over the region "
+                           "its class depends on, and nowhere else. Below, the same function shows where your CNN "
+                           "looks on one test image."),
+    mistakes=(
+        Mistake("rows and columns are swapped: the first index of the map is the square's row (its vertical "
+                "position), the second its column.", lambda ctx: (lambda *a: _occlusion_map(*a).T),
+                detect=Found("transposed")),
+        Mistake("the sign is reversed: the map holds the untouched image's probability minus the occluded one's, "
+                "so a square that hides what matters gives a large positive value.",
+                lambda ctx: (lambda *a: -_occlusion_map(*a)), detect=Found("sign")),
+        Mistake("that is the occluded images' probability itself; the map holds the drop from the untouched "
+                "image's probability.", lambda ctx: _map_probability, detect=Found("probability")),
+        Mistake("the squares pile up: each position must start from the original image (a copy), or every later "
+                "square also hides all the earlier ones.", lambda ctx: _map_cumulative,
+                detect=Found("cumulative", "in_place")),
+        Mistake("that follows the model's predicted class; the map is about `label`, the class asked for.",
+                lambda ctx: _map_predicted, detect=Found("predicted_label")),
+        Mistake("the drops are rescaled (divided by the untouched probability, or in percent): the map holds the "
+                "plain difference, untouched minus occluded probability of `label`.",
+                lambda ctx: (lambda *a: _occlusion_map(*a) * 100), detect=Found("scaled")),
+        Mistake("the square must be set to 0 (black, as `occlude` does), not to another value.",
+                lambda ctx: (lambda *a: _occlusion_map_filled(*a, fill=1.0)), detect=Found("fill")),
+        Mistake("the stride is ignored: the square moves `stride` pixels at a time, so the map has "
+                "(28 - size) // stride + 1 positions per side.", lambda ctx: _map_stride_ignored,
+                detect=Found("stride_ignored")),
+    ),
+)
+
+LADDER = {"q1": WARM_UP, "q2": CORE, "q3": WARM_UP, "q4": CORE, "q5": CORE, "q6": STRETCH, "q7": STRETCH}
+
+EXERCISES = [q1, q2, q3, q4, q5, q6, q7]

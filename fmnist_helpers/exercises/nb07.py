@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 import tempfile
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from .common import fraction_for_points, history_values, need_number, sign_error
-from .core import Answer, Function, Mistake, NotAnswered
+from .builds import Attempt, Build, Finding, Found, fake_history, number_finding, read_fit, scores_match
+from .common import is_number, need_number
+from .core import Answer, Function, Mistake, _short
+from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "A strong CNN, written out in Keras"
 
@@ -45,6 +48,8 @@ q1 = Answer(
         Mistake("the batch norm after the dense layer counts too: it normalises each of its 256 units.",
                 2 * (48 + 96)),
         Mistake("that is the strong CNN's count (32 and 64 filters); the wide CNN has 48 and 96.", 2 * (32 + 64 + 256)),
+        Mistake("only the three batch norm layers hold such statistics (48, 96 and 256 channels); the output layer "
+                "has none.", 2 * (48 + 96 + 256 + 10)),
     ),
 )
 
@@ -205,6 +210,9 @@ def _verify_callbacks(out: Any, args: tuple) -> str | None:
     for callback in (stop, save):
         if not str(getattr(callback, "monitor", "")).startswith("val_"):
             return f"{type(callback).__name__} watches {callback.monitor!r}; it should watch a validation metric."
+        if callback.monitor not in ("val_accuracy", "val_loss"):
+            return (f"{type(callback).__name__} watches {callback.monitor!r}, a name `fit` never logs: with "
+                    f"`metrics=['accuracy']` the validation accuracy is logged as 'val_accuracy'.")
     if not getattr(stop, "restore_best_weights", False):
         return "EarlyStopping should restore the best epoch's weights (`restore_best_weights=True`)."
     if not getattr(stop, "patience", 0) >= 1:
@@ -332,26 +340,49 @@ q4 = Function(
 # ------------------------------------------------------------------------------------------------ q5
 
 
-def _val_gap(ctx: dict[str, Any], split: str = "validation") -> float:
-    values = {}
-    for name in ("momentum_09", "momentum_099"):
-        series = history_values(ctx[name], split)
-        if series is None:
-            raise NotAnswered(f"`{name}` must be what `model.fit(..., validation_data=...)` returns, with "
-                              f"'accuracy' and 'val_accuracy' in its history (compile with metrics=['accuracy'])")
-        values[name] = float(series[-1])
-    return (values["momentum_09"] - values["momentum_099"]) * 100
+def _momentum_fits(ctx: dict[str, Any]):
+    return read_fit(ctx["momentum_09"], "momentum_09"), read_fit(ctx["momentum_099"], "momentum_099")
 
 
-def _demo_q5() -> dict[str, Any]:
-    return {"momentum_09": {"accuracy": [0.62, 0.79, 0.83], "val_accuracy": [0.45, 0.71, 0.80]},
-            "momentum_099": {"accuracy": [0.63, 0.79, 0.84], "val_accuracy": [0.10, 0.18, 0.39]}}
+def _val_gap(ctx: dict[str, Any], curve: str = "val_accuracy") -> float:
+    fast, slow = _momentum_fits(ctx)
+    return (fast.last(curve) - slow.last(curve)) * 100
+
+
+def _momenta(model: Any) -> set[float]:
+    try:
+        return {round(float(layer.momentum), 4) for layer in model.layers
+                if type(layer).__name__ == "BatchNormalization"}
+    except Exception:  # noqa: BLE001
+        return set()
+
+
+def _diagnose_momentum(answer: Any, ctx: dict[str, Any]) -> Finding | None:
+    fast, slow = _momentum_fits(ctx)
+    got = _momenta(fast.model), _momenta(slow.model)
+    if got == ({0.99}, {0.9}):
+        return Finding("swapped", "`momentum_09`'s model has batch norm momentum 0.99 and `momentum_099`'s 0.9")
+    if got != ({0.9}, {0.99}):
+        return Finding("momentum", f"the batch norm momenta are {sorted(got[0])} in `momentum_09`'s model and "
+                                   f"{sorted(got[1])} in `momentum_099`'s")
+    epochs = int(ctx["epochs"])
+    if fast.epochs != epochs or slow.epochs != epochs or fast.steps != slow.steps:
+        return Finding("not_same", f"the runs took {fast.epochs} and {slow.epochs} epoch(s) of {fast.steps} and "
+                                   f"{slow.steps} steps; the task asks for {epochs} epoch(s) each, on the same images")
+    for fit in (fast, slow):
+        if not scores_match(fit, *ctx["validation"]):
+            return Finding("other_validation", f"`{fit.name}`'s model does not reproduce its last `val_accuracy` on "
+                                               f"the first `n_check` validation images")
+    if is_number(answer) and abs(float(answer) - _val_gap(ctx, "accuracy")) < 0.01 and abs(
+            _val_gap(ctx) - _val_gap(ctx, "accuracy")) >= 0.01:
+        return Finding("train", f"{float(answer):+.2f} is the difference in training accuracy")
+    return number_finding(answer, _val_gap(ctx), "points", what="the 0.9 model minus the 0.99 model")
 
 
 def _q5_reveal(answer: Any, ctx: dict[str, Any]) -> str:
-    train = _val_gap(ctx, "train")
-    text = (f"momentum 0.9 minus momentum 0.99: {answer:+.2f} points of validation accuracy, {train:+.2f} points of "
-            f"training accuracy. ")
+    train = _val_gap(ctx, "accuracy")
+    text = (f"both runs trained alike, their models' batch norm at 0.9 and 0.99. Momentum 0.9 minus momentum 0.99: "
+            f"{answer:+.2f} points of validation accuracy, {train:+.2f} points of training accuracy. ")
     if abs(train) < 0.005:
         text += ("Training accuracy is the same: while training, batch norm normalises with the batch's own "
                  "statistics, so the momentum changes nothing there. ")
@@ -369,22 +400,76 @@ def _q5_reveal(answer: Any, ctx: dict[str, Any]) -> str:
     return text
 
 
-q5 = Answer(
+def _bn_model(momentum: float, seed: int):
+    """A small untrained model with batch norm (the tests')."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    init = keras.initializers.RandomNormal(stddev=1.0, seed=seed)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(16),
+                              keras.layers.BatchNormalization(momentum=momentum), keras.layers.ReLU(),
+                              keras.layers.Dense(10, activation="softmax", bias_initializer=init)])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@lru_cache(maxsize=1)
+def _demo_momentum() -> dict[str, Any]:
+    x = np.random.default_rng(7).random((50, 28, 28, 1)).astype("float32")
+    fast, slow = _bn_model(0.9, 1), _bn_model(0.99, 2)
+    y = np.asarray(fast(x, training=False)).argmax(axis=1)
+    y[:15] = (y[:15] + 1) % 10
+    return {"fast": fast, "slow": slow, "x": x, "y": y}
+
+
+def _momentum_history(model: str, train_accuracy: float, epochs: int = 2) -> Callable:
+    def make(ctx: dict[str, Any]) -> Any:
+        demo = _demo_momentum()
+        return fake_history(demo[model], (demo["x"], demo["y"]), epochs=epochs, train_accuracy=train_accuracy)
+
+    return make
+
+
+def _demo_q5() -> dict[str, Any]:
+    demo = _demo_momentum()
+    return {"momentum_09": _momentum_history("fast", 0.62)({}), "momentum_099": _momentum_history("slow", 0.60)({}),
+            "epochs": 2, "validation": (demo["x"], demo["y"])}
+
+
+def _q5_attempt(**histories: Callable) -> Callable[[dict[str, Any]], Attempt]:
+    def make(ctx: dict[str, Any]) -> Attempt:
+        changed = {name: build(ctx) for name, build in histories.items()}
+        return Attempt(_val_gap({**ctx, **changed}), changed)
+
+    return make
+
+
+q5 = Build(
     key="q5", title="Batch norm's momentum in a short run", kind="experiment", minutes=12, difficulty="medium",
     task="Train the strong CNN twice for the same few steps, with batch norm's momentum 0.9 and with Keras's default "
          "0.99, and report the validation accuracy at the last epoch of the 0.9 model minus that of the 0.99 "
-         "model, in points.",
+         "model, in points; the check reads both histories and their models.",
     hints=("Build both models from `build_strong_cnn(bn_momentum=...)` after `keras.utils.set_random_seed(run.seed)`, "
            "compile them the same way and fit them on the same images with `validation_data`.",
            "`h9 = model_09.fit(...)`, `h99 = model_099.fit(...)`; the answer is "
            "`(h9.history['val_accuracy'][-1] - h99.history['val_accuracy'][-1]) * 100`."),
-    context=("momentum_09", "momentum_099"), demo_context=_demo_q5, solution_example=_val_gap,
-    expected=_val_gap, validate=need_number, same=lambda a, b: abs(a - b) < 0.01, on_correct=_q5_reveal,
+    context=("momentum_09", "momentum_099", "epochs", "validation"), demo_context=_demo_q5,
+    solution_example=lambda ctx: _val_gap(ctx), diagnose=_diagnose_momentum, reveal=_q5_reveal,
     mistakes=(
-        sign_error("the task asks for the 0.9 model minus the 0.99 model", _val_gap),
-        fraction_for_points(_val_gap),
+        Mistake("the sign is reversed: the task asks for the 0.9 model minus the 0.99 model. Subtract in the order "
+                "the task gives.", lambda ctx: -_val_gap(ctx), detect=Found("sign")),
+        Mistake("that is a fraction of 1; the task asks for accuracy points (multiply by 100: 0.012 is 1.2 points).",
+                lambda ctx: _val_gap(ctx) / 100, detect=Found("fraction_for_points")),
         Mistake("that is the difference in training accuracy; the task asks for validation accuracy, where the "
-                "moving statistics are used.", lambda ctx: _val_gap(ctx, "train")),
+                "moving statistics are used.", lambda ctx: _val_gap(ctx, "accuracy"), detect=Found("train")),
+        Mistake("the two histories are swapped: `momentum_09` is the run with `bn_momentum=0.9`.",
+                _q5_attempt(momentum_09=_momentum_history("slow", 0.60), momentum_099=_momentum_history("fast", 0.62)),
+                detect=Found("swapped")),
+        Mistake("both runs must differ in batch norm's momentum only: `build_strong_cnn(bn_momentum=0.9)` and "
+                "`build_strong_cnn(bn_momentum=0.99)`.", _q5_attempt(momentum_099=_momentum_history("fast", 0.62)),
+                detect=Found("momentum")),
+        Mistake("train both runs for the same epochs on the same images, as the task gives.",
+                _q5_attempt(momentum_099=_momentum_history("slow", 0.60, epochs=3)), detect=Found("not_same")),
     ),
 )
 
@@ -534,5 +619,141 @@ def _guarded(exercise: Any) -> Any:
     return replace(exercise, mistakes=mistakes)
 
 
-q1, q2, q3, q4, q5, q6 = (_guarded(e) for e in (q1, q2, q3, q4, q5, q6))
-EXERCISES = [q1, q2, q3, q4, q5, q6]
+q1, q2, q3, q4, q6 = (_guarded(e) for e in (q1, q2, q3, q4, q6))  # Build checks never raise already
+# ------------------------------------------------------------------------------------------------ q7
+
+_VAL = (0.50, 0.70, 0.70, 0.60, 0.65)  # validation accuracy per epoch: the best at epoch 2, tied at 3
+_TRAIN = (0.50, 0.60, 0.70, 0.80, 0.90)  # training accuracy keeps rising: its best is the last epoch
+
+
+def _best_weights_class():
+    """The solution's callback class (defined here so that Keras is imported only when it is used)."""
+    import keras
+
+    class BestWeights(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.best, self.best_epoch, self.best_weights = -np.inf, None, None
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get("val_accuracy")
+            if value is not None and value > self.best:
+                self.best, self.best_epoch, self.best_weights = value, epoch + 1, self.model.get_weights()
+
+        def on_train_end(self, logs=None):
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    return BestWeights
+
+
+def _variant(**wrong: Any):
+    """A wrong BestWeights: `monitor` another log, `ties` kept late, `copy` False (references kept), `restore`
+    False, `from_zero` epochs, `lowest` kept."""
+    import keras
+
+    class Wrong(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.best = np.inf if wrong.get("lowest") else -np.inf
+            self.best_epoch, self.best_weights = None, None
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = logs[wrong.get("monitor", "val_accuracy")]
+            better = (value < self.best if wrong.get("lowest") else
+                      value >= self.best if wrong.get("ties") else value > self.best)
+            if better:
+                self.best, self.best_epoch = value, epoch + (0 if wrong.get("from_zero") else 1)
+                self.best_weights = self.model.weights if wrong.get("reference") else self.model.get_weights()
+
+        def on_train_end(self, logs=None):
+            if wrong.get("restore", True) and self.best_weights is not None:
+                self.model.set_weights([np.asarray(w) for w in self.best_weights])
+
+    return Wrong
+
+
+def _harness_model():
+    import keras
+
+    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+
+
+def _diagnose_callback(answer: Any, ctx: dict[str, Any]) -> Finding | None:
+    import keras
+
+    try:
+        callback = answer() if isinstance(answer, type) else answer
+    except TypeError as err:
+        return Finding("form", f"`BestWeights()` (no arguments) raised TypeError: {err}")
+    if not isinstance(callback, keras.callbacks.Callback):
+        return Finding("form", f"pass a `keras.callbacks.Callback` subclass, `BestWeights`; got {_short(answer)}")
+    model = _harness_model()
+    callback.set_model(model)
+    callback.on_train_begin({})
+    shapes = [np.shape(w) for w in model.get_weights()]
+    for epoch, (val, train) in enumerate(zip(_VAL, _TRAIN)):
+        model.set_weights([np.full(shape, epoch + 1.0, dtype="float32") for shape in shapes])  # epoch e: all e+1
+        callback.on_epoch_end(epoch, {"loss": 1.0 - train, "accuracy": train, "val_loss": 1.0 - val,
+                                      "val_accuracy": val})
+    callback.on_train_end({})
+    kept = {float(v) for w in model.get_weights() for v in np.ravel(w)}
+    kept_epoch = int(next(iter(kept))) if len(kept) == 1 else None
+    best_epoch = getattr(callback, "best_epoch", None)
+    if kept_epoch == 2 and best_epoch == 2:
+        return None
+    stored = getattr(callback, "best_weights", None)
+    if kept_epoch == 5:
+        if isinstance(stored, (list, tuple)) and stored and all(isinstance(w, keras.Variable) for w in stored):
+            return Finding("reference", "`best_weights` holds the model's variables themselves, which went on "
+                                        "changing; at the end they hold the last epoch's values")
+        if best_epoch == 5:
+            return Finding("train_metric", "it kept epoch 5, the best by training accuracy")
+        return Finding("no_restore", "after training the model holds the last epoch's weights")
+    if kept_epoch == 3:
+        return Finding("ties_later", "it kept epoch 3, whose validation accuracy only ties epoch 2's")
+    if kept_epoch == 1:
+        return Finding("lowest", "it kept epoch 1, the lowest validation accuracy")
+    if kept_epoch == 2 and best_epoch == 1:
+        return Finding("from_zero", "the weights are epoch 2's, but `best_epoch` says 1")
+    if kept_epoch == 2:
+        return Finding("best_epoch", f"the weights are epoch 2's, but `best_epoch` is {_short(best_epoch)}")
+    return Finding("weights", f"after training the model's weights are {sorted(kept)[:4]}...; in the check's "
+                              f"run epoch e's weights are all e, and epoch 2 is the best")
+
+
+q7 = Build(
+    key="q7", title="A callback of your own", kind="code", minutes=25, difficulty="hard",
+    task="Write a Keras callback class `BestWeights`: after every epoch it keeps a copy of the weights when the "
+         "validation accuracy beats every earlier epoch's (the earliest wins a tie) and records that epoch, counted "
+         "from 1, in `best_epoch`; at the end of training it puts the kept weights back.",
+    hints=("Subclass `keras.callbacks.Callback` and fill three methods: `on_train_begin(self, logs=None)` to reset, "
+           "`on_epoch_end(self, epoch, logs=None)`, where `logs['val_accuracy']` is this epoch's score and "
+           "`self.model` the model, and `on_train_end(self, logs=None)`.",
+           "Keep `self.model.get_weights()`, a list of NumPy copies; `self.model.weights` would be the variables "
+           "themselves, which go on changing. Compare with `>` so that a tie keeps the earlier epoch; `epoch` "
+           "counts from 0. At the end, `self.model.set_weights(self.best_weights)`."),
+    solution_example=lambda ctx: _best_weights_class(), diagnose=_diagnose_callback, time_limit=30.0,
+    reveal=lambda a, ctx: ("the check ran your callback through five epochs whose validation accuracies were 0.50, "
+                           "0.70, 0.70, 0.60 and 0.65, with epoch e's weights all equal to e: it kept epoch 2's weights "
+                           "and said so. That is what `EarlyStopping(restore_best_weights=True)` does on its own, "
+                           "without stopping."),
+    mistakes=(
+        Mistake("the kept weights are references to the model's variables (`self.model.weights`), which training "
+                "goes on changing: keep copies, `self.model.get_weights()`.",
+                lambda ctx: _variant(reference=True), detect=Found("reference")),
+        Mistake("the callback watches the training accuracy, whose best is simply the last epoch: watch "
+                "`logs['val_accuracy']`.", lambda ctx: _variant(monitor="accuracy"), detect=Found("train_metric")),
+        Mistake("the kept weights are never put back: `on_train_end` should call "
+                "`self.model.set_weights(self.best_weights)`.", lambda ctx: _variant(restore=False),
+                detect=Found("no_restore")),
+        Mistake("a tie replaced the earlier epoch: compare with `>`, not `>=`, so that the earliest best epoch is "
+                "kept.", lambda ctx: _variant(ties=True), detect=Found("ties_later")),
+        Mistake("`best_epoch` is counted from 0; Keras passes `epoch` from 0, and the task counts from 1: store "
+                "`epoch + 1`.", lambda ctx: _variant(from_zero=True), detect=Found("from_zero")),
+        Mistake("that keeps the lowest validation accuracy; the best epoch has the highest.",
+                lambda ctx: _variant(lowest=True), detect=Found("lowest")),
+    ),
+)
+
+LADDER = {"q1": WARM_UP, "q2": CORE, "q3": CORE, "q4": CORE, "q5": CORE, "q6": STRETCH, "q7": STRETCH}
+
+EXERCISES = [q1, q2, q3, q4, q5, q6, q7]

@@ -26,7 +26,8 @@ import numpy as np
 
 from fmnist_helpers.data import capstone
 
-from .common import need_number
+from .common import is_number, need_number
+from .ladder import CORE, STRETCH, WARM_UP
 from .core import CORRECT, INCORRECT, Answer, Exercise, Mistake, NotAnswered, Verdict
 
 TITLE = "Capstone: a CNN on images the course has not seen"
@@ -94,6 +95,11 @@ q1 = Answer(
         Mistake("that is the validation subset's number of batches; the task asks for the training subset.",
                 lambda ctx: math.ceil(_q1_sizes()[1] / _Q1_BATCH)),
         Mistake("that is a number of images; the task asks for batches of 64.", lambda ctx: _q1_sizes()[0]),
+        Mistake("that uses another validation split: the task's is 0.25, so int(0.25 x 1,438) = 359 files go to "
+                "validation.", lambda ctx: math.ceil((n_files() - int(0.2 * n_files())) / _Q1_BATCH),
+                detect=lambda a, ctx: is_number(a) and any(
+                    a == math.ceil((n_files() - int(f * n_files())) / _Q1_BATCH) for f in (0.1, 0.2, 0.3, 0.5))
+                and a != _q1_batches()),
     ),
 )
 
@@ -432,5 +438,7 @@ q4 = SavedModelCheck(
         Mistake(_BELOW, _demo_path("untrained")),
     ),
 )
+
+LADDER = {"q1": WARM_UP, "q2": CORE, "q3": WARM_UP, "q4": STRETCH}
 
 EXERCISES = [q1, q2, q3, q4]

@@ -1,0 +1,337 @@
+"""Checks of what a student built or trained: a function, a model, what `fit` returned, a callback.
+
+A `Build` exercise's answer is the object itself (or a number read off objects the check also receives). Its
+`diagnose(answer, context)` inspects it, running it where that is cheap, and returns a `Finding` (a short code for
+what is wrong and a sentence of what the check measured) or None when it does what the task asked. Each `Mistake`
+names the codes it explains (`detect=Found("unscaled")`), so a student's error gets its name whatever the exact
+numbers. The inspections the experiment exercises share live here too: what `fit` returned (`read_fit`), on which
+images its validation scores were measured (`validated_on`), and the usual misreadings of a number
+(`number_finding`: a sign, percent for a fraction, a fraction for points).
+
+Usage:
+    Build(key="q7", title="...", kind="code", minutes=25, difficulty="hard", task="...", hints=("...", "..."),
+          diagnose=my_diagnosis, mistakes=my_mistakes)   # each detect=Found("unscaled"), ...
+    fit = read_fit(history, "history")        # a Fit: curves, epochs, steps, model (in a diagnosis)
+    validated_on(fit, {"validation": (x_val, y_val), "test": (x_test, y_test)})   # "test": a leak
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .common import is_number
+from .core import CORRECT, INCORRECT, Exercise, NotAnswered, Verdict, _short, call_with_time_limit
+
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a diagnosis found wrong: a short `code` the mistakes name, and what the check measured."""
+
+    code: str
+    detail: str
+
+
+class Found:
+    """A `Build` mistake's detector: true when the diagnosis found one of `codes`."""
+
+    def __init__(self, *codes: str):
+        if not codes:
+            raise ValueError("Found needs at least one code")
+        self.codes = codes
+
+    def __call__(self, finding: Finding | None) -> bool:
+        return finding is not None and finding.code in self.codes
+
+    def __repr__(self) -> str:
+        return f"Found({', '.join(map(repr, self.codes))})"
+
+
+@dataclass(frozen=True)
+class Build(Exercise):
+    """An exercise answered by something built or trained, checked by inspecting or running it.
+
+    `diagnose(answer, context)` returns a `Finding` or None (right); `reveal(answer, context)` says what the check
+    measured when it is right. A diagnosis that runs longer than `time_limit` seconds is stopped; a function that
+    still raises NotImplementedError (nbgrader's stub) is not answered yet.
+    """
+
+    diagnose: Callable[[Any, dict[str, Any]], Finding | None] = lambda answer, context: None
+    reveal: Callable[[Any, dict[str, Any]], str] | None = None
+    time_limit: float = 120.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        loose = [m.message[:40] for m in self.mistakes if not isinstance(m.detect, Found)]
+        if loose:
+            raise ValueError(f"{self.key}: every mistake of a Build names its codes with Found(...): {loose}")
+
+    def _evaluate(self, answer: Any, context: dict[str, Any]) -> Verdict:
+        try:
+            finding = call_with_time_limit(self.diagnose, (answer, context), self.time_limit)
+        except _Stop as early:
+            finding = early.finding
+        except NotAnswered:
+            raise
+        except NotImplementedError:
+            raise NotAnswered("your code still raises NotImplementedError: write it where it says YOUR CODE "
+                              "HERE.") from None
+        except TimeoutError:
+            return Verdict(INCORRECT, self.label, f"checking it took longer than {self.time_limit:g} s; is there an "
+                                                  f"endless loop, or far more work than the task asks?")
+        except Exception as err:  # noqa: BLE001 - the student's object may raise anything
+            return Verdict(INCORRECT, self.label, f"running your answer raised {type(err).__name__}: "
+                                                  f"{str(err).strip()[:200]}")
+        if finding is None:
+            return Verdict(CORRECT, self.label, self.reveal(answer, context) if self.reveal else "well done.")
+        for mistake in self.mistakes:
+            if mistake.detect(finding):
+                detail = f" ({finding.detail})" if finding.detail else ""
+                return Verdict(INCORRECT, self.label, mistake.message + detail)
+        return Verdict(INCORRECT, self.label, f"{finding.detail} `ex.{self.key}.hint()` gives a hint.")
+
+
+def run_student(function: Any, args: tuple, name: str) -> Any:
+    """`function(*args)`; a Finding "form" when it is no function, and NotImplementedError passed on (not answered)."""
+    if not callable(function):
+        raise _Stop(Finding("form", f"pass the function itself, `{name}`, not {_short(function)}."))
+    return function(*args)
+
+
+class _Stop(Exception):
+    """Raised inside a diagnosis to end it with a finding at once (`Build` catches it)."""
+
+    def __init__(self, finding: Finding):
+        super().__init__(finding.detail)
+        self.finding = finding
+
+
+def stop(code: str, detail: str) -> _Stop:
+    """`raise stop("code", "what was measured")` ends a diagnosis, however deep in its helpers, with that finding."""
+    return _Stop(Finding(code, detail))
+
+
+# ----------------------------------------------------------------------------------------------- numbers
+
+
+def number_finding(answer: Any, expected: float, unit: str = "points", tolerance: float = 0.01,
+                   what: str = "") -> Finding | None:
+    """The usual misreadings of a number read off a run: not a number, the sign reversed, a fraction where points are
+    asked (or percent where a fraction is), or simply another value. `unit` is "points" or "fraction"."""
+    if isinstance(answer, str) or not is_number(answer):
+        return Finding("not_number", f"give one number; got {_short(answer)}.")
+    a = float(answer)
+    if abs(a - expected) <= tolerance:
+        return None
+    scale = tolerance / 100
+    if unit == "points" and abs(expected) > 5 * tolerance and abs(a - expected / 100) <= scale:
+        return Finding("fraction_for_points", f"{a:g} is {expected:.2f} points written as a fraction of 1")
+    if unit == "fraction" and abs(a - expected * 100) <= tolerance * 100:
+        return Finding("percent_for_fraction", f"{a:g} is {expected:.4f} written in percent")
+    if abs(expected) > tolerance and abs(a + expected) <= tolerance:
+        return Finding("sign", f"{a:+.2f} has the sign of the difference reversed; {what or 'the run'} gives "
+                               f"{expected:+.2f}")
+    return Finding("wrong", f"{a:g} is not what your run gives{f' ({what})' if what else ''}.")
+
+
+# ------------------------------------------------------------------------------------------- fit histories
+
+
+@dataclass(frozen=True)
+class Fit:
+    """What one `model.fit(...)` returned, read: its per-epoch curves, the epochs asked, the steps per epoch and
+    the model it trained."""
+
+    name: str
+    curves: dict[str, list[float]]
+    epochs: int  # asked for (`fit(epochs=...)`)
+    steps: int | None  # batches per epoch
+    model: Any
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.curves.get("loss", self.curves.get("val_accuracy", [])))
+
+    def last(self, curve: str) -> float:
+        return float(self.curves[curve][-1])
+
+
+def read_fit(history: Any, name: str) -> Fit:
+    """What `model.fit(...)` returned, read; inside a diagnosis it stops with a finding when it is something else:
+    "history_dict" (its `.history` dictionary), "not_history", "no_accuracy", "no_validation"."""
+    if isinstance(history, dict):
+        raise stop("history_dict", f"`{name}` is a dictionary of curves; pass what `fit` returned itself (the "
+                                   f"History object, not its `.history`), so the check can see the trained model "
+                                   f"and the settings it was trained with")
+    curves, params, model = (getattr(history, key, None) for key in ("history", "params", "model"))
+    if not isinstance(curves, dict) or not isinstance(params, dict) or model is None:
+        raise stop("not_history", f"`{name}` should be what `model.fit(...)` returns, a History object; got "
+                                  f"{_short(history)}")
+    try:
+        curves = {key: [float(v) for v in values] for key, values in curves.items()}
+    except (TypeError, ValueError):
+        raise stop("not_history", f"`{name}`'s curves are not lists of numbers") from None
+    if not curves.get("accuracy"):
+        raise stop("no_accuracy", f"`{name}` has no accuracy per epoch: compile with `metrics=['accuracy']`")
+    if not curves.get("val_accuracy"):
+        raise stop("no_validation", f"`{name}` has no validation accuracy: `fit` was given no validation images "
+                                    f"(`validation_data=...` or `validation_split=...`)")
+    return Fit(name, curves, int(params.get("epochs") or len(curves["accuracy"])), params.get("steps"), model)
+
+
+def predict_proba(model: Any, x: np.ndarray, batch: int = 2_048) -> np.ndarray:
+    """The model's outputs on `x` in inference mode, batch by batch, as a float array."""
+    out = [np.asarray(model(x[i:i + batch], training=False), dtype="float64") for i in range(0, len(x), batch)]
+    return np.concatenate(out) if out else np.zeros((0, 0))
+
+
+def accuracy_of(model: Any, x: np.ndarray, y: np.ndarray) -> float:
+    """The share of `x` whose largest output is its label (integer labels or one-hot rows)."""
+    labels = np.asarray(y)
+    labels = labels.argmax(axis=-1) if labels.ndim == 2 else labels
+    return float(np.mean(predict_proba(model, x).argmax(axis=-1) == labels))
+
+
+def _loss_function(model: Any) -> Any:
+    import keras
+
+    loss = getattr(model, "loss", None)
+    return keras.losses.get(loss) if isinstance(loss, str) else loss
+
+
+def _scores(model: Any, x: np.ndarray, y: np.ndarray, batch: int = 2_048) -> tuple[float, float | None]:
+    """(accuracy, mean compiled loss) of the model on `x`, `y` in one pass; the loss is computed on the model's own
+    output tensors (so that Keras can use the logits behind a softmax, as `fit` does), None when it cannot be."""
+    import keras
+
+    labels = np.asarray(y)
+    right, total, fn = 0, 0.0, _loss_function(model)
+    for i in range(0, len(x), batch):
+        out = model(x[i:i + batch], training=False)
+        part = labels[i:i + batch]
+        predicted = np.asarray(keras.ops.convert_to_numpy(out)).argmax(axis=-1)
+        right += int(np.sum(predicted == (part.argmax(axis=-1) if part.ndim == 2 else part)))
+        if total is not None:
+            try:
+                values = np.asarray(keras.ops.convert_to_numpy(fn(part, out)))
+                total += float(values.sum()) if values.ndim else float(values) * len(part)
+            except Exception:  # noqa: BLE001 - an unusual loss: compare accuracies only
+                total = None
+    return right / len(x), (None if total is None else total / len(x))
+
+
+def _mean_loss(model: Any, x: np.ndarray, y: np.ndarray) -> float | None:
+    """The model's compiled loss on `x`, `y`, or None when it cannot be computed here."""
+    return _scores(model, x, y)[1]
+
+
+def _evaluated_loss(model: Any, x: np.ndarray, y: np.ndarray) -> float | None:
+    """The loss `model.evaluate` reports (slower: it builds a test function), or None."""
+    try:
+        return float(model.evaluate(x, y, verbose=0, return_dict=True)["loss"])
+    except Exception:  # noqa: BLE001 - an uncompiled model
+        return None
+
+
+def scores_match(fit: Fit, x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether the trained model, scored on `x`, `y`, gives the last epoch's `val_accuracy` (and `val_loss`):
+    then these are the images `fit` validated on."""
+    n = len(y)
+    if n == 0:
+        return False
+    accuracy, loss = _scores(fit.model, np.asarray(x), np.asarray(y))
+    if abs(accuracy - fit.last("val_accuracy")) > 0.5 / n + 1e-6:
+        return False
+    if "val_loss" not in fit.curves:
+        return True
+    want = fit.last("val_loss")
+    if loss is not None and math.isclose(loss, want, rel_tol=3e-3, abs_tol=1e-4):
+        return True
+    loss = _evaluated_loss(fit.model, x, y)
+    return loss is not None and math.isclose(loss, want, rel_tol=3e-3, abs_tol=1e-4)
+
+
+def validated_on(fit: Fit, sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> str | None:
+    """The name of the first of `sets` (name -> (x, y)) on which the trained model reproduces the last epoch's
+    validation scores, or None: the images `fit` was validated on, traced from the model itself."""
+    for name, (x, y) in sets.items():
+        if scores_match(fit, np.asarray(x), np.asarray(y)):
+            return name
+    return None
+
+
+def layer_types(model: Any) -> list[str]:
+    """The class names of a model's layers, without an InputLayer."""
+    try:
+        return [type(layer).__name__ for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    except Exception:  # noqa: BLE001 - not a model
+        return []
+
+
+def learning_rate(model: Any) -> float | None:
+    """The learning rate of a compiled model's optimizer (at step 0 for a schedule), or None."""
+    try:
+        import keras
+
+        rate = model.optimizer.learning_rate
+        return float(keras.ops.convert_to_numpy(rate))
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def curve_finding(answer: Any, fit: Fit, tolerance: float = 5e-4) -> Finding | None:
+    """A finding "other_curve" when a number read off a history is a value (or the best) of another curve than the one
+    asked for, e.g. the lowest `val_loss` given for the best `val_accuracy`."""
+    if not is_number(answer):
+        return None
+    for name, values in fit.curves.items():
+        if name == "val_accuracy":
+            continue
+        for what, value in (("lowest", min(values)), ("highest", max(values)), ("last", values[-1])):
+            if abs(float(answer) - value) <= tolerance:
+                return Finding("other_curve", f"{float(answer):g} is the {what} value of `{name}`, not of "
+                                              f"`val_accuracy`")
+    return None
+
+
+class FakeHistory:
+    """Stands for what `fit` returns (`history`, `params`, `model`), for the exercises' tests: a model scored on
+    the demo images without the cost of training it."""
+
+    def __init__(self, model: Any, curves: dict[str, list[float]], epochs: int | None = None, steps: int = 4):
+        self.model, self.history = model, curves
+        self.params = {"verbose": 0, "epochs": epochs or len(next(iter(curves.values()))), "steps": steps}
+
+
+def fake_history(model: Any, validation: tuple[np.ndarray, np.ndarray], epochs: int = 1, steps: int = 4,
+                 train_accuracy: float | None = None) -> FakeHistory:
+    """A FakeHistory whose last validation scores are the model's own on `validation`, as after a real `fit`."""
+    x, y = validation
+    accuracy = accuracy_of(model, x, y)
+    loss = _mean_loss(model, x, y)
+    curves = {"accuracy": [train_accuracy if train_accuracy is not None else accuracy] * epochs,
+              "loss": [1.0] * epochs, "val_accuracy": [accuracy] * epochs}
+    if loss is not None:
+        curves["val_loss"] = [loss] * epochs
+    return FakeHistory(model, curves, epochs, steps)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A mistake's example for an exercise checked on objects of the run: the answer, and the context entries that
+    differ from the demo's (a history trained the wrong way, a model without its dropout)."""
+
+    answer: Any
+    context: dict[str, Any]
+
+
+def attempt(example: Any, context: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """(answer, context) for an example (a value, a function of the context, or one giving an `Attempt`) tried in
+    `context` (the exercises' tests)."""
+    value = example(context) if callable(example) else example
+    if isinstance(value, Attempt):
+        return value.answer, {**context, **value.context}
+    return value, context
