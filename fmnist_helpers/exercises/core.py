@@ -27,11 +27,13 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from fmnist_helpers.base.settings import NBGRADER
+
+from .slips import slip
 from .untrusted import (PRINT_LIMIT, Child, NotPlain, TimeLimit, call_limited, can_fork, capture, describe,
                         error_text, fresh, plain, unwrapped, uses_tensorflow)
 
 _short = describe  # how the lesson modules quote an answer in a message: runs none of its code
-from fmnist_helpers.base.settings import NBGRADER
 
 KINDS = {"predict": "predict, then run", "compute": "compute by hand", "code": "write code",
          "experiment": "run an experiment and interpret it"}
@@ -268,7 +270,9 @@ class Answer(Exercise):
                 hit = not _agree(self.same, wrong, expected) and _agree(self.same, answer, wrong)
             if hit:
                 return Verdict(INCORRECT, self.label, mistake.message)
-        return Verdict(INCORRECT, self.label, f"{describe(answer)} is not right. `ex.{self.key}.hint()` gives a hint.")
+        found = slip(answer, expected)
+        return Verdict(INCORRECT, self.label, f"{describe(answer)} is not right" + (f": {found}" if found else ".")
+                       + f" `ex.{self.key}.hint()` gives a hint.")
 
 
 @dataclass(frozen=True)
@@ -483,8 +487,9 @@ class Function(Exercise):
                 except NotPlain as err:
                     return (f"it returned {err.what}; the check compares numbers, tuples and NumPy arrays, "
                             f"expected {describe(expected)}"), -1
+                found = None if _agree(self.same, output, expected) else slip(output, expected)
                 problem = None if _agree(self.same, output, expected) else \
-                    f"expected {describe(expected)}, got {describe(output)}"
+                    f"expected {describe(expected)}, got {describe(output)}" + (f" ({found})" if found else "")
         except (Exception, SystemExit) as err:  # noqa: BLE001 - a strange output may break any inspection
             return f"the check could not read what it returned ({error_text(err)})", -1
         if problem is None:

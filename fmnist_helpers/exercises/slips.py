@@ -1,0 +1,105 @@
+"""How a wrong answer relates to the right one, for the answers no exercise foresaw: a factor of 100 (percent and
+fraction), a reversed sign, off by one, a rounding, a whole number cut down, a factor such as 2 or 3, and for
+shapes the right sides in another order, an extra or a missing axis, or one side off by one.
+
+A check calls `slip` only after the exercise's own `Mistake`s found nothing; it names the relation it finds in
+words a student can act on, and says nothing (None) when it finds none or when the answer is not plain numbers.
+
+Usage:
+    slip(83, 0.8312)             # 'that is the answer written as a percentage ...'
+    slip((32, 26, 26), (26, 26, 32))   # 'the right sides in another order ...'
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+_FACTORS = (2, 3, 4, 8, 10, 1000)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _close(a: float, b: float, rel: float = 1e-6) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-9)
+
+
+def _rounded(a: float, b: float) -> int | None:
+    """The number of decimals `b` was rounded to if `a` is that rounding, else None."""
+    for decimals in range(0, 4):
+        if _close(a, round(b, decimals)) and not _close(a, b):
+            return decimals
+    return None
+
+
+def number_slip(answer: float, expected: float) -> str | None:
+    """The relation of a wrong number to the right one, in words; None when none is found."""
+    if _close(expected, 0.0):
+        return None
+    if _close(answer, -expected):
+        return "it has the right size but the wrong sign: subtract in the order the task gives."
+    for scale, text in ((100, "the answer written as a percentage (or in points) where the task asks for a "
+                              "fraction of 1"),
+                        (0.01, "the answer written as a fraction of 1 where the task asks for a percentage or "
+                               "points (multiply by 100)")):
+        if _close(answer, expected * scale) or _rounded(answer, expected * scale) is not None:
+            return f"that is {text}."
+    if abs(expected) >= 1 and (_close(answer, expected + 1) or _close(answer, expected - 1)):
+        return f"it is off by one ({'one more' if answer > expected else 'one less'} than the right answer): " \
+               f"check where counting starts and whether the last one is included."
+    if abs(expected) >= 1 and not float(expected).is_integer() and answer in (math.floor(expected),
+                                                                              math.ceil(expected)):
+        return ("the right answer is not a whole number and this is it made whole: was a division cut down "
+                "(`//`, `int`) or the result rounded?")
+    decimals = _rounded(answer, expected)
+    if decimals is not None:
+        return f"it is the right answer rounded to {decimals} decimal{'s' if decimals != 1 else ''}: give it " \
+               f"unrounded, as the code computes it."
+    for factor in _FACTORS:
+        if _close(answer, expected * factor):
+            return f"it is exactly {factor} times the right answer: something is counted {factor} times over."
+        if _close(answer * factor, expected):
+            return f"it is exactly 1/{factor} of the right answer: something is left out or divided by {factor}."
+    return None
+
+
+def shape_slip(answer: tuple, expected: tuple) -> str | None:
+    """The relation of a wrong tuple of whole numbers (a shape) to the right one; None when none is found."""
+    if sorted(answer) == sorted(expected):
+        return ("the right sides in another order: Keras puts channels last, (height, width, channels), and a "
+                "batch of images first, (images, height, width, channels).")
+    if len(answer) == len(expected) + 1:
+        for i in range(len(answer)):
+            if answer[:i] + answer[i + 1:] == expected:
+                return f"it has one axis too many (the {answer[i]} at position {i + 1}): drop it."
+    if len(answer) + 1 == len(expected):
+        for i in range(len(expected)):
+            if expected[:i] + expected[i + 1:] == answer:
+                return f"it lacks an axis: the right shape has {len(expected)} sides, this one {len(answer)}."
+    if len(answer) == len(expected):
+        off = [i for i, (a, e) in enumerate(zip(answer, expected)) if a != e]
+        if off and all(abs(answer[i] - expected[i]) == 1 for i in off):
+            return "each side that differs is off by one: count the positions where the whole window fits, " \
+                   "the first and the last included."
+    return None
+
+
+def slip(answer: Any, expected: Any) -> str | None:
+    """What relates a wrong `answer` to `expected` (numbers, or tuples of whole numbers), or None."""
+    try:
+        a, e = _number(answer), _number(expected)
+        if a is not None and e is not None:
+            return number_slip(a, e)
+        if isinstance(answer, (tuple, list)) and isinstance(expected, (tuple, list)) and answer and expected:
+            if all(isinstance(x, int) and not isinstance(x, bool) for x in (*answer, *expected)):
+                return shape_slip(tuple(answer), tuple(expected))
+    except Exception:  # noqa: BLE001 - an odd answer gets no diagnosis, never an error
+        return None
+    return None

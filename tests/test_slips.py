@@ -1,0 +1,61 @@
+"""A wrong answer that no exercise foresaw still gets its relation to the right one named (`exercises/slips.py`)."""
+import pytest
+
+from fmnist_helpers import exercises
+from fmnist_helpers.exercises.slips import slip
+
+
+def test_a_percentage_given_for_a_fraction_is_named():
+    assert "percentage" in slip(83, 0.8312)
+
+
+def test_a_fraction_given_for_points_is_named():
+    assert "multiply by 100" in slip(0.051, 5.1)
+
+
+def test_a_reversed_sign_is_named():
+    assert "wrong sign" in slip(-2.5, 2.5)
+
+
+def test_one_more_than_the_right_count_is_off_by_one():
+    assert "off by one (one more" in slip(27, 26)
+
+
+def test_a_division_cut_to_a_whole_number_is_named():
+    assert "made whole" in slip(12, 12.4)
+
+
+def test_an_answer_rounded_too_far_is_named():
+    assert "rounded to 2 decimals" in slip(0.83, 0.8312)
+
+
+def test_an_answer_three_times_too_large_is_named_as_counted_three_times():
+    assert "3 times" in slip(2352, 784)
+
+
+def test_channels_first_is_named_as_the_right_sides_in_another_order():
+    assert "channels last" in slip((32, 26, 26), (26, 26, 32))
+
+
+def test_a_batch_axis_too_many_is_named():
+    assert "one axis too many (the 1 at position 2)" in slip((64, 1, 28, 28, 1), (64, 28, 28, 1))
+
+
+def test_a_missing_axis_is_named():
+    assert "lacks an axis" in slip((28, 28), (28, 28, 1))
+
+
+def test_a_shape_off_by_one_on_each_side_is_named():
+    assert "off by one" in slip((27, 27, 32), (26, 26, 32))
+
+
+@pytest.mark.parametrize("answer, expected", [(0.7, 0.3), ("Shirt", "Coat"), ((1, 2), (5, 9)), (float("nan"), 1.0),
+                                              (10 ** 400, 3.0), (True, 1), (5, 0)])
+def test_an_unrelated_or_odd_answer_gets_no_diagnosis(answer, expected):
+    assert slip(answer, expected) is None
+
+
+def test_a_check_adds_the_slip_to_its_verdict_when_no_mistake_of_the_exercise_matches():
+    lesson = exercises.for_notebook("04")
+    verdict = lesson.q1.evaluate((15, 15, 16))
+    assert not verdict.correct and "off by one" in verdict.message
