@@ -34,7 +34,7 @@ def test_an_answer_three_times_too_large_is_named_as_counted_three_times():
 
 
 def test_channels_first_is_named_as_the_right_sides_in_another_order():
-    assert "channels last" in slip((32, 26, 26), (26, 26, 32))
+    assert "another order; for a shape, Keras puts channels last" in slip((32, 26, 26), (26, 26, 32))
 
 
 def test_a_batch_axis_too_many_is_named():
@@ -59,3 +59,20 @@ def test_a_check_adds_the_slip_to_its_verdict_when_no_mistake_of_the_exercise_ma
     lesson = exercises.for_notebook("04")
     verdict = lesson.q1.evaluate((15, 15, 16))
     assert not verdict.correct and "off by one" in verdict.message
+
+
+def test_a_sequence_whose_every_entry_is_a_percentage_is_named():
+    assert "every entry is off in the same way: that is the answer written as a percentage" in slip(
+        [1.0, 99.0], [0.01, 0.99])
+
+
+def test_a_sequence_off_by_different_amounts_gets_no_diagnosis():
+    assert slip([0.3, 0.0, 0.9], [0.4, 0.0, 1.3]) is None
+
+
+def test_nineteen_twentieths_of_the_right_count_is_one_part_too_few():
+    assert "19/20 of the right answer: one part too few of 20" in slip(938 * 19, 938 * 20)
+
+
+def test_a_sequence_right_but_for_one_entry_names_that_entry():
+    assert "every entry is right but entry 2" in slip((0.4, 0.8, 1.2, 1.6), (0.4, 0.0, 1.2, 1.6))

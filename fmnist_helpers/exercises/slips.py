@@ -7,14 +7,15 @@ words a student can act on, and says nothing (None) when it finds none or when t
 
 Usage:
     slip(83, 0.8312)             # 'that is the answer written as a percentage ...'
-    slip((32, 26, 26), (26, 26, 32))   # 'the right sides in another order ...'
+    slip((32, 26, 26), (26, 26, 32))   # 'the right numbers in another order ...'
+    slip((0.3, 0.0, 0.9), (0.4, 0.0, 1.2))   # 'every entry is off in the same way: ... 1/... of the right answer'
 """
 from __future__ import annotations
 
 import math
 from typing import Any
 
-_FACTORS = (2, 3, 4, 8, 10, 1000)
+_FACTORS = (2, 3, 4, 8, 10, 16, 28, 32, 64, 128, 256, 784, 1000)  # small ones, batch sizes, image sides
 
 
 def _number(value: Any) -> float | None:
@@ -67,14 +68,19 @@ def number_slip(answer: float, expected: float) -> str | None:
             return f"it is exactly {factor} times the right answer: something is counted {factor} times over."
         if _close(answer * factor, expected):
             return f"it is exactly 1/{factor} of the right answer: something is left out or divided by {factor}."
+    for parts in range(3, 101):
+        for have, word in ((parts - 1, "one part too few"), (parts + 1, "one part too many")):
+            if _close(answer, expected * have / parts):
+                return (f"it is exactly {have}/{parts} of the right answer: {word} of {parts} equal ones "
+                        f"(an epoch, a batch, a fold?).")
     return None
 
 
 def shape_slip(answer: tuple, expected: tuple) -> str | None:
     """The relation of a wrong tuple of whole numbers (a shape) to the right one; None when none is found."""
     if sorted(answer) == sorted(expected):
-        return ("the right sides in another order: Keras puts channels last, (height, width, channels), and a "
-                "batch of images first, (images, height, width, channels).")
+        return ("the right numbers in another order; for a shape, Keras puts channels last, (height, width, "
+                "channels), and a batch of images first, (images, height, width, channels).")
     if len(answer) == len(expected) + 1:
         for i in range(len(answer)):
             if answer[:i] + answer[i + 1:] == expected:
@@ -91,6 +97,26 @@ def shape_slip(answer: tuple, expected: tuple) -> str | None:
     return None
 
 
+def sequence_slip(answer: list[float], expected: list[float]) -> str | None:
+    """The relation of a wrong sequence of numbers to the right one when every entry shares it (each 100 times,
+    each the negative, each 3 times the right one): a step applied to the whole sequence."""
+    if len(answer) != len(expected):
+        return None
+    wrong = [i for i, (a, e) in enumerate(zip(answer, expected)) if not _close(a, e, 1e-4)]
+    if len(wrong) == 1 and len(answer) > 2:
+        i = wrong[0]
+        return (f"every entry is right but entry {i + 1} (counting from 1): {answer[i]:g} where {expected[i]:g} "
+                f"belongs.")
+    pairs = [(a, e) for a, e in zip(answer, expected) if not _close(e, 0.0)]
+    if not pairs or any(not _close(a, 0.0) for a, e in zip(answer, expected) if _close(e, 0.0)):
+        return None
+    ratio = pairs[0][0] / pairs[0][1]
+    if not all(_close(a, e * ratio, 1e-4) for a, e in pairs):
+        return None
+    found = number_slip(ratio, 1.0)
+    return f"every entry is off in the same way: {found}" if found and "off by one" not in found else None
+
+
 def slip(answer: Any, expected: Any) -> str | None:
     """What relates a wrong `answer` to `expected` (numbers, or tuples of whole numbers), or None."""
     try:
@@ -100,6 +126,9 @@ def slip(answer: Any, expected: Any) -> str | None:
         if isinstance(answer, (tuple, list)) and isinstance(expected, (tuple, list)) and answer and expected:
             if all(isinstance(x, int) and not isinstance(x, bool) for x in (*answer, *expected)):
                 return shape_slip(tuple(answer), tuple(expected))
+            numbers = [_number(x) for x in (*answer, *expected)]
+            if all(x is not None for x in numbers):
+                return sequence_slip(numbers[:len(answer)], numbers[len(answer):])
     except Exception:  # noqa: BLE001 - an odd answer gets no diagnosis, never an error
         return None
     return None
