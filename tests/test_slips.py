@@ -76,3 +76,17 @@ def test_nineteen_twentieths_of_the_right_count_is_one_part_too_few():
 
 def test_a_sequence_right_but_for_one_entry_names_that_entry():
     assert "every entry is right but entry 2" in slip((0.4, 0.8, 1.2, 1.6), (0.4, 0.0, 1.2, 1.6))
+
+
+def test_class_means_cut_to_whole_numbers_are_named():
+    import numpy as np
+
+    expected = np.array([[1.5, 2.25], [3.75, 4.0]])
+    assert "cut to whole numbers" in slip(expected.astype("uint8"), expected)
+
+
+def test_an_array_with_its_axes_in_another_order_is_named():
+    import numpy as np
+
+    expected = np.arange(24.0).reshape(2, 3, 4)
+    assert "axes are in another order" in slip(expected.transpose(2, 0, 1), expected)

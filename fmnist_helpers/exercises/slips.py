@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 _FACTORS = (2, 3, 4, 8, 10, 16, 28, 32, 64, 128, 256, 784, 1000)  # small ones, batch sizes, image sides
 
 
@@ -117,9 +119,37 @@ def sequence_slip(answer: list[float], expected: list[float]) -> str | None:
     return f"every entry is off in the same way: {found}" if found and "off by one" not in found else None
 
 
+def array_slip(answer: np.ndarray, expected: np.ndarray) -> str | None:
+    """The relation of a wrong array to the right one: its axes in another order, whole numbers where fractions
+    belong (an integer dtype such as uint8), or every entry off by one common factor."""
+    if answer.shape != expected.shape:
+        if sorted(answer.shape) == sorted(expected.shape):
+            return f"its axes are in another order: shape {answer.shape}, where {expected.shape} is asked."
+        if answer.size == expected.size:
+            return f"the right number of values in another shape: {answer.shape}, where {expected.shape} is asked."
+        return None
+    a, e = answer.astype(float), expected.astype(float)
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(e))):
+        return None
+    if np.allclose(a, np.floor(e)) or np.allclose(a, np.round(e)):
+        return ("the values are cut to whole numbers: compute in floating point (an integer dtype such as uint8 "
+                "drops the fractions).")
+    nonzero = np.abs(e) > 1e-12
+    if nonzero.any() and np.allclose(a[~nonzero], 0.0):
+        ratio = a[nonzero] / e[nonzero]
+        if np.allclose(ratio, ratio[0], rtol=1e-4):
+            found = number_slip(float(ratio[0]), 1.0)
+            if found and "off by one" not in found:
+                return f"every value is off in the same way: {found}"
+    return None
+
+
 def slip(answer: Any, expected: Any) -> str | None:
     """What relates a wrong `answer` to `expected` (numbers, or tuples of whole numbers), or None."""
     try:
+        if isinstance(answer, np.ndarray) and isinstance(expected, np.ndarray) and answer.dtype.kind in "biuf" \
+                and expected.dtype.kind in "biuf":
+            return array_slip(answer, expected)
         a, e = _number(answer), _number(expected)
         if a is not None and e is not None:
             return number_slip(a, e)
