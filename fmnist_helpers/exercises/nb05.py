@@ -287,6 +287,8 @@ q3 = Answer(
                 100 * math.sqrt(0.9 * 0.1 / 10_000)),
         Mistake("that is a fraction of 1; the task asks for accuracy points (multiply by 100).",
                 math.sqrt(0.9 * 0.1 / 12_000)),
+        Mistake("that is two standard errors, the margin of a 95% interval; the task asks for one standard error.",
+                2 * 100 * math.sqrt(0.9 * 0.1 / 12_000)),
         Mistake("that is the standard error for another number of images; the score was measured on the 12,000 "
                 "validation images (n = 12,000).", 100 * math.sqrt(0.9 * 0.1 / 48_000), detect=_other_n),
     ),

@@ -95,8 +95,8 @@ q1 = Answer(
         Mistake("that is the validation subset's number of batches; the task asks for the training subset.",
                 lambda ctx: math.ceil(_q1_sizes()[1] / _Q1_BATCH)),
         Mistake("that is a number of images; the task asks for batches of 64.", lambda ctx: _q1_sizes()[0]),
-        Mistake("that uses another validation split: the task's is 0.25, so int(0.25 x 1,438) = 359 files go to "
-                "validation.", lambda ctx: math.ceil((n_files() - int(0.2 * n_files())) / _Q1_BATCH),
+        Mistake("that is one batch too many, or it uses another validation split: the task's is 0.25, so "
+                "int(0.25 x 1,438) = 359 files go to validation and the rest, in batches of 64, train.", lambda ctx: math.ceil((n_files() - int(0.2 * n_files())) / _Q1_BATCH),
                 detect=lambda a, ctx: is_number(a) and any(
                     a == math.ceil((n_files() - int(f * n_files())) / _Q1_BATCH) for f in (0.1, 0.2, 0.3, 0.5))
                 and a != _q1_batches()),
