@@ -28,6 +28,7 @@ from fmnist_helpers.base.paths import RUNS_FOLDER, build_dir, notebooks_dir
 from fmnist_helpers.base.results import load_results
 from fmnist_helpers.course.editions import student_notebook
 from fmnist_helpers.course.pytest_plugin import record_notebook_time
+from fmnist_helpers.exercises import lesson
 from fmnist_helpers.exercises.solutions import solution_code
 from test_editions import student_run_problems
 
@@ -130,17 +131,17 @@ def solved(stem: str, key: str) -> str:
     return solution_code(stem, key)
 
 
-HALF_SOLVED = {  # 4 of the 8 points: two right in each lesson, one wrong, the rest left unanswered
+KEYS = {stem: list(lesson(stem).exercises) for stem in LESSONS}  # each lesson's exercises, a point each
+HALF_SOLVED = {  # 4 points: two right in each lesson, one wrong, the rest left unanswered
     "00_primer": {"q1-answer": solved("00_primer", "q1"),
                   "q2-answer": "answer_q2 = (0.3, 0.0, 0.9, 1.2)  # forgot to rescale",
                   "q4-answer": solved("00_primer", "q4")},
     "08_capstone": {"q1-answer": solved("08_capstone", "q1"), "q3-answer": solved("08_capstone", "q3")},
 }
-EXPECTED = {"00_primer": {"q1-check": 1.0, "q2-check": 0.0, "q3-check": 0.0, "q4-check": 1.0},
-            "08_capstone": {"q1-check": 1.0, "q2-check": 0.0, "q3-check": 1.0, "q4-check": 0.0}}
-VERDICTS = {"00_primer": {"q1": "✔ Correct", "q2": "✘ Not yet", "q3": "… Not answered yet", "q4": "✔ Correct"},
-            "08_capstone": {"q1": "✔ Correct", "q2": "… Not answered yet", "q3": "✔ Correct",
-                            "q4": "… Not answered yet"}}
+RIGHT = {"00_primer": ("q1", "q4"), "08_capstone": ("q1", "q3")}
+EXPECTED = {stem: {f"{key}-check": float(key in RIGHT[stem]) for key in keys} for stem, keys in KEYS.items()}
+VERDICTS = {stem: {key: "✔ Correct" if key in RIGHT[stem] else "✘ Not yet" if f"{key}-answer" in HALF_SOLVED[stem]
+                   else "… Not answered yet" for key in keys} for stem, keys in KEYS.items()}
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +175,7 @@ def test_the_packs_student_edition_locks_its_cells_as_nbgraders_release_does(cou
         release = nbformat.read(course.root / "release" / "lesson" / f"{stem}.ipynb", as_version=4)
         assert len(ours.cells) == len(release.cells)
         graded = [(a, b) for a, b in zip(ours.cells, release.cells) if "nbgrader" in a.get("metadata", {})]
-        assert len(graded) == 8
+        assert len(graded) == 2 * len(KEYS[stem])
         for a, b in graded:
             assert (a.metadata.get("deletable"), a.metadata.get("editable")) == \
                    (b.metadata.get("deletable"), b.metadata.get("editable"))
@@ -185,8 +186,9 @@ def test_the_packs_student_edition_locks_its_cells_as_nbgraders_release_does(cou
 
 def test_validate_fails_a_blank_release_on_every_check_with_the_verdict_and_no_traceback(course):
     output = (course.root / "validate-blank.txt").read_text()
-    assert "VALIDATION FAILED ON 4 CELL(S)" in output and "Success!" not in output
-    assert output.count("NotYetCorrect: Exercise") == 4 and output.count("is not answered yet") == 4
+    n = len(KEYS["00_primer"])
+    assert f"VALIDATION FAILED ON {n} CELL(S)" in output and "Success!" not in output
+    assert output.count("NotYetCorrect: Exercise") == n and output.count("is not answered yet") == n
     assert "Traceback" not in output and "..." not in output  # nothing cut: the reason fits nbgrader's lines
 
 
@@ -199,7 +201,7 @@ def test_autograde_scores_a_half_solved_submission_exactly(course):
     assert {stem: course.scores("lesson", "ada", stem) for stem in LESSONS} == EXPECTED
     with Gradebook(course.config.CourseDirectory.db_url) as gradebook:
         submission = gradebook.find_submission("lesson", "ada")
-        assert (submission.score, submission.max_score) == (4.0, 8.0)
+        assert (submission.score, submission.max_score) == (4.0, float(sum(map(len, KEYS.values()))))
 
 
 def test_each_check_cell_shows_its_verdict_and_fails_only_when_not_right(course):
@@ -213,7 +215,7 @@ def test_each_check_cell_shows_its_verdict_and_fails_only_when_not_right(course)
 
 def test_feedback_shows_the_student_each_verdict_and_the_score(course):
     page = (course.root / "feedback" / "ada" / "lesson" / "00_primer.html").read_text(encoding="utf-8")
-    assert "✔ Correct" in page and "NotYetCorrect" in page and "2.0 / 4.0" in page
+    assert "✔ Correct" in page and "NotYetCorrect" in page and f"2.0 / {len(KEYS['00_primer'])}.0" in page
 
 
 def test_an_autograded_submission_runs_afresh_in_a_results_folder_of_its_own(course):
@@ -299,7 +301,8 @@ def tampered(tmp_path_factory, student_kernels) -> Course:
 
 @pytest.mark.parametrize("student", sorted(TAMPERING))
 def test_tampering_with_the_kernel_scores_nothing_for_wrong_answers(tampered, student):
-    assert tampered.scores("excerpt", student, "00_primer") == {"q1-check": 0.0, "q2-check": 0.0, "q4-check": 0.0}
+    scores = tampered.scores("excerpt", student, "00_primer")
+    assert scores == {f"{key}-check": 0.0 for key in KEYS["00_primer"] if key != "q3"}
 
 
 @pytest.mark.parametrize("student", sorted(FOOLED_IN_KERNEL))
@@ -318,7 +321,8 @@ def test_a_grader_module_replaced_in_the_kernel_is_not_the_one_that_grades(tampe
 def test_edited_progress_shows_every_exercise_correct_but_earns_nothing(tampered):
     table = " ".join(str(o.get("data", {}).get("text/plain", ""))
                      for o in tampered.autograded("excerpt", "progress", "00_primer").cells[-1].outputs)
-    assert "4 of 4 exercises correct" in table
+    graded = [key for key in KEYS["00_primer"] if key != "q3"]  # the excerpt leaves out q3, the prediction
+    assert f"{len(graded)} of {len(graded)} exercises correct" in table
     assert sum(tampered.scores("excerpt", "progress", "00_primer").values()) == 0.0
 
 

@@ -237,9 +237,12 @@ def diagnose(err: BaseException, notebook: str, out: Path, partial: Any | None, 
                            "Free memory (close other notebooks and programs) or run a smaller profile "
                            f"(--profile smoke), {again}", number, lines)
         if "[Errno 28]" in evalue or "No space left" in evalue or "[Errno 122]" in evalue:
-            return Failure(notebook, DISK_FULL, f"{about} The disk holding {out} is full"
-                           f"{f' ({space})' if space else ''}.", kept,
-                           f"Free space there or choose another --output-dir, {again}", number, lines)
+            # the same paragraph whichever filled the disk first, the kernel's cell or the runner's save, and no
+            # traceback: the cell's own code is not what is wrong
+            where = f" while cell {number} wrote to it" if number else ""
+            return Failure(notebook, DISK_FULL, f"stopped: the disk holding {out} is full"
+                           f"{f' ({space})' if space else ''}{where} ({error}).", kept,
+                           f"Free space there or choose another --output-dir, {again}", number)
         return Failure(notebook, CELL, about, kept, f"Fix what the error names, {again}", number, lines)
     full = disk_full_error(err)
     if full is not None:

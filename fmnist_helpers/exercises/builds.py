@@ -202,9 +202,37 @@ def _loss_function(model: Any) -> Any:
     return keras.losses.get(loss) if isinstance(loss, str) else loss
 
 
+_SCORED: dict[tuple, Any] = {}  # (what, model, its weights, the arrays) -> a score: a check asked again scores nothing
+
+
+def _fingerprint(values: Any) -> tuple:
+    """A cheap mark of an array's contents (its shape, type and two sums), for telling the same images apart."""
+    array = np.asarray(values)
+    flat = array.reshape(-1).astype(np.float64, copy=False)
+    return array.shape, str(array.dtype), float(flat.sum()), float(flat[::7].sum())
+
+
+def _remembered(what: str, model: Any, x: np.ndarray, y: np.ndarray, compute: Callable[[], Any]) -> Any:
+    """`compute()`, or what it gave before for this model with these very weights on these very arrays."""
+    try:
+        weights = tuple(float(np.asarray(w, dtype=np.float64).sum()) for w in model.get_weights())
+    except Exception:  # noqa: BLE001 - no Keras model: nothing to remember it by
+        return compute()
+    key = (what, id(model), weights, _fingerprint(x), _fingerprint(y))
+    if key not in _SCORED:
+        if len(_SCORED) > 256:
+            _SCORED.clear()
+        _SCORED[key] = compute()
+    return _SCORED[key]
+
+
 def _scores(model: Any, x: np.ndarray, y: np.ndarray, batch: int = 2_048) -> tuple[float, float | None]:
     """(accuracy, mean compiled loss) of the model on `x`, `y` in one pass; the loss is computed on the model's own
     output tensors (so that Keras can use the logits behind a softmax, as `fit` does), None when it cannot be."""
+    return _remembered("scores", model, x, y, lambda: _score_now(model, x, y, batch))
+
+
+def _score_now(model: Any, x: np.ndarray, y: np.ndarray, batch: int) -> tuple[float, float | None]:
     import keras
 
     labels = np.asarray(y)
@@ -230,10 +258,13 @@ def _mean_loss(model: Any, x: np.ndarray, y: np.ndarray) -> float | None:
 
 def _evaluated_loss(model: Any, x: np.ndarray, y: np.ndarray) -> float | None:
     """The loss `model.evaluate` reports (slower: it builds a test function), or None."""
-    try:
-        return float(model.evaluate(x, y, verbose=0, return_dict=True)["loss"])
-    except Exception:  # noqa: BLE001 - an uncompiled model
-        return None
+    def evaluate() -> float | None:
+        try:
+            return float(model.evaluate(x, y, verbose=0, return_dict=True)["loss"])
+        except Exception:  # noqa: BLE001 - an uncompiled model
+            return None
+
+    return _remembered("evaluated loss", model, x, y, evaluate)
 
 
 def scores_match(fit: Fit, x: np.ndarray, y: np.ndarray) -> bool:
@@ -243,10 +274,14 @@ def scores_match(fit: Fit, x: np.ndarray, y: np.ndarray) -> bool:
     if n == 0:
         return False
     accuracy, loss = _scores(fit.model, np.asarray(x), np.asarray(y))
-    if abs(accuracy - fit.last("val_accuracy")) > 0.5 / n + 1e-6:
-        return False
+    off = abs(accuracy - fit.last("val_accuracy")) * n  # images
     if "val_loss" not in fit.curves:
-        return True
+        return off < 0.5
+    # the loss decides: Keras validated in its own batches, where a near-tie between two classes can fall the other
+    # way for an image or two (it did for 07's batch-norm models on MNIST: 777 against 779 of 1,000 right, the loss
+    # equal to 5e-4), while other images than the validation set's move the mean loss far more
+    if off > 3.5:
+        return False
     want = fit.last("val_loss")
     if loss is not None and math.isclose(loss, want, rel_tol=3e-3, abs_tol=1e-4):
         return True

@@ -707,7 +707,7 @@ class Progress:
     @property
     def done(self) -> int:
         """Exercises answered correctly; a prediction never counts here."""
-        return sum(r["status"] == CORRECT for r in self.rows)
+        return sum(r["status"] == CORRECT and r["type"] != "predict" for r in self.rows)
 
     @property
     def predictions(self) -> tuple[int, int]:

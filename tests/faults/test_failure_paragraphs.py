@@ -57,8 +57,9 @@ def test_a_full_disk_met_in_a_cell_says_so_with_the_free_space(tmp_path):
     failure = diagnose(_cell_error("OSError", "[Errno 28] No space left on device"), "01_x.ipynb", tmp_path,
                        None, None, space="4.0 KiB free of 1.0 MiB")
     assert failure.cause == failures.DISK_FULL
-    assert f"The disk holding {tmp_path} is full (4.0 KiB free of 1.0 MiB)." in failure.paragraph()
-    assert "choose another --output-dir" in failure.advice
+    assert failure.paragraph().startswith(f"01_x.ipynb stopped: the disk holding {tmp_path} is full (4.0 KiB free "
+                                          f"of 1.0 MiB) while cell 3 wrote to it (OSError: [Errno 28]")
+    assert "choose another --output-dir" in failure.advice and "Traceback" not in failure.paragraph()
 
 
 def test_a_full_disk_nested_under_other_errors_is_found(tmp_path):
