@@ -38,27 +38,38 @@ def _layer_of_module(module: str) -> str | None:
     return _layer_of_module(home) if home and home != "fmnist_helpers" else None
 
 
-def package_imports(path: Path, source: str | None = None) -> list[tuple[int, str]]:
-    """(line, module) for every import of a fmnist_helpers module in `path` (or in `source`, as if it were at
-    `path`), at any depth of the code; `from fmnist_helpers import plots` counts as `fmnist_helpers.plots`,
-    and relative imports are resolved."""
-    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8") if source is None else source)):
+def imported_names(package: str, source: str) -> list[tuple[int, str, str | None]]:
+    """(line, module, name) for every import in `source`, code of a module in `package`, at any depth of the code:
+    `import a.b` gives (line, "a.b", None), `from a import b` (line, "a", "b"); relative imports are resolved."""
+    found: list[tuple[int, str, str | None]] = []
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "fmnist_helpers"]
+            found += [(node.lineno, a.name, None) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                 origin = ".".join(base + ([node.module] if node.module else []))
             else:
                 origin = node.module or ""
-            if origin.split(".")[0] != "fmnist_helpers":
-                continue
-            if origin == "fmnist_helpers":
-                found += [(node.lineno, f"fmnist_helpers.{a.name}") for a in node.names]
-            else:
-                found.append((node.lineno, origin))
+            found += [(node.lineno, origin, a.name) for a in node.names]
+    return found
+
+
+def package_imports(path: Path, source: str | None = None) -> list[tuple[int, str]]:
+    """(line, module) for every import of a fmnist_helpers module in `path` (or in `source`, as if it were at
+    `path`), at any depth of the code; `from fmnist_helpers import plots` counts as `fmnist_helpers.plots`,
+    and relative imports are resolved."""
+    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    found = []
+    for line, origin, name in imported_names(package, path.read_text(encoding="utf-8") if source is None else source):
+        if origin.split(".")[0] != "fmnist_helpers":
+            continue
+        if name is None:
+            found.append((line, origin))
+        elif origin == "fmnist_helpers":
+            found.append((line, f"fmnist_helpers.{name}"))
+        elif (line, origin) not in found:
+            found.append((line, origin))
     return found
 
 

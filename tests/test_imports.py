@@ -1,11 +1,10 @@
 """No import cycles inside the package: the imports of every module, at any depth of its code (an import inside a
 function counts, since it is how two modules end up needing each other), form a graph without loops."""
-import ast
 
 import pytest
 
 from fmnist_helpers import SHORT_NAMES
-from test_architecture import MODULES, PACKAGE, _module_name
+from test_architecture import MODULES, PACKAGE, _module_name, imported_names
 
 TOP_LEVEL_NAMES = {"Dataset": "fmnist_helpers.data", "load_dataset": "fmnist_helpers.data",
                    "start_notebook": "fmnist_helpers.course.context"}
@@ -28,17 +27,7 @@ def imports_of(module: str, source: str, known: set[str]) -> set[str]:
     """The package's modules that `module` (its source given) imports anywhere in its code."""
     package = module if module in {_module_name(p) for p in MODULES if p.name == "__init__.py"} \
         else module.rpartition(".")[0]
-    names = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names += [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-                origin = ".".join(base + ([node.module] if node.module else []))
-            else:
-                origin = node.module or ""
-            names += [f"{origin}.{a.name}" for a in node.names]
+    names = [origin if name is None else f"{origin}.{name}" for _, origin, name in imported_names(package, source)]
     found = {_resolve(n, known) for n in names if n.split(".")[0] == "fmnist_helpers"}
     return {m for m in found if m and m != module and m != "fmnist_helpers"}
 
