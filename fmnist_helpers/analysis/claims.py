@@ -195,8 +195,8 @@ def unpaired(name: str, a: tuple[str, float, int], b: tuple[str, float, int], wh
     value = _both_at_chance((score_a, n_a), (score_b, n_b), classes) or test.verdict
     text = _pair_text(name_a, name_b, float(score_a), float(score_b), value, what)
     if value not in statistics.NOT_RANKED:
-        text += (f": {test.difference * 100:+.2f} points, 95% interval {test.interval.points()} (Newcombe, from "
-                 f"{int(n_a):,} and {int(n_b):,} images scored separately)")
+        text += (f": {test.difference * 100:+.2f} points, 95% interval {test.interval.points()} (Newcombe, treating "
+                 f"the scores on {int(n_a):,} and {int(n_b):,} images as independent)")
     return Claim(name, "unpaired", text + ".", value, {name_a: float(score_a), name_b: float(score_b)},
                  source=source, extra={"n_a": int(n_a), "n_b": int(n_b), "classes": classes, "what": what})
 
