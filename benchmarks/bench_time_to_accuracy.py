@@ -171,6 +171,35 @@ def measure_ceiling(dtype: str, size: int = 2048, batch: int = 128, side: int = 
             "repeats": repeats}
 
 
+ONEDNN_PROBE = """
+import tensorflow as tf
+x = tf.cast(tf.random.normal((8, 28, 28, 16)), "bfloat16")
+k = tf.cast(tf.random.normal((3, 3, 16, 16)), "bfloat16")
+float(tf.nn.conv2d(x, k, 1, "SAME")[0, 0, 0, 0])
+"""
+
+
+def onednn_kernels() -> dict[str, Any]:
+    """Which instruction set oneDNN uses here, read from its own log: one bfloat16 convolution in a child process
+    with `ONEDNN_VERBOSE=1` and this process's environment (so `ONEDNN_MAX_CPU_ISA` applies to it as to the
+    training). The convolution's kernel name ends in the ISA it ran on: `avx512_core_bf16` without AMX,
+    `avx512_core_amx` with it. A probe that cannot run says so instead of guessing."""
+    import subprocess
+
+    env = {**os.environ, "ONEDNN_VERBOSE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA") or None
+    try:
+        done = subprocess.run([sys.executable, "-c", ONEDNN_PROBE], env=env, capture_output=True, text=True,
+                              timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return {"max_cpu_isa": limit, "isa": None, "conv_kernel": None, "note": f"probe failed: {err}"}
+    lines = (done.stdout + done.stderr).splitlines()
+    isa = next((ln.split("isa:", 1)[1] for ln in lines if ",info,cpu,isa:" in ln), None)
+    conv = next((ln.split(",")[6] for ln in lines if ",exec,cpu,convolution," in ln and len(ln.split(",")) > 6), None)
+    note = None if conv else f"no convolution in oneDNN's log (exit {done.returncode})"
+    return {"max_cpu_isa": limit, "isa": isa, "conv_kernel": conv, "note": note}
+
+
 # ---------------------------------------------------------------------------------------------- candidates
 
 
@@ -191,14 +220,15 @@ def candidate_spec(name: str, baseline_epochs: int | None, epochs_override: int 
 
 
 def train_runs(names: list[str], seeds: list[int], train_images: int | None, baseline_epochs: int | None,
-               epochs_override: int | None, ceiling: dict[str, Any]) -> list[dict[str, Any]]:
+               epochs_override: int | None, ceiling: dict[str, Any],
+               dataset: str = "fashion_mnist") -> list[dict[str, Any]]:
     """Train every candidate once per seed; one row of figures per run."""
     from fmnist_helpers.base.params import get_profile
     from fmnist_helpers.data.datasets import load_dataset
     from fmnist_helpers.data.splits import make_split, subsample
     from fmnist_helpers.training.fit import train_model
 
-    ds = load_dataset("fashion_mnist")
+    ds = load_dataset(dataset)
     profile = get_profile("full")
     rows = []
     for name in names:
@@ -213,12 +243,14 @@ def train_runs(names: list[str], seeds: list[int], train_images: int | None, bas
             flops = training_flops_per_image(result.model)
             achieved = flops * rec["images_per_second"] / 1e9 if rec["images_per_second"] else float("nan")
             rows.append({
-                "candidate": name, "key": CANDIDATES[name][0], "seed": seed, "epochs": rec["epochs_run"],
+                "dataset": dataset, "candidate": name, "key": CANDIDATES[name][0], "seed": seed, "epochs": rec["epochs_run"],
                 "batch_size": spec.recipe.batch_size, "learning_rate": spec.recipe.learning_rate,
                 "label_smoothing": spec.recipe.label_smoothing, "precision": rec["precision"],
                 "parameters": rec["parameters"], "n_train": rec["n_train"], "train_time_s": rec["train_time_s"],
                 "plain_test_accuracy": rec["test_accuracy_without_tta"],
-                "tta_test_accuracy": rec["test_accuracy"] if rec["flip_tta"] else None,
+                "tta_test_accuracy": rec["test_accuracy"] if rec["flip_tta"] or rec.get("shift_tta") else None,
+                "tta": "+".join(v for v, on in (("flips", rec["flip_tta"]), ("shifts", rec.get("shift_tta"))) if on)
+                       or None,
                 "images_per_second": rec["images_per_second"], "train_mflop_per_image": flops / 1e6,
                 "achieved_gflops": achieved, "fraction_of_conv_ceiling": achieved / ceiling["conv_gflops"],
             })
@@ -296,7 +328,8 @@ def write_outputs(out: Path, rows: list[dict[str, Any]], summary: list[dict[str,
                          f"{', baseline' if s['candidate'] == BASELINE else ''})")
     ax.set_xlabel("training time (seconds)")
     ax.set_ylabel("plain test accuracy (%)")
-    ax.set_title("Fashion-MNIST test accuracy (no TTA) against training time\none point per candidate and seed")
+    title = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST"}.get(rows[0].get("dataset"), "Fashion-MNIST")
+    ax.set_title(f"{title} test accuracy (no TTA) against training time\none point per candidate and seed")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -338,6 +371,8 @@ def main() -> None:
     parser.add_argument("--epochs-override", type=int, default=None,
                         help="epochs of every candidate but the baseline, for a quick try")
     parser.add_argument("--train-images", type=int, default=None, help="train on a random subset of this size")
+    parser.add_argument("--dataset", default="fashion_mnist", choices=["fashion_mnist", "mnist"],
+                        help="the dataset every candidate trains on (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=Path("build/benchmarks/time_to_accuracy"))
     parser.add_argument("--record", type=Path, default=None,
                         help="also write the one-file record notebook 04 reads (e.g. "
@@ -358,17 +393,22 @@ def main() -> None:
     names = [BASELINE, *[n for n in args.candidates if n != BASELINE]]
     precision = training_precision("auto", get_spec(BASELINE).recipe)
     print(f"hardware: {describe_hardware()}; {os.cpu_count()} CPU cores visible; training precision {precision}")
+    onednn = onednn_kernels()
+    print(f"oneDNN: ONEDNN_MAX_CPU_ISA={onednn['max_cpu_isa'] or '(unset)'}; its log says isa {onednn['isa']}, "
+          f"a bfloat16 convolution ran on {onednn['conv_kernel']}{'; ' + onednn['note'] if onednn['note'] else ''}")
     ceiling = measure_ceiling(PRECISION_DTYPES[precision])
     print(f"ceiling in {ceiling['dtype']}: matmul {ceiling['matmul']} {ceiling['matmul_gflops']:.0f} GFLOP/s; "
           f"conv {ceiling['conv']} {ceiling['conv_gflops']:.0f} GFLOP/s (fractions below are of the conv ceiling)")
     seeds = [42 + i for i in range(args.seeds)]
     print(f"candidates {', '.join(names)}; seeds {seeds}; "
           f"{'all' if not args.train_images else f'{args.train_images:,}'} training images\n", flush=True)
-    rows = train_runs(names, seeds, args.train_images, args.baseline_epochs, args.epochs_override, ceiling)
+    rows = train_runs(names, seeds, args.train_images, args.baseline_epochs, args.epochs_override, ceiling,
+                      args.dataset)
     summary = summarize(rows, names)
     print()
     print_table(summary)
-    meta = {**facts, "hardware": describe_hardware(), "cpu_count": os.cpu_count(), "precision": precision,
+    meta = {**facts, "hardware": describe_hardware(), "cpu_count": os.cpu_count(), "onednn": onednn,
+            "precision": precision, "dataset": args.dataset,
             "ceiling": ceiling, "seeds": seeds, "train_images": args.train_images}
     write_outputs(args.out, rows, summary, meta)
     print(f"\nruns, summary and plot written to {args.out}")

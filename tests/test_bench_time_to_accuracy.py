@@ -70,3 +70,34 @@ def test_the_machine_note_follows_the_measured_description_and_is_not_prefixed_t
     assert bench.machine_label("2-core x86_64 CPU", None) == "2-core x86_64 CPU"
     assert bench.machine_label("2-core x86_64 CPU", "AMX, idle") == "2-core x86_64 CPU, AMX, idle"
     assert bench.machine_label("2-core x86_64 CPU", "2-core x86_64 CPU, AMX, idle") == "2-core x86_64 CPU, AMX, idle"
+
+
+ONEDNN_LOG = (
+    "onednn_verbose,v1,info,cpu,isa:Intel AVX-512 with Intel DL Boost and bfloat16 support\n"
+    "onednn_verbose,v1,primitive,exec,cpu,convolution,brg_conv_fwd:avx512_core_bf16,forward_training,src:bf16,0.2\n"
+)
+
+
+def test_the_onednn_probe_reads_the_isa_and_the_convolution_kernel_from_onednns_log(bench, monkeypatch):
+    import subprocess
+
+    seen = {}
+
+    def fake_run(cmd, env, **kw):
+        seen.update(env)
+        return subprocess.CompletedProcess(cmd, 0, stdout=ONEDNN_LOG, stderr="")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")
+    found = bench.onednn_kernels()
+    assert seen["ONEDNN_VERBOSE"] == "1" and seen["ONEDNN_MAX_CPU_ISA"] == "AVX512_CORE_BF16"
+    assert found == {"max_cpu_isa": "AVX512_CORE_BF16", "isa": "Intel AVX-512 with Intel DL Boost and bfloat16 support",
+                     "conv_kernel": "brg_conv_fwd:avx512_core_bf16", "note": None}
+
+
+def test_the_onednn_probe_says_so_when_the_log_shows_no_convolution(bench, monkeypatch):
+    import subprocess
+
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, "", "Traceback"))
+    found = bench.onednn_kernels()
+    assert found["conv_kernel"] is None and "exit 1" in found["note"]

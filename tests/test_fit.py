@@ -246,3 +246,12 @@ def test_the_record_keeps_the_scores_of_flip_test_time_augmentation():
     spec = models.with_recipe(SMALL, augment=True, flip_tta=True)
     rec = _train(spec=spec).record
     assert rec["flip_tta"] is True and 0 <= rec["test_accuracy_without_tta"] <= 1
+
+
+def test_shift_test_time_augmentation_averages_ten_views_and_is_recorded():
+    spec = models.with_recipe(SMALL, augment=True, flip_tta=True, shift_tta=True)
+    result = _train(spec=spec)
+    rec = result.record
+    assert rec["flip_tta"] is True and rec["shift_tta"] is True
+    assert np.allclose(result.test_proba.sum(axis=1), 1, atol=1e-4)
+    assert rec["test_accuracy"] == pytest.approx(float((result.test_proba.argmax(1) == SPLIT.y_test).mean()))

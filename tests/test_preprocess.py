@@ -105,3 +105,16 @@ def test_an_augmented_pipeline_gives_the_same_batches_for_the_same_seed():
 def test_augmentation_rejects_out_of_range_strengths():
     with pytest.raises(ValueError, match=r"shift must lie in \[0, 0.5\]"):
         preprocess.augmentation(shift=2.0)
+
+
+def test_shift_images_moves_each_image_and_fills_the_border_with_background():
+    x = np.arange(2 * 4 * 4, dtype="float32").reshape(2, 4, 4, 1) + 1
+    down = preprocess.shift_images(x, 1, 0)
+    assert (down[:, 0] == 0).all() and (down[:, 1:] == x[:, :-1]).all()
+    left = preprocess.shift_images(x, 0, -1)
+    assert (left[:, :, -1] == 0).all() and (left[:, :, :-1] == x[:, :, 1:]).all()
+
+
+def test_shift_images_refuses_a_shift_that_moves_the_image_out_of_view():
+    with pytest.raises(ValueError, match="out of view"):
+        preprocess.shift_images(np.zeros((1, 4, 4, 1)), 4, 0)

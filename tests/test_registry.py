@@ -150,3 +150,9 @@ def test_bu_batch_norm_uses_pytorchs_running_statistics_momentum():
 
     norms = [layer for layer in models.build_model("bu_cnn").layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert len(norms) == 2 and all(layer.momentum == 0.9 for layer in norms)
+
+
+def test_a_setting_added_later_leaves_the_recipe_dict_of_older_runs_unchanged():
+    recipe = models.get_spec("pack_cnn").recipe
+    assert "shift_tta" not in recipe.as_dict()
+    assert models.with_recipe(models.get_spec("pack_cnn"), shift_tta=True).recipe.as_dict()["shift_tta"] is True

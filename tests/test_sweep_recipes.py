@@ -19,7 +19,7 @@ def sweep():
 
 def test_every_configuration_names_a_known_architecture_and_a_registry_schedule(sweep):
     for name, (arch, epochs, batch, lr, schedule, smoothing, shift, ema, erase, wd) in sweep.CONFIGS.items():
-        assert arch in sweep.ARCHS, name
+        assert arch in sweep.ARCHS or arch in sweep.SPEEDRUN_ARCHS, name
         assert schedule in SCHEDULES, name
         assert epochs >= 1 and batch >= 1 and 0 < lr <= 1 and 0 <= smoothing < 1 and 0 <= shift <= 0.5, name
         assert ema == 0 or 0.9 <= ema < 1, name
@@ -75,3 +75,10 @@ def test_a_spent_budget_starts_no_run_and_says_so(sweep, tmp_path, monkeypatch, 
     assert out.startswith("keras ")  # the backend and its devices come first
     assert "stopping: 0 s budget spent before fast8 seed 42" in out
     assert not (tmp_path / "sweep.csv").exists()
+
+
+def test_a_speedrun_architecture_builds_the_registrys_speedrun_cnn_with_its_widths(sweep):
+    model, net = sweep.build("sr_small", shift=2 / 28, seed=1)
+    convs = [layer.filters for layer in net.layers if layer.__class__.__name__ == "Conv2D"]
+    assert convs == [16, 32, 32, 64, 64, 128, 128]
+    assert model.output_shape == (None, 10)

@@ -65,6 +65,26 @@ def augmentation(flip: bool = True, shift: float = 0.1, rotate: float = 0.0, see
     return keras.Sequential(layers, name="augmentation")
 
 
+def shift_images(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """The images (N x H x W x C) moved `dy` pixels down and `dx` right; the uncovered border is 0, the background.
+
+    Usage:
+        up_one = shift_images(x_test, -1, 0)
+    """
+    h, w = x.shape[1:3]
+    if abs(dy) >= h or abs(dx) >= w:
+        raise ValueError(f"a shift of ({dy}, {dx}) pixels moves {h}x{w} images out of view; "
+                         f"accepted: |dy| < {h}, |dx| < {w}")
+    out = np.zeros_like(x)
+    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = x[:, max(-dy, 0):h + min(-dy, 0),
+                                                                     max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+ONE_PIXEL_SHIFTS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+"""The four one-pixel moves of shift test-time augmentation: up, down, left, right."""
+
+
 TF_DATA_AUTOTUNE = False
 """Whether tf.data's autotuner runs in `make_dataset`'s pipelines. Off: on the course's 2-core CPU it made about a
 third of the epochs after the first take twice as long, the extra seconds spent before the epoch's first step, for

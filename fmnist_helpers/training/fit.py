@@ -32,7 +32,7 @@ import pandas as pd
 
 from fmnist_helpers.base.params import Profile
 from fmnist_helpers.base.settings import PROGRESS
-from fmnist_helpers.data.preprocess import one_hot, to_model_input
+from fmnist_helpers.data.preprocess import ONE_PIXEL_SHIFTS, one_hot, shift_images, to_model_input
 from fmnist_helpers.data.splits import Split, subsample
 from fmnist_helpers.models.registry import ModelSpec, build_model, compile_model, get_spec, uses_one_hot
 from fmnist_helpers.training import store
@@ -232,18 +232,22 @@ def _fit_arrays(run: RunSettings, net, fit_args: dict[str, Any]):
 
 
 def score(run: RunSettings, net) -> tuple[np.ndarray, dict[str, Any]]:
-    """Step 4, score: the test set's class probabilities, averaged with the mirror images' where the recipe
-    scores with flip test-time augmentation -> (probabilities, scores for the record)."""
+    """Step 4, score: the test set's class probabilities, averaged over the test-time augmentation the recipe
+    asks for (mirror images where flips suit the data, one-pixel shifts of each view) -> (probabilities, scores
+    for the record)."""
     recipe, y_test = run.spec.recipe, run.data.y_test
     x_test = to_model_input(run.data.x_test)
     proba = predict_proba(net, x_test, from_logits=recipe.from_logits)
     plain_accuracy = float((proba.argmax(1) == y_test).mean())
-    tta = bool(recipe.flip_tta and run.flip)
-    if tta:
-        proba = (proba + predict_proba(net, x_test[:, :, ::-1, :], from_logits=recipe.from_logits)) / 2
-    return proba, {"test_accuracy": float((proba.argmax(1) == y_test).mean()),
-                   "test_loss": cross_entropy(proba, y_test), "test_accuracy_without_tta": plain_accuracy,
-                   "flip_tta": tta}
+    flips = bool(recipe.flip_tta and run.flip)
+    views = [x_test, x_test[:, :, ::-1, :]] if flips else [x_test]
+    extra = views[1:] + ([shift_images(v, dy, dx) for v in views for dy, dx in ONE_PIXEL_SHIFTS]
+                         if recipe.shift_tta else [])
+    if extra:
+        proba = (proba + sum(predict_proba(net, v, from_logits=recipe.from_logits) for v in extra)) / (1 + len(extra))
+    scores = {"test_accuracy": float((proba.argmax(1) == y_test).mean()), "test_loss": cross_entropy(proba, y_test),
+              "test_accuracy_without_tta": plain_accuracy, "flip_tta": flips}
+    return proba, {**scores, "shift_tta": True} if recipe.shift_tta else scores
 
 
 def report(run: RunSettings, record: dict[str, Any], seconds: float) -> None:

@@ -211,7 +211,8 @@ def make_record(spec: ModelSpec, name: str, key: str, settings: dict[str, Any], 
         "epoch_times_s": [round(t, 3) for t in epoch_times],
         "images_per_second": n_train * len(steady) / sum(steady) if sum(steady) else None,
         "history": history.to_dict(orient="split")["data"],
-    }), "test_accuracy_without_tta": scores["test_accuracy_without_tta"], "flip_tta": scores["flip_tta"]}
+    }), "test_accuracy_without_tta": scores["test_accuracy_without_tta"], "flip_tta": scores["flip_tta"],
+        **({"shift_tta": True} if scores.get("shift_tta") else {})}
 
 
 def write_record(path: Path, record: dict[str, Any]) -> None:
