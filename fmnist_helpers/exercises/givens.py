@@ -33,19 +33,20 @@ IMAGE_COUNTS = {60_000: "all the training images", 10_000: "the test images", 70
 
 @dataclass(frozen=True)
 class Change:
-    """A formula under one change: the changed node, what the change says, its rank (lower is likelier) and
-    whether it is a rounding the other way (which may come with a misread given)."""
+    """A formula under one change: the changed node, what the change says, its rank (lower is likelier) and its
+    kind: "rounding" (a rounding the other way) and "left out" (a part left out) may come with another change,
+    "other" (an operation the other way) comes alone."""
 
     node: "Expr"
     says: str
     rank: float = 1
-    rounding: bool = False
+    kind: str = "other"
     source: str = ""  # changes of one source that give the same answer are one explanation (floor or round)
 
     def inside(self, wrap: Callable[["Expr"], "Expr"]) -> "Change":
         """The change seen from the node above: a change deeper in the formula ranks a little lower, so that
         leaving out `1 - p` explains an answer before leaving out `p` from `1 - p` does."""
-        return Change(wrap(self.node), self.says, self.rank + 0.01, self.rounding, self.source)
+        return Change(wrap(self.node), self.says, self.rank + 0.01, self.kind, self.source)
 
 
 class Expr:
@@ -206,15 +207,15 @@ class Op(Expr):
         left, right = self.left, self.right
         if self.op in "+-":
             if not isinstance(right, Const):
-                yield Change(left, _left_out(right, self))
+                yield Change(left, _left_out(right, self), kind="left out")
             if self.op == "+" and not isinstance(left, Const):
-                yield Change(right, _left_out(left, self))
+                yield Change(right, _left_out(left, self), kind="left out")
             if self.op == "-" and not isinstance(right, Const):
                 yield Change(Op("+", left, right), f"that adds {_what(right)} where {self.text()} subtracts it")
         elif self.op == "*":
             for kept, gone in ((left, right), (right, left)):
                 if not isinstance(gone, Const):
-                    yield Change(kept, _left_out(gone, self, factor=True))
+                    yield Change(kept, _left_out(gone, self, factor=True), kind="left out")
         elif self.op == "/":
             yield Change(left, f"that leaves out the division by {_what(right)} in {self.text()}")
             yield Change(Op("*", left, right), f"that multiplies by {_what(right)} where {self.text()} divides")
@@ -301,11 +302,11 @@ class Func(Expr):
             source = f"rounding {id(self)}"
             for other in _ROUNDINGS:
                 if other != self.kind:
-                    yield Change(Func(other, self.inner), f"that {_ROUNDING_SAYS[other]}{why}, {task}", rounding=True,
-                                 source=source)
-            yield Change(self.inner, f"that is not a whole number{why}, {task}", rounding=True, source=source)
+                    yield Change(Func(other, self.inner), f"that {_ROUNDING_SAYS[other]}{why}, {task}",
+                                 kind="rounding", source=source)
+            yield Change(self.inner, f"that is not a whole number{why}, {task}", kind="rounding", source=source)
         elif self.kind == "sqrt":
-            yield Change(self.inner, f"that leaves out the square root{why}")
+            yield Change(self.inner, f"that leaves out the square root{why}", kind="left out")
         elif self.kind == "abs":
             yield Change(self.inner, f"that leaves out the absolute value in {self.text()}{why}")
         for change in self.inner.changes():
@@ -370,6 +371,9 @@ class Formula:
     parts: Expr | tuple[Expr, ...]
     also: tuple[Given, ...] = ()
 
+    def __post_init__(self) -> None:
+        self.parts = tuple(_expr(p) for p in self.parts) if isinstance(self.parts, tuple) else _expr(self.parts)
+
     def _all(self) -> tuple[Expr, ...]:
         return self.parts if isinstance(self.parts, tuple) else (self.parts,)
 
@@ -396,17 +400,22 @@ class Formula:
         return out
 
     def _changes(self, parts: Any = None) -> Iterator[tuple[Any, Change]]:
-        """(the parts, the change) for each structural change of one part."""
+        """(the parts, the change) for each structural change of one part; a part the formula repeats (both sides
+        of a shape) changes everywhere at once, as a student computes it the same way each time."""
         whole = self.parts if parts is None else parts
         all_parts = whole if isinstance(whole, tuple) else (whole,)
-        for i, part in enumerate(all_parts):
+        done: list[Expr] = []
+        for part in all_parts:
+            if any(part is seen for seen in done):
+                continue
+            done.append(part)
             for change in part.changes():
-                changed = all_parts[:i] + (change.node,) + all_parts[i + 1:]
+                changed = tuple(change.node if p is part else p for p in all_parts)
                 yield (changed if isinstance(whole, tuple) else changed[0]), change
 
     def _misreadings(self) -> Iterator[tuple[dict[str, Any], str, float, str]]:
         """Each environment with one given misread: another value for it, another given's value in its place, or
-        it multiplied by another given; with what it says, its rank and its source."""
+        it multiplied by a given the answer does not use (`also`); with what it says, its rank and its source."""
         givens = self.givens()
         for given in givens:
             actual = given.actual()
@@ -422,8 +431,9 @@ class Formula:
                 if theirs != actual:
                     says = f"that uses {partner.words(theirs)} where {given.words(actual)} belong"
                     yield {given.name: theirs}, says, SWAPS, says
-                says = f"that multiplies {given.words(actual)} by {partner.words(theirs)}"
-                yield {given.name: actual * theirs}, says, SWAPS, says
+                if partner in self.also:  # a given of the formula times another would only count that one twice
+                    says = f"that multiplies {given.words(actual)} by {partner.words(theirs)}"
+                    yield {given.name: actual * theirs}, says, SWAPS, says
 
     def candidates(self) -> Iterator[tuple[Any, str, float, str]]:
         """(a wrong answer, what it says, its rank, its source) for every change the formula knows: one given
@@ -435,7 +445,8 @@ class Formula:
         roundings, others = [], []
         for parts, change in self._changes():
             yield self._safe({}, parts), change.says, change.rank, change.source or change.says
-            (roundings if change.rounding else others).append((parts, change))
+            if change.kind != "other":
+                (roundings if change.kind == "rounding" else others).append((parts, change))
         for env, says, rank, source in misread:
             if rank < SWAPS:
                 for parts, rounding in roundings:
@@ -443,7 +454,7 @@ class Formula:
                            _BOTH + rank + rounding.rank - 1, f"{source} + {rounding.source}")
         for parts, first in others:
             for twice, change in self._changes(parts):
-                if change.rounding:
+                if change.kind == "rounding":
                     yield (self._safe({}, twice), f"{first.says}, and {_it(change.says)}",
                            _BOTH + first.rank + change.rank - 2, f"{first.says} + {change.source}")
 

@@ -85,8 +85,9 @@ q2 = Function(
         Mistake("that is a class label, not an accuracy: compare every test label with the majority class and "
                 "return the share that match, `np.mean(y_test == majority)`.",
                 lambda y_train, y_test: int(np.bincount(y_train).argmax()) + 5,
+                # a whole number other than the count of right answers (a count, not a label: its slip names it)
                 detect=lambda out, args: isinstance(out, (int, np.integer)) and not isinstance(out, bool)
-                and out not in (0, 1)),
+                and out not in (0, 1) and out != round(_majority_baseline(*args) * len(args[1]))),
         Mistake("return a fraction between 0 and 1, not a percentage.",
                 lambda y_train, y_test: 100 * _majority_baseline(y_train, y_test)),
     ),

@@ -26,7 +26,9 @@ _B, _C, _N = 15, 35, 1_000
 _CHI2 = (abs(_B - _C) - 1) ** 2 / (_B + _C)  # 7.22
 _B_GIVEN = Given("b", _B, "b = {}", symbol="b", noun="b")
 _C_GIVEN = Given("c", _C, "c = {}", symbol="c", noun="c")
-_Q1_FORMULA = Formula((absolute(_B_GIVEN - _C_GIVEN) - 1) ** 2 / (_B_GIVEN + _C_GIVEN),
+_CORRECTION = Given("correction", 1, "a continuity correction of {}", others={0.5: "Yates's, for a 2 x 2 table"},
+                    has="McNemar's subtracts 1")
+_Q1_FORMULA = Formula((absolute(_B_GIVEN - _C_GIVEN) - _CORRECTION) ** 2 / (_B_GIVEN + _C_GIVEN),
                       also=(Given("n", _N, "all {:,} images", noun="the number of images"),))
 
 q1 = Answer(
