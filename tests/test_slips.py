@@ -180,3 +180,17 @@ def test_a_function_checks_failing_case_leads_with_how_its_output_relates_to_the
     found = lesson.q2.evaluate(lambda y, a, b: tuple(100 * v / len(y) for v in (
         ((a == y) & (b != y)).sum(), ((a != y) & (b == y)).sum()))).message
     assert found.index("a percentage of the length of `y_true`") < found.index("expected (3, 1)")
+
+
+def test_an_array_one_entry_short_along_an_axis_is_named_as_a_range_off_by_one():
+    import numpy as np
+
+    assert "one entry too few along axis 0" in slip(np.ones((2, 4, 4)), np.ones((3, 4, 4)))
+
+
+def test_an_array_whose_entries_all_repeat_one_right_entry_is_named():
+    import numpy as np
+
+    expected = np.arange(12.0).reshape(3, 4)
+    assert "the right entry 0 (counting from 0): the same one, repeated" in slip(np.tile(expected[0], (3, 1)),
+                                                                                 expected)

@@ -51,6 +51,10 @@ def _mcnemar_percentages(y_true, pred_a, pred_b):
     return 100 * np.sum(right_a & ~right_b) / len(y_true), 100 * np.sum(~right_a & right_b) / len(y_true)
 
 
+def _class_means_one_class_short(images, labels, n_classes):
+    return np.stack([images[labels == k].astype("float64").mean(axis=0) for k in range(n_classes - 1)])
+
+
 def _occlude_one_short(images, size):
     out = images.copy()
     top, left = (out.shape[1] - size) // 2, (out.shape[2] - size) // 2
@@ -85,6 +89,7 @@ SLIPS = [  # (notebook, exercise, answer, the slip, words of the message that na
     ("01", "q3", _class_means_scaled, "means scaled to [0, 1]", "divided by 255: pixel values scaled to [0, 1]"),
     ("01", "q3", _class_means_wrong_axes, "averaged over the wrong axes", "a reduction over the wrong axis"),
     ("01", "q3", _class_means_transposed, "each mean transposed", "each entry is the right one transposed"),
+    ("01", "q3", _class_means_one_class_short, "range(n_classes - 1)", "one entry too few along axis 0"),
     ("02", "q1", math.ceil(55_000 / 32), "batches of 32", "batches of 32 (Keras's default), but the task has batches "
                                                          "of 128"),
     ("02", "q1", math.ceil(55_000 / 256), "batches of 256", "batches of 256"),
@@ -108,6 +113,8 @@ SLIPS = [  # (notebook, exercise, answer, the slip, words of the message that na
                                                                      "input's channels"),
     ("04", "q3", _conv_rounded_to_nearest, "rounded to the nearest", "that rounds up: a window that would stick out "
                                                                      "past the border is dropped"),
+    ("04", "q6", [0.02, 0.02, 0.82, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02], "label smoothing read as 0.2",
+     "label_smoothing=0.2, but the task has label_smoothing=0.1"),
     ("05", "q2", 3 * 2 * 2 * 2, "dropout rates read as 2", "2 dropout rates, but the task has 3"),
     ("05", "q2", 3 * 2 * 2, "dropout rates left out", "leaves out 3 dropout rates"),
     ("05", "q3", 100 * math.sqrt(0.25 / 12_000), "p = 0.5", "p = 0.5 (the widest), but the task has p = 0.9"),
@@ -128,6 +135,7 @@ SLIPS = [  # (notebook, exercise, answer, the slip, words of the message that na
     ("08", "q3", 200 * 0.96 * 0.04 / 359, "the variance, no square root", "leaves out the square root"),
     ("08", "q3", 200 * math.sqrt(0.96 * 0.04 / 1_079), "the 1,079 training files", "n = 1,079 images (the training "
                                                                                    "files at validation_split=0.25)"),
+    ("08", "q3", 2 * 2.0684659852251452, "four standard errors", "the answer for 4 standard errors"),
     ("08", "q3", 2.0684659852251452 / math.sqrt(2), "divided by the square root of 2", "divided by √2"),
 ]
 

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-BATCH_SIZES = {32: "Keras's default", 64: "", 128: "", 256: ""}
+BATCH_SIZES = {32: "Keras's default", 64: "", 128: "", 256: "", 512: "", 1_000: "the bu study's"}
 """The batch sizes of the course, for a given that is one: a student may take any of them for the task's."""
 IMAGE_COUNTS = {60_000: "all the training images", 10_000: "the test images", 70_000: "training and test images",
                 55_000: "uw's training split", 5_000: "uw's validation split",
@@ -212,6 +212,8 @@ class Op(Expr):
                 yield Change(right, _left_out(left, self), kind="left out")
             if self.op == "-" and not isinstance(right, Const):
                 yield Change(Op("+", left, right), f"that adds {_what(right)} where {self.text()} subtracts it")
+            if self.op == "+" and not isinstance(right, Const):
+                yield Change(Op("-", left, right), f"that subtracts {_what(right)} where {self.text()} adds it")
         elif self.op == "*":
             for kept, gone in ((left, right), (right, left)):
                 if not isinstance(gone, Const):

@@ -17,7 +17,7 @@ from .builds import (Attempt, Build, FakeHistory, Finding, Fit, Found, accuracy_
                      read_fit, run_student, scores_match, stop, validated_on)
 from .common import is_number, need_int_tuple, need_number
 from .core import Answer, Function, Mistake, _short, same_number
-from .givens import Formula, Given, ceil, floor, named
+from .givens import Formula, Given, call, ceil, floor, named
 from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "The convolutional network"
@@ -509,6 +509,17 @@ _SMOOTHING, _CLASS, _N_CLASSES = 0.1, 2, 10
 _SMOOTHED = [(1 - _SMOOTHING) * (k == _CLASS) + _SMOOTHING / _N_CLASSES for k in range(_N_CLASSES)]
 
 
+def _smoothed(smoothing: float, label: int, classes: int = _N_CLASSES) -> list[float]:
+    return [(1 - smoothing) * (k == label) + smoothing / classes for k in range(_N_CLASSES)]
+
+
+_Q6_FORMULA = Formula(call(_smoothed, Given("smoothing", _SMOOTHING, "label_smoothing={}",
+                                            others={0.2: "", 0.05: "", 0.01: "", 0.9: "the share kept"}),
+                           Given("label", _CLASS, "class {}", others={1: "", 3: ""}),
+                           Given("classes", _N_CLASSES, "{} classes", others={9: "the other classes only"},
+                                 has="Keras shares it over all 10 classes")))
+
+
 def _vector_problem(answer: Any, context: dict[str, Any] | None = None) -> str | None:
     try:
         values = [float(v) for v in answer]
@@ -531,6 +542,7 @@ q6 = Answer(
            "10 classes, the right one included.",
            "Each entry is `one_hot * (1 - 0.1) + 0.1 / 10`; `np.eye(10)[2]` is the one-hot vector of class 2."),
     expected=_SMOOTHED, same=lambda a, b: same_number(a, b, abs_tol=1e-6), validate=_vector_problem,
+    formula=_Q6_FORMULA,
     solution_example=_SMOOTHED,
     on_correct=lambda a, ctx: ("0.91 for class 2 and 0.01 for each other class. The loss is lowest when the model "
                                "predicts exactly that, so it gains nothing by pushing a probability towards 1: "

@@ -226,8 +226,8 @@ def _verify_occlude(output: Any, args: tuple) -> str | None:
     if not np.allclose(output, expected):
         zeros = int(np.sum(output == 0))
         where = _zeros_against(output, expected)
-        return (f"{int(np.sum(expected == 0))} pixels should be 0 (a {size} x {size} square per image); got {zeros}"
-                + (f": {where}" if where else "."))
+        return (f"{int(np.sum(expected == 0))} pixels should be 0 ({_a(size)} {size} x {size} square per image); "
+                f"got {zeros}" + (f": {where}" if where else "."))
     return None
 
 
@@ -240,8 +240,12 @@ def _zero_box(image: np.ndarray) -> str | None:
     if rows.size != (r1 - r0 + 1) * (c1 - c0 + 1):
         return None
     height, width = r1 - r0 + 1, c1 - c0 + 1
-    article = "an" if str(height).startswith("8") or height in (11, 18) else "a"
-    return f"{article} {height} x {width} block at rows {r0}-{r1}, columns {c0}-{c1}"
+    return f"{_a(height)} {height} x {width} block at rows {r0}-{r1}, columns {c0}-{c1}"
+
+
+def _a(number: int) -> str:
+    """The article before a number said aloud: an 8, an 11, an 18; a 7."""
+    return "an" if str(number).startswith("8") or number in (11, 18) else "a"
 
 
 def _zeros_against(output: np.ndarray, expected: np.ndarray) -> str | None:
@@ -249,6 +253,10 @@ def _zeros_against(output: np.ndarray, expected: np.ndarray) -> str | None:
     if len(output) == 0:
         return None
     got, want = _zero_box(output[0]), _zero_box(expected[0])
+    square = expected[0] == 0
+    inside = np.unique(output[0][square])
+    if square.any() and np.allclose(output[0][~square], expected[0][~square]) and inside.size == 1:
+        return f"the square is in place, but its pixels are set to {inside[0]:g}, not 0."
     if got is None or want is None or got == want:
         return None
     return f"the zeros of the first image are {got}; the centred square is {want}."

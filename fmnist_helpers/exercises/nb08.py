@@ -205,7 +205,7 @@ def _q3_counts() -> dict[int, str]:
 
 
 _Q3_P = Given("p", TARGET, "p = {}", others={0.5: "the widest margin"}, symbol="p", noun="the accuracy p")
-_Q3_FORMULA = Formula(Given("z", 2, lambda z: f"{z:g} standard error{'s' if z != 1 else ''}", others={1: "", 3: ""},
+_Q3_FORMULA = Formula(Given("z", 2, lambda z: f"{z:g} standard error{'s' if z != 1 else ''}", steps=True,
                             has="a margin of error is 2")
                       * 100 * sqrt(_Q3_P * (1 - _Q3_P) / Given("n", n_held_out, "n = {:,} images", others=_q3_counts,
                                                                 symbol="n", noun="the number of held-out images n"),

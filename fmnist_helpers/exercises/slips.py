@@ -90,7 +90,7 @@ def number_slip(answer: float, expected: float, names: dict[float, str] | None =
     if _close(answer, -expected):
         return "it has the right size but the wrong sign: subtract in the order the task gives."
     for scale, text in ((100, "the answer written as a percentage (or in points) where the task asks for a "
-                              "fraction of 1"),
+                              "fraction of 1, or multiplied by 100 once too often"),
                         (0.01, "the answer written as a fraction of 1 where the task asks for a percentage or "
                                "points (multiply by 100)")):
         if _close(answer, expected * scale) or _rounded(answer, expected * scale) is not None:
@@ -244,6 +244,13 @@ def array_slip(answer: np.ndarray, expected: np.ndarray, names: dict[float, str]
             return f"its axes are in another order: shape {answer.shape}, where {expected.shape} is asked."
         if answer.size == expected.size:
             return f"the right number of values in another shape: {answer.shape}, where {expected.shape} is asked."
+        if answer.ndim == expected.ndim:
+            off = [i for i, (x, y) in enumerate(zip(answer.shape, expected.shape)) if x != y]
+            if len(off) == 1 and abs(answer.shape[off[0]] - expected.shape[off[0]]) == 1:
+                i = off[0]
+                word = "too few" if answer.shape[i] < expected.shape[i] else "too many"
+                return (f"one entry {word} along axis {i}: shape {answer.shape}, where {expected.shape} is asked (is "
+                        f"a range off by one?).")
         for axis in range(expected.ndim):
             if answer.shape == expected.shape[:axis] + expected.shape[axis + 1:]:
                 return (f"it lacks axis {axis} of the right shape {expected.shape}: was it averaged or summed away "
@@ -269,6 +276,10 @@ def array_slip(answer: np.ndarray, expected: np.ndarray, names: dict[float, str]
     if moved:
         return moved
     if a.ndim >= 2 and a.shape[0] > 1:
+        for i in range(a.shape[0]):
+            if np.allclose(a, np.broadcast_to(e[i], a.shape)) and not np.allclose(e, e[i]):
+                return (f"every entry along the first axis is the right entry {i} (counting from 0): the same one, "
+                        f"repeated, where each should be its own.")
         factors = _factor_per_entry(a, e)
         if factors is not None:
             shown = ", ".join(_shown(f) for f in factors[:4]) + (", ..." if len(factors) > 4 else "")
