@@ -93,8 +93,8 @@ def _dropout_by_hand(dropped: int, rate: float) -> tuple[float, ...]:
 
 
 _Q2_FORMULA = Formula(call(_dropout_by_hand,
-                           Given("dropped", 1, lambda i: f"the {_ORDINALS[i]} value dropped", others={0: "", 2: "", 3: ""},
-                                 has="the task drops the second"),
+                           Given("dropped", 1, lambda i: f"the {_ORDINALS[i]} value dropped",
+                                 others={0: "", 2: "", 3: ""}, has="the task drops the second"),
                            Given("rate", _RATE, "Dropout({})", others={0.5: "", 0.2: "", 0.3: "", 0.1: ""})))
 
 

@@ -26,8 +26,8 @@ TITLE = "The multilayer perceptron"
 
 _UNITS = Given("units", 256, "{} units", others={128: "", 512: "", 64: "", 10: "the output layer's"},
                noun="the number of units", has="`Dense(256)` has {}")
-_Q1_FORMULA = Formula(Given("inputs", 784, "{} inputs", others={28: "one side of an image"}, noun="the number of inputs")
-                      * _UNITS + named(_UNITS, "the biases, one per unit"))
+_INPUTS = Given("inputs", 784, "{} inputs", others={28: "one side of an image"}, noun="the number of inputs")
+_Q1_FORMULA = Formula(_INPUTS * _UNITS + named(_UNITS, "the biases, one per unit"))
 
 q1 = Answer(
     key="q1", title="Parameters of one dense layer", kind="compute", minutes=3, difficulty="easy",

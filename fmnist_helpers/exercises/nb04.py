@@ -135,7 +135,8 @@ def _conv_output_size(size: int, kernel: int, stride: int = 1, padding: str = "v
 
 def _conv_formula(size: int, kernel: int, stride: int = 1, padding: str = "valid") -> Formula:
     """`_conv_output_size` of one case as a formula of its arguments."""
-    size_, kernel_ = Given("size", size, "size {}", noun="`size`"), Given("kernel", kernel, "kernel {}", noun="`kernel`")
+    size_ = Given("size", size, "size {}", noun="`size`")
+    kernel_ = Given("kernel", kernel, "kernel {}", noun="`kernel`")
     stride_ = Given("stride", stride, "stride {}", noun="`stride`")
     if padding == "same":
         return Formula(ceil(size_ / stride_, "with 'same' padding the last, partial window still counts"),

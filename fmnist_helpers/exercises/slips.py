@@ -14,7 +14,7 @@ says nothing (None) when it finds no relation or when the answer is not plain nu
 Usage:
     slip(83, 0.8312)             # 'that is the answer written as a percentage ...'
     slip((32, 26, 26), (26, 26, 32))   # 'the right numbers in another order ...'
-    slip(1_200_640, 18_760, names={64.0: "the batch size"})   # '... 64 times the right answer, 64 being the batch size ...'
+    slip(1_200_640, 18_760, names={64.0: "the batch size"})   # '... 64 times ..., 64 being the batch size ...'
 """
 from __future__ import annotations
 
