@@ -24,6 +24,7 @@ import numpy as np
 
 from .common import is_number
 from .core import CORRECT, INCORRECT, Exercise, NotAnswered, Verdict, _short, call_with_time_limit
+from .slips import slip
 
 
 
@@ -134,7 +135,9 @@ def number_finding(answer: Any, expected: float, unit: str = "points", tolerance
     if abs(expected) > tolerance and abs(a + expected) <= tolerance:
         return Finding("sign", f"{a:+.2f} has the sign of the difference reversed; {what or 'the run'} gives "
                                f"{expected:+.2f}")
-    return Finding("wrong", f"{a:g} is not what your run gives{f' ({what})' if what else ''}.")
+    found = slip(a, expected, bare=False)  # a relation that names itself: a rounding, a factor of 255, one minus it
+    return Finding("wrong", f"{a:g} is not what your run gives{f' ({what})' if what else ''}"
+                            + (f": {found}" if found else "."))
 
 
 # ------------------------------------------------------------------------------------------- fit histories

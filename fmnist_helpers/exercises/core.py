@@ -29,7 +29,8 @@ import numpy as np
 
 from fmnist_helpers.base.settings import NBGRADER
 
-from .slips import slip
+from .givens import SWAPS
+from .slips import argument_names, slip
 from .untrusted import (PRINT_LIMIT, Child, NotPlain, TimeLimit, call_limited, can_fork, capture, describe,
                         error_text, fresh, plain, unwrapped, uses_tensorflow)
 
@@ -244,12 +245,15 @@ class Answer(Exercise):
     object of the student's own class. `expected(context)` gives the right answer (or it is a constant);
     `same(answer, expected)` compares; `validate(answer, context)` returns a message when the answer has the
     wrong form (a string for a number, a name that is no class), which is reported before anything else.
+    `formula` (a `givens.Formula`), when given, writes the answer as a formula of the task's givens, so that a
+    wrong answer no mistake foresaw is named by the given it misread or the part it left out.
     """
 
     expected: Any = None
     same: Callable[[Any, Any], bool] = same_number
     validate: Callable[[Any, dict[str, Any]], str | None] | None = None
     on_correct: Callable[[Any, dict[str, Any]], str] | None = None  # what to add when right (a reveal)
+    formula: Any = None  # a givens.Formula of the answer, or None
 
     def _evaluate(self, answer: Any, context: dict[str, Any]) -> Verdict:
         answer, unreadable = _plain_answer(answer, self.label)
@@ -270,9 +274,12 @@ class Answer(Exercise):
                 hit = not _agree(self.same, wrong, expected) and _agree(self.same, answer, wrong)
             if hit:
                 return Verdict(INCORRECT, self.label, mistake.message)
-        found = slip(answer, expected)
+        found = self._slip(answer, expected)
         return Verdict(INCORRECT, self.label, f"{describe(answer)} is not right" + (f": {found}" if found else ".")
                        + f" `ex.{self.key}.hint()` gives a hint.")
+
+    def _slip(self, answer: Any, expected: Any) -> str | None:
+        return explain_slip(answer, expected, self.formula, lambda a, b: _agree(self.same, a, b))
 
 
 @dataclass(frozen=True)
@@ -301,6 +308,24 @@ class Prediction(Answer):
         return Verdict(RECORDED, self.label, lead + reveal)
 
 
+def explain_slip(answer: Any, expected: Any, formula: Any, same: Callable[[Any, Any], bool],
+                 names: dict[float, str] | None = None) -> str | None:
+    """How a wrong answer that no mistake matched relates to the right one: a misread given or a changed part of
+    the formula (a `givens.Formula`, or None) first; then a relation that names itself (a sign, a percentage, a
+    factor that is a given or an argument's length); then a rarer change of the formula (another given's value in
+    a given's place); then a bare factor (`slips.slip`)."""
+    found = None
+    if formula is not None:
+        try:
+            found = formula.explain_ranked(answer, same)
+            names = {**(names or {}), **formula.names()}
+        except Exception:  # noqa: BLE001 - an odd answer gets no diagnosis, never an error
+            found = None
+    if found and found[1] < SWAPS:
+        return found[0]
+    return slip(answer, expected, names, bare=False) or (found[0] if found else slip(answer, expected, names))
+
+
 # ----------------------------------------------------------------------------------- checks of functions
 
 
@@ -324,6 +349,7 @@ class _Outcome:
     mistake: int = -1  # the index of the recognised mistake, -1 for none
     printed: str = ""  # the first PRINT_LIMIT characters the function printed
     printed_chars: int = 0
+    slip: str = ""  # how a wrong output relates to the right one (`slips.slip`), when it does
 
 
 PASSED, WRONG, RAISED, STUB, TIMEOUT, ENDED, CHECK_FAILED = ("passed", "wrong", "raised", "stub", "timeout",
@@ -343,6 +369,9 @@ class Function(Exercise):
     outputs are right. Every case runs; the verdict reports each kind of failing case, with a known mistake's
     message when one matches.
 
+    `formula(*args)`, when given, writes the right output of a case as a `givens.Formula` of its arguments, so
+    that a wrong output is named by the argument it misread or the part it left out.
+
     `isolate`: None (the default) runs the cases in a forked child process, killed at the time limit even inside
     C code, unless the check's own code, its cases or the student's function use TensorFlow or Keras (a forked
     child cannot), which run in the kernel under an alarm that stops Python code only; True or False forces it.
@@ -356,6 +385,7 @@ class Function(Exercise):
     describe: Callable[[tuple], str] = lambda args: ", ".join(describe(a) for a in args)
     time_limit: float = 10.0  # seconds per case
     isolate: bool | None = None
+    formula: Callable[..., Any] | None = None  # the args of a case -> a givens.Formula of its right output
 
     def _evaluate(self, answer: Any, context: dict[str, Any]) -> Verdict:
         if not callable(answer):
@@ -453,7 +483,7 @@ class Function(Exercise):
             return _Outcome(CHECK_FAILED, call, case.label, f"its reference answer raised {error_text(err)}")
         args = fresh(case.args)
         signal("start")
-        kind, detail, mistake, output = None, "", -1, None
+        kind, detail, mistake, output, found = None, "", -1, None, ""
         with capture(PRINT_LIMIT) as printed:
             try:
                 output = call_limited(answer, args, self.time_limit) if in_kernel else answer(*args)
@@ -470,13 +500,14 @@ class Function(Exercise):
                 try:
                     judged = (call_limited(self._judge, (output, args, expected, case.args), self._judge_limit())
                               if in_kernel else self._judge(output, args, expected, case.args))
-                    kind, detail, mistake = (PASSED, "", -1) if judged is None else (WRONG, *judged)
+                    kind, detail, mistake, found = (PASSED, "", -1, "") if judged is None else (WRONG, *judged)
                 except TimeLimit:
                     kind, detail = CHECK_FAILED, "reading what it returned took too long"
-        return _Outcome(kind, call, case.label, detail, mistake, printed.text, printed.chars)
+        return _Outcome(kind, call, case.label, detail, mistake, printed.text, printed.chars, slip=found)
 
-    def _judge(self, output: Any, args: tuple, expected: Any, pristine: tuple) -> tuple[str, int] | None:
-        """None when `output` is right; else (what is wrong, the index of the recognised mistake or -1)."""
+    def _judge(self, output: Any, args: tuple, expected: Any, pristine: tuple) -> tuple[str, int, str] | None:
+        """None when `output` is right; else (what is wrong, the index of the recognised mistake or -1, how the
+        output relates to the right one or "")."""
         try:
             if self.verify is not None:
                 output = unwrapped(output)
@@ -487,17 +518,26 @@ class Function(Exercise):
                 except NotPlain as err:
                     return (f"it returned {err.what}; the check compares numbers, tuples and NumPy arrays, "
                             f"expected {describe(expected)}"), -1
-                found = None if _agree(self.same, output, expected) else slip(output, expected)
-                problem = None if _agree(self.same, output, expected) else \
-                    f"expected {describe(expected)}, got {describe(output)}" + (f" ({found})" if found else "")
+                right = _agree(self.same, output, expected)
+                problem = None if right else f"expected {describe(expected)}, got {describe(output)}"
         except (Exception, SystemExit) as err:  # noqa: BLE001 - a strange output may break any inspection
-            return f"the check could not read what it returned ({error_text(err)})", -1
+            return f"the check could not read what it returned ({error_text(err)})", -1, ""
         if problem is None:
             return None
         for index, mistake in enumerate(self.mistakes):
             if self._is(mistake, output, args, pristine):
-                return str(problem), index
-        return str(problem), -1
+                return str(problem), index, ""
+        found = "" if self.verify is not None else self._slip(output, expected, pristine)
+        return str(problem), -1, found or ""
+
+    def _slip(self, output: Any, expected: Any, pristine: tuple) -> str | None:
+        """How a wrong output relates to the right one of its case (`explain_slip`), its arguments named."""
+        try:
+            formula = self.formula(*fresh(pristine)) if self.formula else None
+        except Exception:  # noqa: BLE001 - a case the formula does not cover
+            formula = None
+        return explain_slip(output, expected, formula, lambda a, b: _agree(self.same, a, b),
+                            argument_names(self.reference, pristine))
 
     def _is(self, mistake: Mistake, output: Any, args: tuple, pristine: tuple) -> bool:
         try:
@@ -548,8 +588,11 @@ class Function(Exercise):
                 lines.append(f"{self.mistakes[key[1]].message} (on {first.call}{also})")
             elif key[0] == 1:
                 what = f"{first.label} " if first.label else ""
+                shown = next((o for o in group if o.slip), first)  # a case whose output relates to the right one
                 lead = f"wrong on {len(group)} {what}cases, e.g. " if more else (f"{first.label}: " if what else "")
-                lines.append(f"{lead}{first.call}: {first.detail}")
+                if shown.slip:  # how the output relates to the right one leads; the values follow
+                    lead = f"{shown.slip} {lead[:1].upper()}{lead[1:]}" if lead else f"{shown.slip} On "
+                lines.append(f"{lead}{shown.call}: {shown.detail}")
             elif key[0] == 2:
                 lines.append(f"{first.call} raised {first.detail}{f' (so did {more} more)' if more else ''}")
             elif first.kind == TIMEOUT:

@@ -14,6 +14,7 @@ import numpy as np
 from .builds import Build, Finding, Found, run_student
 from .common import is_number
 from .core import Answer, Function, Mistake, Prediction, _short
+from .givens import BATCH_SIZES, Formula, Given, call
 from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "A primer: the course, the studies and the words"
@@ -33,6 +34,14 @@ def _whole_numbers(answer: Any, context: dict[str, Any] | None = None) -> str | 
     return None
 
 
+_SIDE = Given("side", 28, "{0} x {0} images", others={32: "the capstone's digits"}, noun="the side of an image")
+_Q1_FORMULA = Formula((
+    Given("batch", 64, "batches of {}", others={**BATCH_SIZES, 1: "one image"}, noun="the batch size"), _SIDE, _SIDE,
+    Given("channels", 1, lambda c: f"{c} channel{'s' if c != 1 else ''}", others={3: "a colour image"},
+          has="a greyscale image has {}"),
+))
+
+
 def _same_shape(answer: Any, expected: Any) -> bool:
     try:
         return tuple(int(v) for v in answer) == tuple(expected)
@@ -48,6 +57,7 @@ q1 = Answer(
            "channels).",
            "Batch size first, then the 28 x 28 pixels, then the one channel of a greyscale image."),
     expected=_BATCH_SHAPE, same=_same_shape, validate=_whole_numbers, solution_example=_BATCH_SHAPE,
+    formula=_Q1_FORMULA,
     on_correct=lambda a, ctx: ("(64, 28, 28, 1): 50,176 numbers in one batch. Keras's model summaries write the "
                                "batch axis as None, since any batch size will do: (None, 28, 28, 1)."),
     mistakes=(
@@ -75,6 +85,17 @@ def _dropped(scale: float) -> tuple[float, ...]:
 
 
 _DROPOUT = _dropped(1 / (1 - _RATE))  # (0.4, 0.0, 1.2, 1.6)
+_ORDINALS = ("first", "second", "third", "fourth")
+
+
+def _dropout_by_hand(dropped: int, rate: float) -> tuple[float, ...]:
+    return tuple(0.0 if i == dropped else round(x / (1 - rate), 10) for i, x in enumerate(_X))
+
+
+_Q2_FORMULA = Formula(call(_dropout_by_hand,
+                           Given("dropped", 1, lambda i: f"the {_ORDINALS[i]} value dropped",
+                                 others={0: "", 2: "", 3: ""}, has="the task drops the second"),
+                           Given("rate", _RATE, "Dropout({})", others={0.5: "", 0.2: "", 0.3: "", 0.1: ""})))
 
 
 def _four_numbers(answer: Any, context: dict[str, Any] | None = None) -> str | None:
@@ -93,7 +114,7 @@ q2 = Answer(
            "same average as its input.",
            "With rate 0.25 three quarters of the values survive on average, so each survivor is divided by "
            "1 - 0.25 = 0.75."),
-    expected=_DROPOUT, validate=_four_numbers, solution_example=_DROPOUT,
+    expected=_DROPOUT, validate=_four_numbers, solution_example=_DROPOUT, formula=_Q2_FORMULA,
     on_correct=lambda a, ctx: ("(0.4, 0.0, 1.2, 1.6). The rescaling is why nothing changes at test time: there "
                                "the layer passes every value through as it is."),
     mistakes=(

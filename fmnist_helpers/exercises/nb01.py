@@ -15,6 +15,7 @@ from typing import Callable
 from .builds import Attempt, Build, Finding, Found, number_finding, run_student
 from .common import class_name_problem, is_number, need_number, seeded_rng
 from .core import Answer, Function, Mistake, Prediction, _short
+from .givens import IMAGE_COUNTS, Formula, Given
 from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "Exploring Fashion-MNIST and MNIST"
@@ -22,13 +23,19 @@ TITLE = "Exploring Fashion-MNIST and MNIST"
 # ------------------------------------------------------------------------------------------------ q1
 
 _PIXELS = 60_000 * 28 * 28
+_SIDE = Given("side", 28, "{0} x {0} pixels an image", others={32: "the capstone's digits"},
+              noun="the side of an image")
+_Q1_FORMULA = Formula(Given("images", 60_000, "{:,} images", others=IMAGE_COUNTS, noun="the number of training images",
+                            has="the training set has {}") * _SIDE * _SIDE
+                      * Given("channels", 1, lambda c: f"{c} value{'s' if c != 1 else ''} a pixel",
+                              others={3: "a colour image's channels"}, has="a greyscale pixel holds 1"))
 
 q1 = Answer(
     key="q1", title="How many numbers?", kind="compute", minutes=3, difficulty="easy",
     task="How many pixel values does the training set hold in all? Give one whole number.",
     hints=("Every training image is a 28 x 28 grid of numbers.",
            "Multiply the number of training images by the number of pixels in one image (28 * 28 = 784)."),
-    expected=_PIXELS, validate=need_number, solution_example=_PIXELS,
+    expected=_PIXELS, validate=need_number, solution_example=_PIXELS, formula=_Q1_FORMULA,
     on_correct=lambda a, ctx: "47,040,000 numbers: 45 MiB as bytes, four times that once scaled to float32.",
     mistakes=(
         Mistake("that counts the 10,000 test images too; the task asks for the training set only (60,000).",
@@ -78,8 +85,9 @@ q2 = Function(
         Mistake("that is a class label, not an accuracy: compare every test label with the majority class and "
                 "return the share that match, `np.mean(y_test == majority)`.",
                 lambda y_train, y_test: int(np.bincount(y_train).argmax()) + 5,
+                # a whole number other than the count of right answers (a count, not a label: its slip names it)
                 detect=lambda out, args: isinstance(out, (int, np.integer)) and not isinstance(out, bool)
-                and out not in (0, 1)),
+                and out not in (0, 1) and out != round(_majority_baseline(*args) * len(args[1]))),
         Mistake("return a fraction between 0 and 1, not a percentage.",
                 lambda y_train, y_test: 100 * _majority_baseline(y_train, y_test)),
     ),

@@ -19,11 +19,17 @@ from .builds import Attempt, Build, Finding, Found, fake_history, layer_types, n
     run_student, scores_match
 from .common import is_number, need_int_tuple, need_number, seeded_rng
 from .core import Answer, Function, Mistake, _short
+from .givens import BATCH_SIZES, IMAGE_COUNTS, Formula, Given, ceil, named
 from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "Preprocessing"
 
 # ------------------------------------------------------------------------------------------------ q1
+
+_Q1_FORMULA = Formula(ceil(Given("images", 55_000, "{:,} images", others=IMAGE_COUNTS, noun="the number of images",
+                                 has="the `uw` split trains on {}")
+                           / Given("batch", 128, "batches of {}", others=BATCH_SIZES, noun="the batch size"),
+                           "`.batch` keeps the last, smaller batch"))
 
 q1 = Answer(
     key="q1", title="Batches per epoch", kind="compute", minutes=3, difficulty="easy",
@@ -32,7 +38,7 @@ q1 = Answer(
     hints=("Divide the number of training images by the batch size. Does it come out whole?",
            "55,000 / 128 = 429.7: `.batch` does not drop the 88 images left over, they form one last, smaller batch. "
            "Round up."),
-    expected=430, validate=need_number, solution_example=430,
+    expected=430, validate=need_number, solution_example=430, formula=_Q1_FORMULA,
     on_correct=lambda a, ctx: "429 full batches and a last one of 88 images: `.batch` keeps the partial batch.",
     mistakes=(
         Mistake("that rounds down, dropping the last 88 images; `.batch` keeps them as one smaller batch (unless "
@@ -46,6 +52,12 @@ q1 = Answer(
 
 # ------------------------------------------------------------------------------------------------ q2
 
+_IMAGES = Given("images", 60_000, "{:,} images", others=IMAGE_COUNTS, noun="the number of training images",
+                has="the task has {}")
+_FOLDS = Given("folds", 3, "{} folds", others={2: "", 4: "", 5: "", 10: ""}, noun="the number of folds")
+_Q2_FORMULA = Formula((_IMAGES - named(_IMAGES / _FOLDS, "the fold each model validates on"),
+                       named(_FOLDS / _FOLDS, "its own fold's turn")))
+
 q2 = Answer(
     key="q2", title="What k-fold cross-validation costs", kind="compute", minutes=4, difficulty="easy",
     task="In 3-fold cross-validation on the 60,000 training images, how many images does each of the 3 models "
@@ -53,7 +65,7 @@ q2 = Answer(
     hints=("The 60,000 images are cut into 3 folds of equal size; each model validates on one fold.",
            "Each model trains on the other two folds (2 x 20,000 images); over the three models every fold "
            "validates exactly once."),
-    expected=(40_000, 1), validate=need_int_tuple(2), solution_example=(40_000, 1),
+    expected=(40_000, 1), validate=need_int_tuple(2), solution_example=(40_000, 1), formula=_Q2_FORMULA,
     on_correct=lambda a, ctx: ("three models of 40,000 images each train on 120,000 images in all, 2.5 times one "
                                "run on the wits hold-out's 48,000, and every image gets one validation score."),
     mistakes=(

@@ -17,11 +17,17 @@ from .builds import (Attempt, Build, FakeHistory, Finding, Found, accuracy_of, c
                      layer_types, learning_rate, number_finding, read_fit, run_student, scores_match)
 from .common import history_values, is_number, need_number
 from .core import Answer, Function, Mistake, Prediction, _short
+from .givens import BATCH_SIZES, IMAGE_COUNTS, Formula, Given, ceil, named
 from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "The multilayer perceptron"
 
 # ------------------------------------------------------------------------------------------------ q1
+
+_UNITS = Given("units", 256, "{} units", others={128: "", 512: "", 64: "", 10: "the output layer's"},
+               noun="the number of units", has="`Dense(256)` has {}")
+_INPUTS = Given("inputs", 784, "{} inputs", others={28: "one side of an image"}, noun="the number of inputs")
+_Q1_FORMULA = Formula(_INPUTS * _UNITS + named(_UNITS, "the biases, one per unit"))
 
 q1 = Answer(
     key="q1", title="Parameters of one dense layer", kind="compute", minutes=3, difficulty="easy",
@@ -29,7 +35,7 @@ q1 = Answer(
          "image? Give one whole number.",
     hints=("A dense layer has one weight for every input-output pair, and one bias for every output unit.",
            "784 x 256 weights, plus 256 biases."),
-    expected=784 * 256 + 256, validate=need_number, solution_example=784 * 256 + 256,
+    expected=784 * 256 + 256, validate=need_number, solution_example=784 * 256 + 256, formula=_Q1_FORMULA,
     on_correct=lambda a, ctx: "200,960: one layer of 256 units on raw pixels already holds 200,704 weights.",
     mistakes=(
         Mistake("that counts the weights only; every unit also has a bias.", 784 * 256),
@@ -161,6 +167,11 @@ q2 = Function(
 # ------------------------------------------------------------------------------------------------ q3
 
 _UPDATES = -(-60_000 // 64) * 20
+_Q3_FORMULA = Formula(
+    ceil(Given("images", 60_000, "{:,} images", others=IMAGE_COUNTS, noun="the number of training images")
+         / Given("batch", 64, "batches of {}", others=BATCH_SIZES, noun="the batch size"),
+         "Keras trains on the last, smaller batch too")
+    * Given("epochs", 20, "{} epochs", steps=True, noun="the number of epochs"))
 
 q3 = Answer(
     key="q3", title="How many weight updates?", kind="compute", minutes=4, difficulty="easy",
@@ -169,7 +180,7 @@ q3 = Answer(
     hints=("The weights change once per batch. How many batches make one epoch?",
            "60,000 / 64 = 937.5: Keras keeps the last half batch, so an epoch has 938 batches. Multiply by the "
            "epochs."),
-    expected=_UPDATES, validate=need_number, solution_example=_UPDATES,
+    expected=_UPDATES, validate=need_number, solution_example=_UPDATES, formula=_Q3_FORMULA,
     on_correct=lambda a, ctx: "18,760 updates: 938 per epoch, the last batch of each epoch holding 32 images.",
     mistakes=(
         Mistake("that drops the last, half-full batch of each epoch; Keras trains on it too (round 937.5 up).",

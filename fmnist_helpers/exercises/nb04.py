@@ -17,6 +17,7 @@ from .builds import (Attempt, Build, FakeHistory, Finding, Fit, Found, accuracy_
                      read_fit, run_student, scores_match, stop, validated_on)
 from .common import is_number, need_int_tuple, need_number
 from .core import Answer, Function, Mistake, _short, same_number
+from .givens import Formula, Given, call, ceil, floor, named
 from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "The convolutional network"
@@ -54,6 +55,15 @@ def _off_by_one(answer: Any, context: dict[str, Any]) -> bool:
     return c == _Q1[2] and h == w and abs(h - _Q1[0]) == 1
 
 
+_FILTERS_Q1 = Given("filters", 16, "{} filters", noun="the number of filters")
+_SIDE_Q1 = floor((Given("size", 32, "a {0} x {0} input", others={28: "a Fashion-MNIST image"},
+                        noun="the side of the input")
+                  - Given("kernel", 5, "a {0} x {0} kernel", others={3: ""}, noun="the kernel's side"))
+                 / Given("stride", 2, "stride {}", others={1: ""}, noun="the stride"),
+                 "a window that would stick out past the border is dropped") + named(1, "the first position")
+_Q1_FORMULA = Formula((_SIDE_Q1, _SIDE_Q1, _FILTERS_Q1),
+                      also=(Given("channels", 3, "the input's {} channels", noun="the input's channels"),))
+
 q1 = Answer(
     key="q1", title="The shape after a strided convolution", kind="compute", minutes=4, difficulty="easy",
     task="What is the output shape, (height, width, channels), of `Conv2D(16, 5, strides=2)` (no padding) applied to "
@@ -61,7 +71,7 @@ q1 = Answer(
     hints=("Without padding a 5 x 5 window only fits where it lies wholly inside the image, and with stride 2 it "
            "moves 2 pixels at a time. Each of the 16 filters makes one output channel.",
            "Along a side the window starts at 0, 2, 4, ... as long as start + 5 <= 32: (32 - 5) // 2 + 1 positions."),
-    expected=_Q1, validate=_shape_problem, solution_example=_Q1,
+    expected=_Q1, validate=_shape_problem, solution_example=_Q1, formula=_Q1_FORMULA,
     on_correct=lambda a, ctx: ("(14, 14, 16): the window fits at 14 positions along each side (starts 0, 2, ..., 26), "
                                "and each of the 16 filters, 5 x 5 x 3 weights and a bias, makes one channel. The "
                                "input's 3 channels are summed inside every filter, so they do not appear in the "
@@ -85,6 +95,12 @@ q1 = Answer(
 # ------------------------------------------------------------------------------------------------ q2
 
 _CONV_PARAMS = 3 * 3 * 32 * 64 + 64
+_KERNEL = Given("kernel", 3, "a {0} x {0} kernel", others={5: "", 2: "", 1: ""}, noun="the kernel's side")
+_Q2_FORMULA = Formula(
+    (named(_KERNEL ** 2 * Given("channels", 32, "{} input channels", others={3: "a colour image", 1: "a greyscale "
+                                                                            "image"}, noun="the input's channels"),
+           "the weights of one filter") + named(1, "the bias of each filter"))
+    * Given("filters", 64, "{} filters", others={16: "", 128: ""}, noun="the number of filters"))
 
 q2 = Answer(
     key="q2", title="The parameters of a convolution", kind="compute", minutes=5, difficulty="medium",
@@ -92,7 +108,7 @@ q2 = Answer(
          "number.",
     hints=("Each filter is a 3 x 3 window that looks at every input channel at once, and it has its own bias.",
            "One filter has 3 * 3 * 32 weights plus 1 bias; the layer has 64 such filters."),
-    expected=_CONV_PARAMS, validate=need_number, solution_example=_CONV_PARAMS,
+    expected=_CONV_PARAMS, validate=need_number, solution_example=_CONV_PARAMS, formula=_Q2_FORMULA,
     on_correct=lambda a, ctx: ("18,496, whatever the image size: the same 64 filters slide over every position. "
                                "A dense layer from a 13 x 13 x 32 input to 64 units would need 346,176."),
     mistakes=(
@@ -102,8 +118,9 @@ q2 = Answer(
         Mistake("the count per filter is off: the answer is 64 filters of some number of parameters each, and one "
                 "filter has 3 * 3 * 32 = 288 weights (its window over every input channel) and one bias: 289.",
                 (3 * 3 + 1) * 32 * 64,
+                # a multiple of 64 that no single misread given or left-out part explains (its formula says those)
                 detect=lambda a, ctx: is_number(a) and float(a) % 64 == 0 and float(a) != _CONV_PARAMS
-                and float(a) != 3 * 3 * 32 * 64),
+                and float(a) != 3 * 3 * 32 * 64 and _Q2_FORMULA.explain(a, same_number) is None),
     ),
 )
 
@@ -114,6 +131,18 @@ def _conv_output_size(size: int, kernel: int, stride: int = 1, padding: str = "v
     if padding == "same":
         return math.ceil(size / stride)
     return (size - kernel) // stride + 1
+
+
+def _conv_formula(size: int, kernel: int, stride: int = 1, padding: str = "valid") -> Formula:
+    """`_conv_output_size` of one case as a formula of its arguments."""
+    size_ = Given("size", size, "size {}", noun="`size`")
+    kernel_ = Given("kernel", kernel, "kernel {}", noun="`kernel`")
+    stride_ = Given("stride", stride, "stride {}", noun="`stride`")
+    if padding == "same":
+        return Formula(ceil(size_ / stride_, "with 'same' padding the last, partial window still counts"),
+                       also=(kernel_,))
+    return Formula(floor((size_ - kernel_) / stride_, "a window that would stick out past the border is dropped")
+                   + named(1, "the first position"))
 
 
 def _conv_cases() -> list[tuple]:
@@ -131,6 +160,7 @@ q3 = Function(
            "'valid': `(size - kernel) // stride + 1`. 'same': `math.ceil(size / stride)`, or "
            "`(size + stride - 1) // stride`."),
     name="conv_output_size", cases=_conv_cases, reference=_conv_output_size, solution_example=_conv_output_size,
+    formula=_conv_formula,
     mistakes=(
         Mistake("off by one: the window fits at `(size - kernel) // stride + 1` positions; the first position "
                 "counts too.",
@@ -480,6 +510,17 @@ _SMOOTHING, _CLASS, _N_CLASSES = 0.1, 2, 10
 _SMOOTHED = [(1 - _SMOOTHING) * (k == _CLASS) + _SMOOTHING / _N_CLASSES for k in range(_N_CLASSES)]
 
 
+def _smoothed(smoothing: float, label: int, classes: int = _N_CLASSES) -> list[float]:
+    return [(1 - smoothing) * (k == label) + smoothing / classes for k in range(_N_CLASSES)]
+
+
+_Q6_FORMULA = Formula(call(_smoothed, Given("smoothing", _SMOOTHING, "label_smoothing={}",
+                                            others={0.2: "", 0.05: "", 0.01: "", 0.9: "the share kept"}),
+                           Given("label", _CLASS, "class {}", others={1: "", 3: ""}),
+                           Given("classes", _N_CLASSES, "{} classes", others={9: "the other classes only"},
+                                 has="Keras shares it over all 10 classes")))
+
+
 def _vector_problem(answer: Any, context: dict[str, Any] | None = None) -> str | None:
     try:
         values = [float(v) for v in answer]
@@ -502,6 +543,7 @@ q6 = Answer(
            "10 classes, the right one included.",
            "Each entry is `one_hot * (1 - 0.1) + 0.1 / 10`; `np.eye(10)[2]` is the one-hot vector of class 2."),
     expected=_SMOOTHED, same=lambda a, b: same_number(a, b, abs_tol=1e-6), validate=_vector_problem,
+    formula=_Q6_FORMULA,
     solution_example=_SMOOTHED,
     on_correct=lambda a, ctx: ("0.91 for class 2 and 0.01 for each other class. The loss is lowest when the model "
                                "predicts exactly that, so it gains nothing by pushing a probability towards 1: "

@@ -17,6 +17,7 @@ from .builds import (Attempt, Build, Finding, Found, accuracy_of, fake_history, 
                      number_finding, read_fit, run_student, scores_match)
 from .common import is_number, need_int_tuple, need_number, percent_for_fraction, seeded_rng
 from .core import Answer, Function, Mistake, _short
+from .givens import IMAGE_COUNTS, Formula, Given, sqrt
 from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "Tuning hyperparameters"
@@ -239,6 +240,10 @@ q1 = Function(
 # ------------------------------------------------------------------------------------------------ q2
 
 _GRID = 3 * 3 * 2 * 2
+_Q2_FORMULA = Formula(Given("filters", 3, "{} filter counts", steps=True)
+                      * Given("dropouts", 3, "{} dropout rates", steps=True)
+                      * Given("rates", 2, "{} learning rates", steps=True)
+                      * Given("batches", 2, "{} batch sizes", steps=True))
 
 q2 = Answer(
     key="q2", title="The size of a grid", kind="compute", minutes=3, difficulty="easy",
@@ -246,7 +251,7 @@ q2 = Answer(
          "and 2 batch sizes, once each?",
     hints=("A grid tries every combination: each filter count with each dropout rate, and so on.",
            "Multiply the number of values of each hyperparameter: 3 x 3 x 2 x 2."),
-    expected=_GRID, validate=need_number, solution_example=_GRID,
+    expected=_GRID, validate=need_number, solution_example=_GRID, formula=_Q2_FORMULA,
     on_correct=lambda a, ctx: ("36 models. One more hyperparameter with 3 values makes it 108: a grid's cost "
                                "multiplies with every hyperparameter, which is why a space of many hyperparameters is "
                                "searched at random (or by Hyperband) rather than on a grid."),
@@ -260,13 +265,19 @@ q2 = Answer(
 # ------------------------------------------------------------------------------------------------ q3
 
 _SE_POINTS = 100 * math.sqrt(0.9 * 0.1 / 12_000)
+_P = Given("p", 0.9, "p = {}", others={0.5: "the widest", 0.1: "the error rate"}, symbol="p",
+           noun="the accuracy p")
+_Q3_FORMULA = Formula(100 * sqrt(_P * (1 - _P) / Given("n", 12_000, "n = {:,} images", others=IMAGE_COUNTS, symbol="n",
+                                                         noun="the number of images n"),
+                                 "a standard error is the square root of p (1 - p) / n"))
+
 
 def _other_n(answer: Any, context: dict[str, Any]) -> bool:
     """The standard error of 0.9 on another round number of images (48,000, 60,000, 1,000 ...)."""
     if not is_number(answer) or answer <= 0:
         return False
-    n = 0.09 * 100 ** 2 / float(answer) ** 2
-    return abs(n - 12_000) > 100 and abs(n - round(n, -2)) < 0.01 * n
+    n = 0.09 * 100 ** 2 / float(answer) ** 2  # within 0.2% of a round hundred: 1% took p = 0.5 for n = 4,300
+    return abs(n - 12_000) > 100 and abs(n - round(n, -2)) < 0.002 * n
 
 
 q3 = Answer(
@@ -275,7 +286,7 @@ q3 = Answer(
     hints=("Each image is right or wrong, a coin that comes up right with probability p = 0.9: the standard error "
            "of the share right among n images is sqrt(p * (1 - p) / n).",
            "Compute `100 * np.sqrt(0.9 * 0.1 / 12_000)`: the 100 turns a fraction into points."),
-    expected=_SE_POINTS, validate=need_number, solution_example=_SE_POINTS,
+    expected=_SE_POINTS, validate=need_number, solution_example=_SE_POINTS, formula=_Q3_FORMULA,
     same=lambda a, b: abs(a - b) <= 0.02 * abs(b),
     on_correct=lambda a, ctx: ("about 0.27 points. Two trials 0.2 points apart on these 12,000 images are within "
                                "the noise of the split; only gaps of a point or so are evidence that one setting "

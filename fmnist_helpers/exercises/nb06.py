@@ -15,6 +15,7 @@ import numpy as np
 from .builds import Build, Finding, Found, number_finding, predict_proba, run_student
 from .common import is_number, need_number, seeded_rng
 from .core import Answer, Function, Mistake, NotAnswered, Prediction, _short
+from .givens import Formula, Given, absolute
 from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "ANN vs CNN on MNIST and Fashion-MNIST"
@@ -23,6 +24,12 @@ TITLE = "ANN vs CNN on MNIST and Fashion-MNIST"
 
 _B, _C, _N = 15, 35, 1_000
 _CHI2 = (abs(_B - _C) - 1) ** 2 / (_B + _C)  # 7.22
+_B_GIVEN = Given("b", _B, "b = {}", symbol="b", noun="b")
+_C_GIVEN = Given("c", _C, "c = {}", symbol="c", noun="c")
+_CORRECTION = Given("correction", 1, "a continuity correction of {}", others={0.5: "Yates's, for a 2 x 2 table"},
+                    has="McNemar's subtracts 1")
+_Q1_FORMULA = Formula((absolute(_B_GIVEN - _C_GIVEN) - _CORRECTION) ** 2 / (_B_GIVEN + _C_GIVEN),
+                      also=(Given("n", _N, "all {:,} images", noun="the number of images"),))
 
 q1 = Answer(
     key="q1", title="McNemar's statistic by hand", kind="compute", minutes=5, difficulty="easy",
@@ -31,6 +38,7 @@ q1 = Answer(
     hints=("Only the disagreements count: the 950 images on which the models agree play no part.",
            "The statistic is (|b - c| - 1)^2 / (b + c) with b = 15 and c = 35."),
     expected=_CHI2, validate=need_number, solution_example=_CHI2, same=lambda a, b: abs(a - b) < 0.01,
+    formula=_Q1_FORMULA,
     on_correct=lambda a, ctx: ("7.22, above 3.84, the 5% threshold of chi-square with one degree of freedom: "
                                "p = 0.007, so B is better beyond noise."),
     mistakes=(
@@ -217,8 +225,41 @@ def _verify_occlude(output: Any, args: tuple) -> str | None:
     expected = _occlude(images, size)
     if not np.allclose(output, expected):
         zeros = int(np.sum(output == 0))
-        return f"{int(np.sum(expected == 0))} pixels should be 0 (a {size} x {size} square per image); got {zeros}."
+        where = _zeros_against(output, expected)
+        return (f"{int(np.sum(expected == 0))} pixels should be 0 ({_a(size)} {size} x {size} square per image); "
+                f"got {zeros}" + (f": {where}" if where else "."))
     return None
+
+
+def _zero_box(image: np.ndarray) -> str | None:
+    """Where an image's zeros lie, as rows and columns counted from 0, when they fill one rectangle; else None."""
+    rows, cols = np.nonzero(image == 0)
+    if rows.size == 0:
+        return None
+    r0, r1, c0, c1 = rows.min(), rows.max(), cols.min(), cols.max()
+    if rows.size != (r1 - r0 + 1) * (c1 - c0 + 1):
+        return None
+    height, width = r1 - r0 + 1, c1 - c0 + 1
+    return f"{_a(height)} {height} x {width} block at rows {r0}-{r1}, columns {c0}-{c1}"
+
+
+def _a(number: int) -> str:
+    """The article before a number said aloud: an 8, an 11, an 18; a 7."""
+    return "an" if str(number).startswith("8") or number in (11, 18) else "a"
+
+
+def _zeros_against(output: np.ndarray, expected: np.ndarray) -> str | None:
+    """The zeros of the first image that came out against those of the right one, when both fill a rectangle."""
+    if len(output) == 0:
+        return None
+    got, want = _zero_box(output[0]), _zero_box(expected[0])
+    square = expected[0] == 0
+    inside = np.unique(output[0][square])
+    if square.any() and np.allclose(output[0][~square], expected[0][~square]) and inside.size == 1:
+        return f"the square is in place, but its pixels are set to {inside[0]:g}, not 0."
+    if got is None or want is None or got == want:
+        return None
+    return f"the zeros of the first image are {got}; the centred square is {want}."
 
 
 def _occlude_in_place(images, size):

@@ -19,6 +19,7 @@ import numpy as np
 from .builds import Attempt, Build, Finding, Found, fake_history, number_finding, read_fit, scores_match
 from .common import is_number, need_number
 from .core import Answer, Function, Mistake, _short
+from .givens import Formula, Given, named
 from .ladder import CORE, STRETCH, WARM_UP
 
 TITLE = "A strong CNN, written out in Keras"
@@ -27,6 +28,17 @@ TITLE = "A strong CNN, written out in Keras"
 
 _WIDE = (48, 96, 256)  # pack_cnn_wide: the channels of its three batch norm layers
 _WIDE_FROZEN = 2 * sum(_WIDE)
+_PER_BLOCK = Given("norms", 1, lambda n: f"{n} batch norm layer{'s' if n != 1 else ''} per block",
+                   others={2: "one after each of a block's two convolutions"},
+                   has="the strong CNN has one per block, after its pooling layer")
+_Q1_FORMULA = Formula(
+    Given("statistics", 2, lambda n: f"{n} statistic{'s' if n != 1 else ''} per channel", steps=True,
+          has="batch norm keeps 2 that gradient descent does not train, a moving mean and a moving variance")
+    * (named(_PER_BLOCK * Given("c1", 48, "{} channels in block 1", others={32: "the strong CNN's"}),
+             "block 1's 48 channels")
+       + named(_PER_BLOCK * Given("c2", 96, "{} channels in block 2", others={64: "the strong CNN's"}),
+               "block 2's 96 channels")
+       + named(Given("dense", 256, "{} dense units", others={128: "", 512: ""}), "the dense layer's 256 units")))
 
 q1 = Answer(
     key="q1", title="What batch norm does not train", kind="compute", minutes=3, difficulty="easy",
@@ -36,7 +48,7 @@ q1 = Answer(
            "per channel are they?",
            "Each batch norm layer keeps a moving mean and a moving variance per channel (or unit); the wide CNN has "
            "batch norm on 48 channels, on 96 channels and on 256 units."),
-    expected=_WIDE_FROZEN, validate=need_number, solution_example=_WIDE_FROZEN,
+    expected=_WIDE_FROZEN, validate=need_number, solution_example=_WIDE_FROZEN, formula=_Q1_FORMULA,
     on_correct=lambda a, ctx: ("800: a moving mean and a moving variance for each of 48 + 96 + 256 channels and "
                                "units. `fit` updates them with the momentum rule, not with gradients, and the "
                                "prediction uses them instead of the batch's statistics."),

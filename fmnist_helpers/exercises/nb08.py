@@ -29,6 +29,7 @@ from fmnist_helpers.data import capstone
 from .common import is_number, need_number
 from .ladder import CORE, STRETCH, WARM_UP
 from .core import CORRECT, INCORRECT, Answer, Exercise, Mistake, NotAnswered, Verdict
+from .givens import BATCH_SIZES, Formula, Given, ceil, floor, named, sqrt
 
 TITLE = "Capstone: a CNN on images the course has not seen"
 
@@ -76,6 +77,14 @@ def _q1_batches(ctx: dict[str, Any] | None = None) -> int:
     return math.ceil(_q1_sizes()[0] / _Q1_BATCH)
 
 
+_FILES = Given("files", n_files, "{:,} files", noun="the number of files in the folder")
+_Q1_FORMULA = Formula(ceil((_FILES - named(floor(Given("split", _Q1_SPLIT, "validation_split={}",
+                                                       others={0.75: "the training share"}) * _FILES),
+                                           "the validation files"))
+                           / Given("batch", _Q1_BATCH, "batches of {}", others=BATCH_SIZES, noun="the batch size"),
+                           "the last, smaller batch counts too"))
+
+
 q1 = Answer(
     key="q1", title="Batches per epoch from a folder", kind="compute", minutes=3, difficulty="easy",
     task="How many batches does `image_dataset_from_directory` give per epoch for the training subset of the "
@@ -83,7 +92,7 @@ q1 = Answer(
     hints=("Keras puts int(0.25 x the number of files) into validation and the rest into training; the last "
            "batch may be smaller than 64.",
            "Training files: 1,438 - int(0.25 * 1,438) = 1,079; batches: `math.ceil(1079 / 64)`."),
-    expected=_q1_batches, validate=_whole, solution_example=_q1_batches,
+    expected=_q1_batches, validate=_whole, solution_example=_q1_batches, formula=_Q1_FORMULA,
     on_correct=lambda a, ctx: (f"{_q1_sizes()[0]:,} training files make {_q1_batches()} batches: "
                                f"{_q1_batches() - 1} of 64 and a last one of "
                                f"{_q1_sizes()[0] - 64 * (_q1_batches() - 1)}. `len(train_ds)` says the same."),
@@ -187,6 +196,22 @@ def _q3_band(ctx: dict[str, Any] | None = None) -> float:
     return _band(TARGET, n_held_out())
 
 
+def _q3_counts() -> dict[int, str]:
+    """The other numbers of images of the capstone folder, for a misread n."""
+    training = n_files() - int(_Q1_SPLIT * n_files())
+    return {n_files(): "every file of the folder", n_validation(): "the validation files at validation_split=0.2",
+            n_files() - n_validation(): "the training files at validation_split=0.2",
+            training: "the training files at validation_split=0.25"}
+
+
+_Q3_P = Given("p", TARGET, "p = {}", others={0.5: "the widest margin"}, symbol="p", noun="the accuracy p")
+_Q3_FORMULA = Formula(Given("z", 2, lambda z: f"{z:g} standard error{'s' if z != 1 else ''}", steps=True,
+                            has="a margin of error is 2")
+                      * 100 * sqrt(_Q3_P * (1 - _Q3_P) / Given("n", n_held_out, "n = {:,} images", others=_q3_counts,
+                                                                symbol="n", noun="the number of held-out images n"),
+                                   "a standard error is the square root of p (1 - p) / n"))
+
+
 def _q3_reveal(answer: Any, ctx: dict[str, Any]) -> str:
     band = _q3_band()
     return (f"{band:.2f} points: a model whose accuracy on such digits is exactly {TARGET:.0%} scores anywhere "
@@ -202,8 +227,10 @@ q3 = Answer(
          "95% interval), in accuracy points?",
     hints=("One standard error of an accuracy p measured on n images is sqrt(p (1 - p) / n), as a fraction.",
            "`2 * math.sqrt(0.96 * 0.04 / 359) * 100`."),
-    expected=_q3_band, validate=need_number, solution_example=_q3_band,
-    same=lambda a, b: abs(float(a) - float(b)) < 0.05, on_correct=_q3_reveal,
+    expected=_q3_band, validate=need_number, solution_example=_q3_band, formula=_Q3_FORMULA,
+    # within 0.05 points of 2.07 (2.4%): relative, so that a wrong answer near 0 (the variance) is not taken for
+    # the fraction 0.0207
+    same=lambda a, b: abs(float(a) - float(b)) < 0.024 * abs(float(b)), on_correct=_q3_reveal,
     mistakes=(
         Mistake("that is one standard error (or the margin on 1,438 images); the margin of error is two standard "
                 "errors of a score on the 359 held-out images.", lambda ctx: _band(TARGET, n_held_out(), 1.0)),

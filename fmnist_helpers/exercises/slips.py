@@ -1,27 +1,37 @@
 """How a wrong answer relates to the right one, for the answers no exercise foresaw: a factor of 100 (percent and
-fraction), a reversed sign, off by one, a rounding, a whole number cut down, a factor such as 2 or 3, and for
-shapes the right sides in another order, an extra or a missing axis, or one side off by one.
+fraction), a reversed sign, off by one, a rounding, a whole number cut down, the answer in thousands, one minus
+it, its square or square root, a factor, n-1 of n parts; for shapes the right sides in another order, an extra or
+a missing axis, or one side off by one; for sequences and arrays a step applied to every entry, one entry wrong,
+the right values in another order (mirrored, shifted by one, sorted), a running total, a factor of its own for
+each entry along the first axis (a sum where a mean is asked), values cut to whole numbers.
 
-A check calls `slip` only after the exercise's own `Mistake`s found nothing; it names the relation it finds in
-words a student can act on, and says nothing (None) when it finds none or when the answer is not plain numbers.
+A factor is named by what it means when the check knows: `names` maps a number to its noun ("the batch size",
+"the length of `y_true`"), from an exercise's givens (`givens.Formula.names`) or a function's arguments
+(`argument_names`); a few numbers mean the same in every exercise (255, the largest pixel value; 784, the pixels
+of an image). A check calls `slip` only after the exercise's own `Mistake`s and its formula found nothing; it
+says nothing (None) when it finds no relation or when the answer is not plain numbers.
 
 Usage:
     slip(83, 0.8312)             # 'that is the answer written as a percentage ...'
     slip((32, 26, 26), (26, 26, 32))   # 'the right numbers in another order ...'
-    slip((0.3, 0.0, 0.9), (0.4, 0.0, 1.2))   # 'every entry is off in the same way: ... 1/... of the right answer'
+    slip(1_200_640, 18_760, names={64.0: "the batch size"})   # '... 64 times ..., 64 being the batch size ...'
 """
 from __future__ import annotations
 
+import inspect
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 _FACTORS = (2, 3, 4, 8, 10, 16, 28, 32, 64, 128, 256, 784, 1000)  # small ones, batch sizes, image sides
+_MEANINGS = {784.0: "the number of pixels of a 28 x 28 image", 28.0: "the side of an image"}
+"""Numbers that mean one thing in every exercise of the course."""
+_PIXEL_RANGE = 255.0
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         return None
     try:
         number = float(value)
@@ -42,14 +52,45 @@ def _rounded(a: float, b: float) -> int | None:
     return None
 
 
-def number_slip(answer: float, expected: float) -> str | None:
-    """The relation of a wrong number to the right one, in words; None when none is found."""
+def _shown(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:.4g}"
+
+
+def _named_factor(answer: float, expected: float, names: dict[float, str]) -> str | None:
+    """A factor between the answer and the right one that is a number the check can name (a given, an argument's
+    length, the pixel range)."""
+    for value, noun in names.items():
+        if value in (0.0, 1.0) or not math.isfinite(value):
+            continue
+        shown = _shown(value)
+        if noun.startswith("the length of") and _close(answer, expected * value):
+            return f"it is exactly {shown} times the right answer, {shown} being {noun}: a sum (or a count) where " \
+                   f"a mean (or a share) is asked?"
+        if noun.startswith("the length of") and _close(answer * value, expected):
+            return f"it is exactly 1/{shown} of the right answer, {shown} being {noun}: a mean (or a share) where " \
+                   f"a sum (or a count) is asked?"
+        if _close(answer, expected * value):
+            return f"it is exactly {shown} times the right answer, {shown} being {noun}: is it multiplied in once " \
+                   f"too often?"
+        if _close(answer * value, expected):
+            return f"it is exactly 1/{shown} of the right answer, {shown} being {noun}: is something divided by it, " \
+                   f"or left out?"
+        if _close(answer * value, expected * 100):
+            return f"that is the right answer as a percentage of {noun} ({shown}); the task asks for the number " \
+                   f"itself."
+    return None
+
+
+def number_slip(answer: float, expected: float, names: dict[float, str] | None = None,
+                bare: bool = True) -> str | None:
+    """The relation of a wrong number to the right one, in words; None when none is found. `bare=False` leaves
+    out the factors that name nothing (exactly 3 times, 19/20 of the right answer)."""
     if _close(expected, 0.0):
         return None
     if _close(answer, -expected):
         return "it has the right size but the wrong sign: subtract in the order the task gives."
     for scale, text in ((100, "the answer written as a percentage (or in points) where the task asks for a "
-                              "fraction of 1"),
+                              "fraction of 1, or multiplied by 100 once too often"),
                         (0.01, "the answer written as a fraction of 1 where the task asks for a percentage or "
                                "points (multiply by 100)")):
         if _close(answer, expected * scale) or _rounded(answer, expected * scale) is not None:
@@ -65,6 +106,42 @@ def number_slip(answer: float, expected: float) -> str | None:
     if decimals is not None:
         return f"it is the right answer rounded to {decimals} decimal{'s' if decimals != 1 else ''}: give it " \
                f"unrounded, as the code computes it."
+    if float(expected).is_integer() and abs(expected) >= 10_000:
+        for scale, word in ((1_000, "thousands"), (1_000_000, "millions")):
+            if _close(answer * scale, expected) or _rounded(answer, expected / scale) is not None:
+                return f"that is the answer in {word}; give the whole number, {_shown(expected)}."
+    if _close(answer * _PIXEL_RANGE, expected):
+        return "it is the right answer divided by 255: pixel values scaled to [0, 1] where the task keeps 0-255."
+    if _close(answer, expected * _PIXEL_RANGE):
+        return "it is the right answer times 255: pixel values in 0-255 where the task scales them to [0, 1]."
+    named = _named_factor(answer, expected, {**_MEANINGS, **(names or {})})
+    if named:
+        return named
+    for value, noun in (names or {}).items():
+        if value > 1 and abs(expected) > 10 * value and _close(abs(answer - expected), value):
+            if answer > expected:
+                return f"it is {_shown(value)} more than the right answer, {_shown(value)} being {noun}: is " \
+                       f"something of that size added once too often?"
+            return f"it is {_shown(value)} less than the right answer, {_shown(value)} being {noun}: is something " \
+                   f"of that size left out?"
+    if 0 < expected < 1 and _close(answer, 1 - expected) and not _close(expected * 10, round(expected * 10)):
+        # (tenths such as 0.3 and 0.7 pair up too often by chance to be named)
+        return ("it is 1 minus the right answer: the share of the other outcome (the errors where the right ones "
+                "are asked, or the other way round).")
+    if expected > 0 and answer > 0 and not _close(expected, 1.0, 0.05):
+        if _close(answer, expected ** 2):
+            return "it is the square of the right answer: is a square root left out?"
+        if _close(answer, math.sqrt(expected)):
+            return "it is the square root of the right answer: is a square left out, or a square root too many?"
+        if _close(answer * expected, 1.0):
+            return "it is 1 divided by the right answer: is a division the wrong way up?"
+    for factor, text in ((math.sqrt(2), "√2 (1.414)"),):
+        if _close(answer * factor, expected):
+            return f"it is the right answer divided by {text}."
+        if _close(answer, expected * factor):
+            return f"it is the right answer multiplied by {text}."
+    if not bare:
+        return None
     for factor in _FACTORS:
         if _close(answer, expected * factor):
             return f"it is exactly {factor} times the right answer: something is counted {factor} times over."
@@ -78,9 +155,11 @@ def number_slip(answer: float, expected: float) -> str | None:
     return None
 
 
-def shape_slip(answer: tuple, expected: tuple) -> str | None:
+def shape_slip(answer: tuple, expected: tuple, bare: bool = True) -> str | None:
     """The relation of a wrong tuple of whole numbers (a shape) to the right one; None when none is found."""
     if sorted(answer) == sorted(expected):
+        if len(expected) < 3:
+            return "the right numbers in another order: give them in the order the task asks."
         return ("the right numbers in another order; for a shape, Keras puts channels last, (height, width, "
                 "channels), and a batch of images first, (images, height, width, channels).")
     if len(answer) == len(expected) + 1:
@@ -91,45 +170,97 @@ def shape_slip(answer: tuple, expected: tuple) -> str | None:
         for i in range(len(expected)):
             if expected[:i] + expected[i + 1:] == answer:
                 return f"it lacks an axis: the right shape has {len(expected)} sides, this one {len(answer)}."
+        for i in range(len(expected) - 1):
+            if answer == expected[:i] + (expected[i] * expected[i + 1],) + expected[i + 2:]:
+                return (f"two sides are multiplied into one, {expected[i]} x {expected[i + 1]} = "
+                        f"{expected[i] * expected[i + 1]:,}: that is the shape flattened; keep them apart.")
     if len(answer) == len(expected):
         off = [i for i, (a, e) in enumerate(zip(answer, expected)) if a != e]
         if off and all(abs(answer[i] - expected[i]) == 1 for i in off):
+            if len(expected) < 3:
+                return "each number that differs is off by one: check where counting starts (from 0 or from 1)."
             return "each side that differs is off by one: count the positions where the whole window fits, " \
                    "the first and the last included."
+        if len(off) == 1 and len(answer) > 1 and bare:
+            i = off[0]
+            return f"every number is right but entry {i + 1} (counting from 1): {answer[i]:,} where " \
+                   f"{expected[i]:,} belongs."
     return None
 
 
-def sequence_slip(answer: list[float], expected: list[float]) -> str | None:
-    """The relation of a wrong sequence of numbers to the right one when every entry shares it (each 100 times,
-    each the negative, each 3 times the right one): a step applied to the whole sequence."""
+def _order_slip(a: np.ndarray, e: np.ndarray, what: str) -> str | None:
+    """The right values of a 1-D sequence in another order: reversed, shifted by one, sorted."""
+    if a.ndim != 1 or len(a) < 2 or not np.allclose(np.sort(a), np.sort(e), rtol=1e-4, atol=1e-9):
+        return None
+    if np.allclose(a, e[::-1], rtol=1e-4, atol=1e-9):
+        return f"the right {what} in the reverse order."
+    for step in (1, -1):
+        if len(a) > 2 and np.allclose(a, np.roll(e, step), rtol=1e-4, atol=1e-9):
+            return f"the right {what} shifted by one place: is an index off by one?"
+    if np.allclose(a, np.sort(e), rtol=1e-4, atol=1e-9) or np.allclose(a, np.sort(e)[::-1], rtol=1e-4, atol=1e-9):
+        return f"the right {what}, sorted: keep them in their order."
+    return f"the right {what} in another order."
+
+
+def sequence_slip(answer: list[float], expected: list[float], names: dict[float, str] | None = None,
+                  bare: bool = True) -> str | None:
+    """The relation of a wrong sequence of numbers to the right one: every entry scaled alike (each 100 times,
+    each the negative, each divided by a named count), one entry wrong, or the right entries in another order."""
     if len(answer) != len(expected):
         return None
     wrong = [i for i, (a, e) in enumerate(zip(answer, expected)) if not _close(a, e, 1e-4)]
-    if len(wrong) == 1 and len(answer) > 2:
+    if len(wrong) == 1 and len(answer) > 2 and bare:
         i = wrong[0]
         return (f"every entry is right but entry {i + 1} (counting from 1): {answer[i]:g} where {expected[i]:g} "
                 f"belongs.")
+    ordered = _order_slip(np.array(answer), np.array(expected), "numbers")
+    if ordered:
+        return ordered
+    running = np.cumsum(expected)
+    if len(answer) > 2 and np.allclose(answer, running, rtol=1e-4):
+        return "that is a running total (the cumulative sum) of the right entries."
     pairs = [(a, e) for a, e in zip(answer, expected) if not _close(e, 0.0)]
     if not pairs or any(not _close(a, 0.0) for a, e in zip(answer, expected) if _close(e, 0.0)):
         return None
     ratio = pairs[0][0] / pairs[0][1]
     if not all(_close(a, e * ratio, 1e-4) for a, e in pairs):
         return None
-    found = number_slip(ratio, 1.0)
-    return f"every entry is off in the same way: {found}" if found and "off by one" not in found else None
+    found = _ratio_slip(ratio, names, bare)
+    return f"every entry is off in the same way: {found}" if found else None
 
 
-def array_slip(answer: np.ndarray, expected: np.ndarray) -> str | None:
-    """The relation of a wrong array to the right one: its axes in another order, whole numbers where fractions
-    belong (an integer dtype such as uint8), or every entry off by one common factor."""
+def _ratio_slip(ratio: float, names: dict[float, str] | None, bare: bool = True) -> str | None:
+    """The relation of a common ratio to 1, worded for every entry; None for off by one (which a ratio is not)."""
+    found = number_slip(ratio, 1.0, names, bare)
+    return found if found and "off by one" not in found and "1 minus" not in found else None
+
+
+def array_slip(answer: np.ndarray, expected: np.ndarray, names: dict[float, str] | None = None) -> str | None:
+    """The relation of a wrong array to the right one: its axes in another order, transposed or mirrored, whole
+    numbers where fractions belong (an integer dtype such as uint8), every entry off by one common factor or one
+    of its own along the first axis, or all right but a few values."""
     if answer.shape != expected.shape:
         if sorted(answer.shape) == sorted(expected.shape):
             return f"its axes are in another order: shape {answer.shape}, where {expected.shape} is asked."
         if answer.size == expected.size:
             return f"the right number of values in another shape: {answer.shape}, where {expected.shape} is asked."
+        if answer.ndim == expected.ndim:
+            off = [i for i, (x, y) in enumerate(zip(answer.shape, expected.shape)) if x != y]
+            if len(off) == 1 and abs(answer.shape[off[0]] - expected.shape[off[0]]) == 1:
+                i = off[0]
+                word = "too few" if answer.shape[i] < expected.shape[i] else "too many"
+                return (f"one entry {word} along axis {i}: shape {answer.shape}, where {expected.shape} is asked (is "
+                        f"a range off by one?).")
+        for axis in range(expected.ndim):
+            if answer.shape == expected.shape[:axis] + expected.shape[axis + 1:]:
+                return (f"it lacks axis {axis} of the right shape {expected.shape}: was it averaged or summed away "
+                        f"(a reduction over the wrong axis)?")
+        if answer.ndim == expected.ndim + 1 and any(answer.shape[:a] + answer.shape[a + 1:] == expected.shape
+                                                    for a in range(answer.ndim)):
+            return f"it has one axis too many: shape {answer.shape}, where {expected.shape} is asked."
         return None
     a, e = answer.astype(float), expected.astype(float)
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(e))):
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(e))) or a.size == 0:
         return None
     if np.allclose(a, np.floor(e)) or np.allclose(a, np.round(e)):
         return ("the values are cut to whole numbers: compute in floating point (an integer dtype such as uint8 "
@@ -138,27 +269,104 @@ def array_slip(answer: np.ndarray, expected: np.ndarray) -> str | None:
     if nonzero.any() and np.allclose(a[~nonzero], 0.0):
         ratio = a[nonzero] / e[nonzero]
         if np.allclose(ratio, ratio[0], rtol=1e-4):
-            found = number_slip(float(ratio[0]), 1.0)
-            if found and "off by one" not in found:
+            found = _ratio_slip(float(ratio[0]), names)
+            if found:
                 return f"every value is off in the same way: {found}"
+    moved = _moved(a, e)
+    if moved:
+        return moved
+    if a.ndim >= 2 and a.shape[0] > 1:
+        for i in range(a.shape[0]):
+            if np.allclose(a, np.broadcast_to(e[i], a.shape)) and not np.allclose(e, e[i]):
+                return (f"every entry along the first axis is the right entry {i} (counting from 0): the same one, "
+                        f"repeated, where each should be its own.")
+        factors = _factor_per_entry(a, e)
+        if factors is not None:
+            shown = ", ".join(_shown(f) for f in factors[:4]) + (", ..." if len(factors) > 4 else "")
+            whole = all(float(f).is_integer() for f in factors)
+            return (f"each entry along the first axis is the right one times a factor of its own ({shown})"
+                    + (": a sum where a mean is asked (each times its count)?" if whole and min(factors) > 1
+                       else "."))
+    if (0 <= e).all() and (e <= 1).all() and np.allclose(a, 1 - e):
+        return "every value is 1 minus the right one: the other outcome's share."
+    if a.ndim == 1:
+        if len(a) > 2 and np.allclose(a, np.cumsum(e), rtol=1e-4):
+            return "that is a running total (the cumulative sum) of the right values."
+    wrong = np.argwhere(~np.isclose(a, e, rtol=1e-4, atol=1e-9))
+    if 0 < len(wrong) <= 3 and a.size >= 6:
+        where = ", ".join(str(tuple(int(i) for i in w)) if len(w) > 1 else str(int(w[0])) for w in wrong)
+        return f"every value is right but {len(wrong)} of {a.size}, at index {where}."
     return None
 
 
-def slip(answer: Any, expected: Any) -> str | None:
-    """What relates a wrong `answer` to `expected` (numbers, or tuples of whole numbers), or None."""
+def _moved(a: np.ndarray, e: np.ndarray) -> str | None:
+    """The right values moved: transposed, mirrored along an axis, or shifted by one along an axis."""
+    if a.ndim == 1:
+        return _order_slip(a, e, "values")
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and np.allclose(a, e.T):
+        return "it is the right array transposed: rows and columns swapped."
+    if a.ndim >= 3 and a.shape[-1] == a.shape[-2] and np.allclose(a, np.swapaxes(e, -1, -2)):
+        return "each entry is the right one transposed: its rows and columns (the last two axes) are swapped."
+    for axis in range(a.ndim):
+        if e.shape[axis] > 1 and np.allclose(a, np.flip(e, axis)) and not np.allclose(e, np.flip(e, axis)):
+            return f"it is the right array mirrored along axis {axis}."
+        for step in (1, -1):
+            if e.shape[axis] > 2 and np.allclose(a, np.roll(e, step, axis)):
+                return f"it is the right array shifted by one place along axis {axis}: is an index off by one?"
+    return None
+
+
+def _factor_per_entry(a: np.ndarray, e: np.ndarray) -> list[float] | None:
+    """The factor of each entry along the first axis when every entry is the right one times its own factor, and
+    they are not all one factor; else None."""
+    factors = []
+    for got, want in zip(a, e):
+        mask = np.abs(want) > 1e-12
+        if not mask.any() or not np.allclose(got[~mask], 0.0):
+            return None
+        ratio = got[mask] / want[mask]
+        if not np.allclose(ratio, ratio.flat[0], rtol=1e-4):
+            return None
+        factors.append(round(float(ratio.flat[0]), 6))
+    return factors if len(set(factors)) > 1 else None
+
+
+def argument_names(function: Callable[..., Any] | None, args: tuple) -> dict[float, str]:
+    """The numbers a function's arguments give, each with its noun: a whole-number argument by its name, a sequence
+    or array by its length; for naming a factor in a function check."""
+    try:
+        params = list(inspect.signature(function).parameters) if function is not None else []
+    except (TypeError, ValueError):
+        params = []
+    names: dict[float, str] = {}
+    for i, value in enumerate(args):
+        name = params[i] if i < len(params) else f"argument {i + 1}"
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 1:
+            names.setdefault(float(value), f"`{name}`")
+        elif isinstance(value, (list, tuple, np.ndarray)) and len(value) > 1:
+            names.setdefault(float(len(value)), f"the length of `{name}`")
+    return names
+
+
+def slip(answer: Any, expected: Any, names: dict[float, str] | None = None, bare: bool = True) -> str | None:
+    """What relates a wrong `answer` to `expected` (numbers, tuples of numbers, arrays), or None; `names` maps
+    numbers the check knows to their nouns; `bare=False` leaves out the relations that name nothing (a bare
+    factor, one entry of several wrong)."""
     try:
         if isinstance(answer, np.ndarray) and isinstance(expected, np.ndarray) and answer.dtype.kind in "biuf" \
                 and expected.dtype.kind in "biuf":
-            return array_slip(answer, expected)
+            return array_slip(answer, expected, names)
         a, e = _number(answer), _number(expected)
         if a is not None and e is not None:
-            return number_slip(a, e)
+            return number_slip(a, e, names, bare)
         if isinstance(answer, (tuple, list)) and isinstance(expected, (tuple, list)) and answer and expected:
-            if all(isinstance(x, int) and not isinstance(x, bool) for x in (*answer, *expected)):
-                return shape_slip(tuple(answer), tuple(expected))
+            if all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in (*answer, *expected)):
+                found = shape_slip(tuple(int(x) for x in answer), tuple(int(x) for x in expected), bare)
+                if found or len(answer) != len(expected):
+                    return found
             numbers = [_number(x) for x in (*answer, *expected)]
             if all(x is not None for x in numbers):
-                return sequence_slip(numbers[:len(answer)], numbers[len(answer):])
+                return sequence_slip(numbers[:len(answer)], numbers[len(answer):], names, bare)
     except Exception:  # noqa: BLE001 - an odd answer gets no diagnosis, never an error
         return None
     return None

@@ -1,0 +1,152 @@
+"""Slips a student makes that no exercise lists as a mistake still get a message that names them: the given they
+misread, the part they left out, or how their output relates to the right one. One case per slip, across the nine
+lessons; each was tried as a student would, `ex.qN.check(answer)`, before the checks learnt to name it."""
+import math
+
+import numpy as np
+import pytest
+
+from fmnist_helpers import exercises
+from fmnist_helpers.exercises.core import INCORRECT
+
+
+def _receptive_field_from_zero(layers):
+    size, jump = 0, 1
+    for kernel, stride in layers:
+        size += (kernel - 1) * jump
+        jump *= stride
+    return size
+
+
+def _error_rate(y_train, y_test):
+    return 1 - float(np.mean(y_test == np.bincount(y_train).argmax()))
+
+
+def _count_right(y_train, y_test):
+    return int(np.sum(y_test == np.bincount(y_train).argmax()))
+
+
+def _class_sums(images, labels, n_classes):
+    return np.stack([images[labels == k].astype("float64").sum(axis=0) for k in range(n_classes)])
+
+
+def _class_means_scaled(images, labels, n_classes):
+    return np.stack([images[labels == k].astype("float64").mean(axis=0) / 255 for k in range(n_classes)])
+
+
+def _class_means_wrong_axes(images, labels, n_classes):
+    return np.stack([images[labels == k].astype("float64").mean(axis=(0, 1)) for k in range(n_classes)])
+
+
+def _class_means_transposed(images, labels, n_classes):
+    return np.stack([images[labels == k].astype("float64").mean(axis=0).T for k in range(n_classes)])
+
+
+def _conv_rounded_to_nearest(size, kernel, stride=1, padding="valid"):
+    return math.ceil(size / stride) if padding == "same" else round((size - kernel) / stride + 1e-9) + 1
+
+
+def _mcnemar_percentages(y_true, pred_a, pred_b):
+    right_a, right_b = pred_a == y_true, pred_b == y_true
+    return 100 * np.sum(right_a & ~right_b) / len(y_true), 100 * np.sum(~right_a & right_b) / len(y_true)
+
+
+def _class_means_one_class_short(images, labels, n_classes):
+    return np.stack([images[labels == k].astype("float64").mean(axis=0) for k in range(n_classes - 1)])
+
+
+def _occlude_one_short(images, size):
+    out = images.copy()
+    top, left = (out.shape[1] - size) // 2, (out.shape[2] - size) // 2
+    out[:, top:top + size - 1, left:left + size - 1] = 0.0
+    return out
+
+
+def _occlude_from_half_size(images, size):
+    out = images.copy()
+    out[:, size // 2:size // 2 + size, size // 2:size // 2 + size] = 0.0
+    return out
+
+
+SLIPS = [  # (notebook, exercise, answer, the slip, words of the message that name it)
+    ("00", "q1", (32, 28, 28, 1), "Keras's default batch of 32", "batches of 32 (Keras's default), but the task has "
+                                                                  "batches of 64"),
+    ("00", "q1", (64, 32, 32, 1), "the capstone's 32 x 32 digits", "32 x 32 images (the capstone's digits)"),
+    ("00", "q1", (1, 28, 28, 1), "one image with a batch axis", "batches of 1 (one image)"),
+    ("00", "q1", (64, 784, 1), "the image flattened, the channel kept", "28 x 28 = 784: that is the shape flattened"),
+    ("00", "q2", (0.4, 0.8, 0.0, 1.6), "the third value dropped", "the third value dropped, but the task drops the "
+                                                                   "second"),
+    ("00", "q2", (0.6, 0.0, 1.8, 2.4), "divided by 0.5", "Dropout(0.5), but the task has Dropout(0.25)"),
+    ("00", "q4", _receptive_field_from_zero, "the size started at 0", "off by one (one less"),
+    ("01", "q1", 60_000 * 784 * 3, "three colour channels", "3 values a pixel (a colour image's channels)"),
+    ("01", "q1", 10_000 * 784, "the test set", "10,000 images (the test images), but the training set has 60,000"),
+    ("01", "q1", 55_000 * 784, "uw's training split", "55,000 images (uw's training split)"),
+    ("01", "q1", 47.04, "in millions", "the answer in millions"),
+    ("01", "q2", _error_rate, "the error rate", "1 minus the right answer"),
+    ("01", "q2", _count_right, "the count of right answers", "50 being the length of `y_test`: a sum (or a count) "
+                                                               "where a mean (or a share) is asked"),
+    ("01", "q3", _class_sums, "sums instead of means", "a sum where a mean is asked"),
+    ("01", "q3", _class_means_scaled, "means scaled to [0, 1]", "divided by 255: pixel values scaled to [0, 1]"),
+    ("01", "q3", _class_means_wrong_axes, "averaged over the wrong axes", "a reduction over the wrong axis"),
+    ("01", "q3", _class_means_transposed, "each mean transposed", "each entry is the right one transposed"),
+    ("01", "q3", _class_means_one_class_short, "range(n_classes - 1)", "one entry too few along axis 0"),
+    ("02", "q1", math.ceil(55_000 / 32), "batches of 32", "batches of 32 (Keras's default), but the task has batches "
+                                                         "of 128"),
+    ("02", "q1", math.ceil(55_000 / 256), "batches of 256", "batches of 256"),
+    ("02", "q1", 60_000 // 128, "all 60,000 images, rounded down", "60,000 images (all the training images), but the "
+                                                                   "`uw` split trains on 55,000 images, and it rounds "
+                                                                   "down"),
+    ("02", "q2", (45_000, 1), "4 folds", "the answer for 4 folds, but the task has 3 folds"),
+    ("02", "q2", (48_000, 1), "5 folds", "the answer for 5 folds"),
+    ("03", "q1", 784 * 128 + 128, "128 units", "the answer for 128 units, but `Dense(256)` has 256 units"),
+    ("03", "q1", 784 * 10 + 10, "the output layer's 10 units", "10 units (the output layer's)"),
+    ("03", "q3", math.ceil(60_000 / 32) * 20, "batches of 32", "batches of 32 (Keras's default)"),
+    ("03", "q3", math.ceil(48_000 / 64) * 20, "a 20% validation split", "48,000 images (the training part of a 20% "
+                                                                        "validation split)"),
+    ("03", "q3", 938 * 10, "10 epochs", "the answer for 10 epochs, but the task has 20 epochs"),
+    ("03", "q3", 938 * 21, "21 epochs", "the answer for 21 epochs"),
+    ("04", "q1", (14, 14, 48), "filters times input channels", "multiplies 16 filters by the input's 3 channels"),
+    ("04", "q2", 3 * 3 * 3 * 64 + 64, "a colour input", "3 input channels (a colour image), but the task has 32"),
+    ("04", "q2", 5 * 5 * 32 * 64 + 64, "exercise 1's 5 x 5 kernel", "a 5 x 5 kernel, but the task has a 3 x 3 kernel"),
+    ("04", "q2", 3 * 32 * 64 + 64, "the kernel's side not squared", "the kernel's side (3) where its square"),
+    ("04", "q2", 3 * 3 * 32 * 64 + 32, "one bias per input channel", "32 less than the right answer, 32 being the "
+                                                                     "input's channels"),
+    ("04", "q3", _conv_rounded_to_nearest, "rounded to the nearest", "that rounds up: a window that would stick out "
+                                                                     "past the border is dropped"),
+    ("04", "q6", [0.02, 0.02, 0.82, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02], "label smoothing read as 0.2",
+     "label_smoothing=0.2, but the task has label_smoothing=0.1"),
+    ("05", "q2", 3 * 2 * 2 * 2, "dropout rates read as 2", "2 dropout rates, but the task has 3"),
+    ("05", "q2", 3 * 2 * 2, "dropout rates left out", "leaves out 3 dropout rates"),
+    ("05", "q3", 100 * math.sqrt(0.25 / 12_000), "p = 0.5", "p = 0.5 (the widest), but the task has p = 0.9"),
+    ("05", "q4", (8, 6), "both epochs one too many", "each number that differs is off by one"),
+    ("06", "q1", 19 ** 2 / 15, "divided by b only", "leaves out c from b + c"),
+    ("06", "q1", 19 ** 2 / 35, "divided by c only", "leaves out b from b + c"),
+    ("06", "q1", 19 / math.sqrt(50), "the square root of the statistic", "the square root of the right answer"),
+    ("06", "q1", 19.5 ** 2 / 50, "Yates's correction of 0.5", "a continuity correction of 0.5"),
+    ("06", "q2", _mcnemar_percentages, "percentages, not counts", "a percentage of the length of `y_true`"),
+    ("06", "q4", _occlude_one_short, "a square one pixel short", "a 7 x 7 block at rows 10-16"),
+    ("06", "q4", _occlude_from_half_size, "the square not centred", "an 8 x 8 block at rows 4-11"),
+    ("07", "q1", 1_200, "three statistics per channel", "the answer for 3 statistics per channel"),
+    ("07", "q1", 2 * (2 * 48 + 2 * 96 + 256), "batch norm after every convolution", "2 batch norm layers per block"),
+    ("08", "q1", math.ceil(1_079 / 32), "batches of 32", "batches of 32 (Keras's default), but the task has batches "
+                                                        "of 64"),
+    ("08", "q1", 1_438 // 64, "every file, rounded down", "leaves out the validation files, and it rounds down"),
+    ("08", "q3", 200 * math.sqrt(0.96 / 359), "1 - p left out", "leaves out the factor 1 - p"),
+    ("08", "q3", 200 * 0.96 * 0.04 / 359, "the variance, no square root", "leaves out the square root"),
+    ("08", "q3", 200 * math.sqrt(0.96 * 0.04 / 1_079), "the 1,079 training files", "n = 1,079 images (the training "
+                                                                                   "files at validation_split=0.25)"),
+    ("08", "q3", 2 * 2.0684659852251452, "four standard errors", "the answer for 4 standard errors"),
+    ("08", "q3", 2.0684659852251452 / math.sqrt(2), "divided by the square root of 2", "divided by √2"),
+]
+
+
+@pytest.mark.parametrize("stem, key, answer, slip, words", SLIPS,
+                         ids=[f"{s}-{k}-{slip}" for s, k, _, slip, _ in SLIPS])
+def test_an_unlisted_slip_gets_a_message_that_names_it(stem, key, answer, slip, words):
+    exercise = exercises.lesson(stem).exercises[key]
+    verdict = exercise.evaluate(answer, **exercise.demo())
+    assert verdict.status == INCORRECT and words in verdict.message, verdict.message
+
+
+def test_the_slips_span_every_lesson():
+    assert {stem for stem, *_ in SLIPS} == {f"{i:02d}" for i in range(9)}
