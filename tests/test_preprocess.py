@@ -118,3 +118,16 @@ def test_shift_images_moves_each_image_and_fills_the_border_with_background():
 def test_shift_images_refuses_a_shift_that_moves_the_image_out_of_view():
     with pytest.raises(ValueError, match="out of view"):
         preprocess.shift_images(np.zeros((1, 4, 4, 1)), 4, 0)
+
+
+def test_augmentation_with_erasing_blanks_a_patch_of_some_training_images_only():
+    x = np.ones((64, 28, 28, 1), dtype="float32")
+    block = preprocess.augmentation(flip=False, shift=0.0, erase=1.0, seed=1)
+    erased = np.asarray(block(x, training=True))
+    assert (erased == 0).any(axis=(1, 2, 3)).mean() > 0.5
+    assert (np.asarray(block(x, training=False)) == 1).all()
+
+
+def test_augmentation_refuses_an_erasing_chance_outside_zero_to_one():
+    with pytest.raises(ValueError, match="erase must lie in"):
+        preprocess.augmentation(erase=1.5)

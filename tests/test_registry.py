@@ -156,3 +156,8 @@ def test_a_setting_added_later_leaves_the_recipe_dict_of_older_runs_unchanged():
     recipe = models.get_spec("pack_cnn").recipe
     assert "shift_tta" not in recipe.as_dict()
     assert models.with_recipe(models.get_spec("pack_cnn"), shift_tta=True).recipe.as_dict()["shift_tta"] is True
+
+
+def test_a_recipe_refuses_an_erasing_chance_outside_zero_to_one():
+    with pytest.raises(ValueError, match="erase must lie in"):
+        models.with_recipe(models.get_spec("pack_cnn"), erase=2.0)

@@ -44,17 +44,18 @@ def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
     return np.eye(num_classes, dtype=np.float32)[labels]
 
 
-def augmentation(flip: bool = True, shift: float = 0.1, rotate: float = 0.0, seed: int = 42):
-    """A Keras preprocessing block of random flips, shifts and rotations (active only in training).
+def augmentation(flip: bool = True, shift: float = 0.1, rotate: float = 0.0, seed: int = 42, erase: float = 0.0):
+    """A Keras preprocessing block of random flips, shifts, rotations and erasing (active only in training).
 
     Horizontal flips suit clothes but not digits: pass `flip=False` for MNIST.
-    `shift` is a fraction of the image size, `rotate` a fraction of a full turn.
+    `shift` is a fraction of the image size, `rotate` a fraction of a full turn, `erase` the chance that an image
+    has a random patch (2-33% of it) set to 0, the background.
     """
     import keras
 
-    for name, value in (("shift", shift), ("rotate", rotate)):
-        if not 0.0 <= value <= 0.5:
-            raise ValueError(f"{name} must lie in [0, 0.5] (a fraction), got {value!r}")
+    for name, value, high in (("shift", shift, 0.5), ("rotate", rotate, 0.5), ("erase", erase, 1.0)):
+        if not 0.0 <= value <= high:
+            raise ValueError(f"{name} must lie in [0, {high:g}] (a fraction), got {value!r}")
     layers: list = []
     if flip:
         layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
@@ -62,6 +63,8 @@ def augmentation(flip: bool = True, shift: float = 0.1, rotate: float = 0.0, see
         layers.append(keras.layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed + 1))
     if rotate:
         layers.append(keras.layers.RandomRotation(rotate, fill_mode="constant", seed=seed + 2))
+    if erase:
+        layers.append(keras.layers.RandomErasing(erase, fill_value=0.0, value_range=(0, 1), seed=seed + 3))
     return keras.Sequential(layers, name="augmentation")
 
 

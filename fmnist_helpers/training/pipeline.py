@@ -48,8 +48,8 @@ def train_val_datasets(data: Split, recipe: Recipe, batch_size: int, seed: int, 
     Labels are one-hot over `num_classes` when the recipe's loss wants them so. Augmentation flips only when
     `flip` (clothes, not digits) and is left out when it would do nothing.
     """
-    augments = recipe.augment and (flip or recipe.shift > 0)
-    aug = augmentation(flip=flip, shift=recipe.shift, seed=seed) if augments else None
+    augments = recipe.augment and (flip or recipe.shift > 0 or recipe.erase > 0)
+    aug = augmentation(flip=flip, shift=recipe.shift, seed=seed, erase=recipe.erase) if augments else None
     classes = num_classes if uses_one_hot(recipe) else None
     train = make_dataset(to_model_input(data.x_train), data.y_train, batch_size, shuffle=True, seed=seed,
                          augment=aug, num_classes=classes)
