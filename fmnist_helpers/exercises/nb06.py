@@ -84,6 +84,33 @@ def _differ_counts(y_true, pred_a, pred_b):
     return int(np.sum(differ & (pred_b != y_true))), int(np.sum(differ & (pred_a != y_true)))
 
 
+_KINDS = {"both right": lambda a, b: a & b, "only A right": lambda a, b: a & ~b,
+          "only B right": lambda a, b: ~a & b, "both wrong": lambda a, b: ~a & ~b, "A right": lambda a, b: a,
+          "B right": lambda a, b: b, "A wrong": lambda a, b: ~a, "B wrong": lambda a, b: ~b}
+_SAYS_KIND = {"both right": "the images both models get right", "both wrong": "the images both models get wrong",
+              "A right": "every image A gets right, whatever B does", "B right": "every image B gets right, whatever "
+              "A does", "A wrong": "every image A gets wrong", "B wrong": "every image B gets wrong"}
+
+
+def _counts_of(kind_b: str, kind_c: str):
+    def counts(y_true, pred_a, pred_b):
+        right_a, right_b = np.asarray(pred_a) == np.asarray(y_true), np.asarray(pred_b) == np.asarray(y_true)
+        return int(np.sum(_KINDS[kind_b](right_a, right_b))), int(np.sum(_KINDS[kind_c](right_a, right_b)))
+    return counts
+
+
+def _counts_alternatives() -> tuple:
+    """One count of the pair replaced by another kind of image: both right, both wrong, one model's right or wrong
+    images whatever the other does."""
+    out = []
+    for kind, says in _SAYS_KIND.items():
+        out.append((_counts_of(kind, "only B right"), f"b counts {says}; b counts the images only A gets right "
+                                                      f"(A right and B wrong)."))
+        out.append((_counts_of("only A right", kind), f"c counts {says}; c counts the images only B gets right "
+                                                      f"(B right and A wrong)."))
+    return tuple(out)
+
+
 q2 = Function(
     key="q2", title="McNemar's counts", kind="code", minutes=10, difficulty="easy",
     task="Write `mcnemar_counts(y_true, pred_a, pred_b)`: the pair (b, c), where b counts the images that only "
@@ -91,7 +118,7 @@ q2 = Function(
     hints=("Start with two boolean arrays, `right_a = pred_a == y_true` and `right_b = pred_b == y_true`.",
            "b is `np.sum(right_a & ~right_b)` and c is `np.sum(~right_a & right_b)`; return `(int(b), int(c))`."),
     name="mcnemar_counts", cases=_counts_cases, reference=_mcnemar_counts, solution_example=_mcnemar_counts,
-    describe=lambda args: f"y_true, pred_a, pred_b of {len(args[0])} images",
+    describe=lambda args: f"y_true, pred_a, pred_b of {len(args[0])} images", alternatives=_counts_alternatives(),
     mistakes=(
         Mistake("b and c are swapped: b counts the images only A gets right, c those only B gets right.",
                 lambda y, a, b: _mcnemar_counts(y, a, b)[::-1]),
