@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numbers
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -492,6 +492,52 @@ def _boot_no_replacement(y, a, b, n, seed):
     return tuple(float(v) for v in np.percentile(diffs, [2.5, 97.5]))
 
 
+def _bootstrap_with(size: Callable[[int, int], int] | None = None, draw_once: bool = False, rng_each: bool = False,
+                    score: str = "difference") -> Callable:
+    """A bootstrap that resamples `size(n, n_boot)` images, draws its indices once for every resample, makes its
+    generator anew for each resample, or keeps B's accuracy ("b") or the difference of counts ("counts")."""
+    def bootstrap(y_true, pred_a, pred_b, n_boot, seed):
+        y = np.asarray(y_true)
+        right_a, right_b = np.asarray(pred_a) == y, np.asarray(pred_b) == y
+        rng = np.random.default_rng(seed)
+        k = size(len(y), n_boot) if size else len(y)
+        fixed = rng.integers(0, len(y), k) if draw_once else None
+        diffs = []
+        for _ in range(n_boot):
+            if rng_each:
+                rng = np.random.default_rng(seed)
+            idx = fixed if draw_once else rng.integers(0, len(y), k)
+            if score == "b":
+                diffs.append(right_b[idx].mean() * 100)
+            elif score == "counts":
+                diffs.append(float(right_b[idx].sum() - right_a[idx].sum()))
+            else:
+                diffs.append((right_b[idx].mean() - right_a[idx].mean()) * 100)
+        low, high = np.percentile(diffs, [2.5, 97.5])
+        return float(low), float(high)
+    return bootstrap
+
+
+_BOOTSTRAP_ALTERNATIVES = (
+    (_bootstrap_with(size=lambda n, n_boot: n_boot), "each resample draws `n_boot` images; it draws as many as the "
+                                                     "test set holds, `rng.integers(0, n, n)` with "
+                                                     "`n = len(y_true)`."),
+    (_bootstrap_with(draw_once=True), "the indices are drawn once, before the loop, so every resample is the same: "
+                                      "draw new indices in every resample."),
+    (_bootstrap_with(rng_each=True), "the generator is made anew in every resample, so each draws the same images: "
+                                     "make it once, before the loop."),
+    (_bootstrap_with(score="b"), "that is an interval of B's accuracy alone; each resample keeps B's accuracy minus "
+                                 "A's, on the same images."),
+    (_bootstrap_with(score="counts"), "that is an interval of the difference in the number of images right; the "
+                                      "task asks for accuracy points: the difference of the means, times 100."),
+)
+
+
+def _bootstrap_runs(function: Callable) -> list:
+    """What a bootstrap returns on the check's cases with 400 resamples (for the alternatives)."""
+    return [function(y, a, b, 400, seed) for y, a, b, _, seed in _bootstrap_cases()]
+
+
 def _bootstrap_cases() -> list[tuple]:
     rng = seeded_rng(21)
     cases = []
@@ -559,6 +605,7 @@ q6 = Build(
            "Compute `right_a = pred_a == y_true` and `right_b` once; for each of `n_boot` index arrays `idx`, keep "
            "`(right_b[idx].mean() - right_a[idx].mean()) * 100`; return `tuple(np.percentile(diffs, [2.5, 97.5]))`."),
     solution_example=lambda ctx: _paired_bootstrap, diagnose=_diagnose_bootstrap, time_limit=60.0,
+    alternatives=_BOOTSTRAP_ALTERNATIVES, runs=_bootstrap_runs,
     reveal=lambda a, ctx: ("your intervals match the paired bootstrap's on every hidden case (within the noise of "
                            "10,000 resamples). Pairing matters: two models err mostly on the same hard images, so "
                            "resampling the images once for both cancels that shared luck, and the interval is "
