@@ -136,7 +136,8 @@ SLIPS = [  # (notebook, exercise, answer, the slip, words of the message that na
     ("08", "q3", 200 * math.sqrt(0.96 * 0.04 / 1_079), "the 1,079 training files", "n = 1,079 images (the training "
                                                                                    "files at validation_split=0.25)"),
     ("08", "q3", 2 * 2.0684659852251452, "four standard errors", "the answer for 4 standard errors"),
-    ("08", "q3", 2.0684659852251452 / math.sqrt(2), "divided by the square root of 2", "divided by √2"),
+    ("08", "q3", 2.0684659852251452 / math.sqrt(2), "the 2 inside the square root (divided by √2)",
+     "multiplies by 2 standard errors inside the square root"),
 ]
 
 

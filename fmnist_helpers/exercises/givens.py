@@ -224,6 +224,7 @@ class Op(Expr):
         elif self.op == "^" and isinstance(right, Const) and right.number == 2:
             base = f"{left.noun} ({left.text()})" if isinstance(left, Given) and left.noun else left.text()
             yield Change(left, f"that uses {base} where its square, {self.text()}, belongs")
+        yield from _moves(self)
         for change in left.changes():
             yield change.inside(lambda node: Op(self.op, node, right))
         for change in right.changes():
@@ -231,6 +232,120 @@ class Op(Expr):
 
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
+_FUNCTION_WORDS = {"sqrt": "the square root", "ceil": "the rounding", "floor": "the rounding",
+                   "round": "the rounding", "abs": "the absolute value"}
+
+
+def _moves(node: "Op") -> Iterator[Change]:
+    """A part moved across a function next to it: a factor taken inside a square root or a rounding
+    (`sqrt(100 x v)` for `100 x sqrt(v)`, `ceil(a / b x e)` for `ceil(a / b) x e`), a divisor taken out of a square
+    root (`sqrt(v) / n` for `sqrt(v / n)`), or a term added before a rounded division instead of after it
+    (`floor((a + 1) / b)` for `floor(a / b) + 1`)."""
+    left, right = node.left, node.right
+    if node.op == "*":
+        for outer, func, first in ((left, right, True), (right, left, False)):
+            if not isinstance(func, Func) or func.kind == "abs":
+                continue
+            factors = [outer] + ([outer.left, outer.right] if isinstance(outer, Op) and outer.op == "*" else [])
+            for factor in factors:
+                rest = None if factor is outer else (outer.right if factor is outer.left else outer.left)
+                moved = Func(func.kind, Op("*", factor, func.inner) if first else Op("*", func.inner, factor),
+                             func.why)
+                whole = moved if rest is None else (Op("*", rest, moved) if first else Op("*", moved, rest))
+                where = "inside" if func.kind == "sqrt" else "before"
+                yield Change(whole, f"that multiplies by {_what(factor)} {where} {_FUNCTION_WORDS[func.kind]}, "
+                                    f"{whole.text()}; the task multiplies {func.text()} by it")
+    if node.op in "+-" and isinstance(left, Func) and left.kind in _ROUNDINGS and isinstance(left.inner, Op) \
+            and left.inner.op == "/":
+        division = left.inner
+        moved = Func(left.kind, Op("/", Op(node.op, division.left, right), division.right), left.why)
+        verb = "adds" if node.op == "+" else "subtracts"
+        yield Change(moved, f"that {verb} {_what(right)} before the division, {moved.text()}; the task {verb} it "
+                            f"after: {node.text()}")
+
+
+def _sqrt_moves(func: "Func") -> Iterator[Change]:
+    """A divisor or a factor taken out of a square root: `sqrt(v) / n` for `sqrt(v / n)`."""
+    inner = func.inner
+    if func.kind == "sqrt" and isinstance(inner, Op) and inner.op in "*/":
+        moved = Op(inner.op, Func("sqrt", inner.left, func.why), inner.right)
+        verb = "divides by" if inner.op == "/" else "multiplies by"
+        yield Change(moved, f"that {verb} {_what(inner.right)} outside the square root, {moved.text()}; the task "
+                            f"{verb.split()[0]} inside it: {func.text()}")
+
+
+def _tokens(node: "Expr") -> list:
+    """The node as the task writes it, a list of parts (nodes that are no arithmetic) and of operators and
+    brackets."""
+    if isinstance(node, Named):
+        return _tokens(node.inner)
+    if not isinstance(node, Op):
+        return [node]
+
+    def side(child: Expr, right: bool) -> list:
+        inner = child.inner if isinstance(child, Named) else child
+        tokens = _tokens(child)
+        if isinstance(inner, Op) and (_PRECEDENCE[inner.op] < _PRECEDENCE[node.op]
+                                      or right and _PRECEDENCE[inner.op] == _PRECEDENCE[node.op] and node.op in "-/^"
+                                      or not right and node.op == "^" and inner.op == "^"):
+            return ["(", *tokens, ")"]
+        return tokens
+
+    return [*side(node.left, False), node.op, *side(node.right, True)]
+
+
+def _parse(tokens: list) -> "Expr":
+    """The tree Python's precedence makes of `tokens` (powers first, then * and /, then + and -, left to right;
+    powers right to left)."""
+    position = 0
+
+    def primary() -> Expr:
+        nonlocal position
+        token = tokens[position]
+        position += 1
+        if isinstance(token, str) and token == "(":
+            inside = expression(1)
+            position += 1  # the closing bracket
+            return inside
+        return token
+
+    def expression(least: int) -> Expr:
+        nonlocal position
+        left = primary()
+        while position < len(tokens) and isinstance(tokens[position], str) and tokens[position] in _PRECEDENCE \
+                and _PRECEDENCE[tokens[position]] >= least:
+            op = tokens[position]
+            position += 1
+            left = Op(op, left, expression(_PRECEDENCE[op] + (op != "^")))
+        return left
+
+    return expression(1)
+
+
+def _render(tokens: list) -> str:
+    symbols = {"*": " x ", "/": " / ", "+": " + ", "-": " - ", "^": "^"}
+    return "".join(t if t in ("(", ")") else symbols[t] if isinstance(t, str) else t.text() for t in tokens)
+
+
+def _bracket_drops(node: "Expr") -> Iterator[Change]:
+    """The node with one pair of its brackets left out, as Python reads what is left: `a / b + c` for
+    `a / (b + c)`, `|b - c| - 1^2 / (b + c)` for `(|b - c| - 1)^2 / (b + c)`."""
+    tokens = _tokens(node)
+    opened: list[int] = []
+    pairs = []
+    for i, token in enumerate(tokens):
+        if isinstance(token, str) and token == "(":
+            opened.append(i)
+        elif isinstance(token, str) and token == ")":
+            pairs.append((opened.pop(), i))
+    for start, end in pairs:
+        kept = tokens[:start] + tokens[start + 1:end] + tokens[end + 1:]
+        try:
+            read = _parse(kept)
+        except (IndexError, TypeError):
+            continue
+        yield Change(read, f"that drops the brackets around {_render(tokens[start + 1:end])}: Python then computes "
+                           f"{_render(kept)}, powers before * and /, and these before + and -")
 
 
 def _what(node: Expr) -> str:
@@ -311,6 +426,9 @@ class Func(Expr):
             yield Change(self.inner, f"that leaves out the square root{why}", kind="left out")
         elif self.kind == "abs":
             yield Change(self.inner, f"that leaves out the absolute value in {self.text()}{why}")
+        yield from _sqrt_moves(self)
+        for change in _bracket_drops(self.inner):
+            yield change.inside(lambda node: Func(self.kind, node, self.why))
         for change in self.inner.changes():
             yield change.inside(lambda node: Func(self.kind, node, self.why))
 
@@ -411,7 +529,7 @@ class Formula:
             if any(part is seen for seen in done):
                 continue
             done.append(part)
-            for change in part.changes():
+            for change in (*part.changes(), *_bracket_drops(part)):
                 changed = tuple(change.node if p is part else p for p in all_parts)
                 yield (changed if isinstance(whole, tuple) else changed[0]), change
 
