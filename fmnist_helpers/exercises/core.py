@@ -261,9 +261,13 @@ class Answer(Exercise):
         if unreadable:
             return unreadable
         problem = self.validate(answer, context) if self.validate else None
+        expected = _resolve(self.expected, context)
+        if problem or _has_none(answer):
+            fixed = _batch_axis(answer, expected)
+            if fixed is not None and not _has_none(fixed[0]):
+                return self._with_axis_fixed(answer, context, *fixed)
         if problem:
             return Verdict(INCORRECT, self.label, problem)
-        expected = _resolve(self.expected, context)
         if _agree(self.same, answer, expected):
             extra = self.on_correct(answer, context) if self.on_correct else "well done."
             return Verdict(CORRECT, self.label, extra)
@@ -281,6 +285,14 @@ class Answer(Exercise):
 
     def _slip(self, answer: Any, expected: Any) -> str | None:
         return explain_slip(answer, expected, self.formula, lambda a, b: _agree(self.same, a, b))
+
+    def _with_axis_fixed(self, answer: Any, context: dict[str, Any], fixed: Any, note: str) -> Verdict:
+        """The verdict on a shape whose batch axis is written as None, or is there where the task's shape has none:
+        what that axis is, then the verdict on the shape with it put right."""
+        rest = self._evaluate(fixed, context)
+        if rest.correct:
+            return Verdict(INCORRECT, self.label, f"{note}; then {describe(fixed)} is right.")
+        return Verdict(INCORRECT, self.label, f"{note}. With that, {describe(fixed)}: {rest.message}")
 
 
 @dataclass(frozen=True)
@@ -307,6 +319,34 @@ class Prediction(Answer):
         reveal = self.on_correct(answer, context) if self.on_correct else f"this run shows {describe(actual)}."
         lead = "your prediction matches this run: " if matched else "this run differs from your prediction: "
         return Verdict(RECORDED, self.label, lead + reveal)
+
+
+def _has_none(answer: Any) -> bool:
+    return isinstance(answer, (tuple, list)) and any(v is None for v in answer)
+
+
+_NONE_BATCH = ("None is what Keras prints for the batch axis of a model's shape (`model.input_shape`, "
+               "`model.summary()`), where any batch size will do")
+
+
+def _batch_axis(answer: Any, expected: Any) -> tuple[Any, str] | None:
+    """(the shape put right, what was wrong) when a shape's first entry is the batch axis written as None (the task
+    asks for a batch of a given size, or for one image without a batch axis), or a batch axis of whole numbers
+    where the task's shape has none; None otherwise."""
+    if not isinstance(answer, (tuple, list)) or not answer or not isinstance(expected, tuple) or not expected \
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in expected):
+        return None
+    first, rest = answer[0], tuple(answer[1:])
+    if first is None and len(answer) != len(expected) + 1:
+        return ((expected[0], *rest), f"{_NONE_BATCH}; the task asks for the tensor of one batch, whose first "
+                                      f"entry is its size, {expected[0]:,}")
+    if first is None and len(answer) == len(expected) + 1:
+        return rest, f"{_NONE_BATCH}; the task asks for the shape of one image, without a batch axis: leave it out"
+    if isinstance(first, (int, np.integer)) and not isinstance(first, bool) and len(answer) == len(expected) + 1 \
+            and (first == 1 or rest == expected):  # (14, 14, 16, 3) is no batch of 14
+        return rest, (f"the first entry, {first}, is a batch axis, which the task's shape has not (it asks for the "
+                      f"shape of one image): leave it out")
+    return None
 
 
 def explain_slip(answer: Any, expected: Any, formula: Any, same: Callable[[Any, Any], bool],
