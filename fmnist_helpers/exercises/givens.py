@@ -481,6 +481,7 @@ def call(function: Callable[..., Any], *arguments: Any, label: str = "") -> Expr
 
 SWAPS = 3  # the rank of another given's value in a given's place, or two givens multiplied: likelier chance
 _BOTH = 4  # the rank of a misread given or a part left out that comes with a rounding the other way
+_STRICT = 6  # the rank of two structural changes at once, which must give the answer to 1 part in 10,000
 
 
 @dataclass(eq=False)
@@ -490,6 +491,7 @@ class Formula:
 
     parts: Expr | tuple[Expr, ...]
     also: tuple[Given, ...] = ()
+    extra: tuple[tuple[Any, str], ...] = ()  # (a term a student may add, what it is): a neighbouring layer's count
 
     def __post_init__(self) -> None:
         self.parts = tuple(_expr(p) for p in self.parts) if isinstance(self.parts, tuple) else _expr(self.parts)
@@ -577,6 +579,32 @@ class Formula:
                 if change.kind == "rounding":
                     yield (self._safe({}, twice), f"{first.says}, and {_it(change.says)}",
                            _BOTH + first.rank + change.rank - 2, f"{first.says} + {change.source}")
+        if not isinstance(self.parts, tuple):
+            for term, label in self.extra:
+                added = self._safe({}, Op("+", self.parts, _expr(term)))
+                yield added, f"that adds {label}", 1, f"extra {label}"
+        points = any(isinstance(node, Const) and node.number == 100 for node in self._nodes())
+        for parts, first in self._changes():  # an operation the other way with a part left out, matched strictly
+            if first.kind != "other":
+                continue
+            for twice, change in self._changes(parts):
+                if change.kind == "left out":
+                    yield (self._safe({}, twice), f"{first.says}, and {_it(change.says)}",
+                           _STRICT + first.rank + change.rank, f"{first.says} + {change.says}")
+            value = self._safe({}, parts)
+            if points and _is_number(value):  # and the factor 100 that makes points left out
+                yield (value / 100, f"{first.says}, and it leaves out the factor 100 that turns a fraction into "
+                                    f"points", _STRICT + first.rank, f"{first.says} + 100")
+
+    def _nodes(self) -> Iterator[Expr]:
+        """Every node of the formula."""
+        todo = list(self._all())
+        while todo:
+            node = todo.pop()
+            yield node
+            todo += [child for name in ("left", "right", "inner") if isinstance(child := getattr(node, name, None),
+                                                                                Expr)]
+            todo += list(getattr(node, "arguments", ()))
 
     def _safe(self, env: dict[str, Any], parts: Any) -> Any:
         try:
@@ -593,6 +621,8 @@ class Formula:
         for wrong, says, rank, source in self.candidates():
             if wrong is None or source in found or _agree(same, wrong, expected) or not _agree(same, answer, wrong):
                 continue
+            if rank >= _STRICT and not _agree(lambda a, b: _near(a, b, 1e-4), answer, wrong):
+                continue  # two changes at once fit a loose comparison too often by chance
             found[source] = (rank, says)
         if not found:
             return None
@@ -616,6 +646,12 @@ def _likeliest(found: dict[str, float]) -> tuple[list[str], float]:
         if other:
             says.append(min(other)[1])
     return says[:2], best
+
+
+def _near(a: Any, b: Any, rel: float) -> bool:
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_near(x, y, rel) for x, y in zip(a, b))
+    return _is_number(a) and _is_number(b) and math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
 
 
 def _it(says: str) -> str:
