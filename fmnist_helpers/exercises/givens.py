@@ -255,6 +255,25 @@ def _moves(node: "Op") -> Iterator[Change]:
                 where = "inside" if func.kind == "sqrt" else "before"
                 yield Change(whole, f"that multiplies by {_what(factor)} {where} {_FUNCTION_WORDS[func.kind]}, "
                                     f"{whole.text()}; the task multiplies {func.text()} by it")
+    if node.op == "*":  # a term of a sum that is multiplied, added once outside the product or to one factor
+        for total, factor, first in ((left, right, True), (right, left, False)):
+            if not (isinstance(total, Op) and total.op in "+-") and not (
+                    isinstance(total, Named) and isinstance(total.inner, Op) and total.inner.op in "+-"):
+                continue
+            total_op = total.inner if isinstance(total, Named) else total
+            kept, term = total_op.left, total_op.right
+            product = Op("*", kept, factor) if first else Op("*", factor, kept)
+            verb = "adds" if total_op.op == "+" else "subtracts"
+            yield Change(Op(total_op.op, product, term), f"that {verb} {_what(term)} once, after multiplying by "
+                                                         f"{_what(factor)}; the task {verb} it to each of the "
+                                                         f"{_what(factor)}: {node.text()}")
+            inner = kept.inner if isinstance(kept, Named) else kept
+            if isinstance(inner, Op) and inner.op == "*":
+                moved = Op("*", inner.left, Op(total_op.op, inner.right, term))
+                whole = Op("*", moved, factor) if first else Op("*", factor, moved)
+                yield Change(whole, f"that {verb} {_what(term)} to {_what(inner.right)} before multiplying by "
+                                    f"{_what(inner.left)}: {whole.text()}; the task {verb} it to the product, "
+                                    f"{node.text()}")
     if node.op in "+-" and isinstance(left, Func) and left.kind in _ROUNDINGS and isinstance(left.inner, Op) \
             and left.inner.op == "/":
         division = left.inner
@@ -550,6 +569,8 @@ class Formula:
                 theirs = partner.actual()
                 if partner is given or not (_is_number(actual) and _is_number(theirs)) or theirs in (0, 1):
                     continue
+                if isinstance(actual, int) and not float(theirs).is_integer():
+                    continue  # a count or an index is never a fraction such as a rate
                 if theirs != actual:
                     says = f"that uses {partner.words(theirs)} where {given.words(actual)} belong"
                     yield {given.name: theirs}, says, SWAPS, says

@@ -28,7 +28,10 @@ _SIDE = Given("side", 28, "{0} x {0} pixels an image", others={32: "the capstone
 _Q1_FORMULA = Formula(Given("images", 60_000, "{:,} images", others=IMAGE_COUNTS, noun="the number of training images",
                             has="the training set has {}") * _SIDE * _SIDE
                       * Given("channels", 1, lambda c: f"{c} value{'s' if c != 1 else ''} a pixel",
-                              others={3: "a colour image's channels"}, has="a greyscale pixel holds 1"))
+                              others={3: "a colour image's channels"}, has="a greyscale pixel holds 1"),
+                      extra=((60_000, "the 60,000 labels; the task counts the pixel values only"),
+                             (600_000, "the labels one-hot, 10 numbers for each of the 60,000 images; the task "
+                                       "counts the pixel values only")))
 
 q1 = Answer(
     key="q1", title="How many numbers?", kind="compute", minutes=3, difficulty="easy",
