@@ -97,3 +97,43 @@ def test_every_exercises_formula_gives_its_right_answer(stem, exercise):
 
 def test_most_compute_exercises_write_their_answer_as_a_formula():
     assert len(FORMULAS) >= 15
+
+
+def test_brackets_dropped_are_read_as_python_reads_what_is_left():
+    a, b, c = Given("a", 361, symbol="a"), Given("b", 15, symbol="b"), Given("c", 35, symbol="c")
+    formula = Formula(a / (b + c))
+    found = formula.explain(361 / 15 + 35, same_number)
+    assert found.startswith("that drops the brackets around b + c: Python then computes a / b + c")
+
+
+def test_a_divisor_taken_out_of_a_square_root_is_named():
+    p, n = Given("p", 0.9, symbol="p"), Given("n", 12_000, symbol="n")
+    formula = Formula(100 * sqrt(p * (1 - p) / n))
+    assert "divides by n outside the square root" in formula.explain(100 * (0.09 ** 0.5) / 12_000, same_number)
+
+
+def test_a_factor_taken_into_a_square_root_is_named():
+    p, n = Given("p", 0.9, symbol="p"), Given("n", 12_000, symbol="n")
+    formula = Formula(100 * sqrt(p * (1 - p) / n))
+    assert "multiplies by 100 inside the square root" in formula.explain((100 * 0.09 / 12_000) ** 0.5, same_number)
+
+
+def test_a_term_added_before_a_rounded_division_is_named():
+    size, kernel, stride = Given("size", 28, symbol="size"), Given("kernel", 2, symbol="kernel"), Given(
+        "stride", 2, symbol="stride")
+    formula = Formula(floor((size - kernel) / stride) + 1)
+    assert "adds 1 before the division" in formula.explain((28 - 2 + 1) // 2, same_number)
+
+
+def test_a_term_a_student_may_add_is_named():
+    units = Given("units", 256, "{} units")
+    formula = Formula(Given("inputs", 784, "{} inputs") * units + units, extra=((2_570, "the next layer's"),))
+    assert formula.explain(784 * 256 + 256 + 2_570, same_number) == "that adds the next layer's."
+
+
+def test_two_changes_at_once_must_fit_closely():
+    p, n = Given("p", 0.9, symbol="p"), Given("n", 12_000, symbol="n")
+    formula = Formula(100 * sqrt(p * (1 - p) / n))
+    count = (12_000 * 0.09) ** 0.5  # the standard error of the count of right images
+    assert "multiplies by n" in formula.explain(count, same_number)
+    assert formula.explain(count * 1.01, lambda x, y: abs(x - y) <= 0.02 * abs(y)) is None

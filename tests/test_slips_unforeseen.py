@@ -68,6 +68,76 @@ def _occlude_from_half_size(images, size):
     return out
 
 
+def _rf_jump_by_kernel(layers):
+    size, jump = 1, 1
+    for kernel, stride in layers:
+        size += (kernel - 1) * jump
+        jump *= kernel
+    return size
+
+
+def _rf_reversed(layers):
+    size, jump = 1, 1
+    for kernel, stride in reversed(layers):
+        size += (kernel - 1) * jump
+        jump *= stride
+    return size
+
+
+def _baseline_of_argmax_labels(y_train, y_test):
+    return float(np.mean(y_test == np.argmax(y_train)))
+
+
+def _baseline_of_least_common(y_train, y_test):
+    return float(np.mean(y_test == np.bincount(y_train).argmin()))
+
+
+def _baseline_over_training_labels(y_train, y_test):
+    return float(np.sum(y_test == np.bincount(y_train).argmax()) / len(y_train))
+
+
+def _class_medians(images, labels, n_classes):
+    return np.stack([np.median(images[labels == k].astype("float64"), axis=0) for k in range(n_classes)])
+
+
+def _counts_b_every_a_right(y_true, pred_a, pred_b):
+    right_a, right_b = pred_a == y_true, pred_b == y_true
+    return int(np.sum(right_a)), int(np.sum(~right_a & right_b))
+
+
+def _standardise_test_own_std(x_train, x_test):
+    train, test = x_train.astype("float32"), x_test.astype("float32")
+    mean, std, test_std = train.mean(axis=0), train.std(axis=0), test.std(axis=0)
+    return (train - mean) / np.where(std == 0, 1.0, std), (test - mean) / np.where(test_std == 0, 1.0, test_std)
+
+
+def _search(draw_rate, keep_first=False):
+    def search(score, n_trials, seed):
+        rng = np.random.default_rng(seed)
+        best, best_score = None, -np.inf
+        for trial in range(n_trials):
+            setting = {"learning_rate": draw_rate(rng), "units": int(rng.choice(range(32, 257, 32))),
+                       "dropout": float(rng.uniform(0.0, 0.5))}
+            value = score(setting)
+            if value > best_score and (not keep_first or trial == 0):
+                best, best_score = setting, value
+        return best, best_score
+    return search
+
+
+def _bootstrap(one_draw=False, b_only=False):
+    def bootstrap(y_true, pred_a, pred_b, n_boot, seed):
+        rng = np.random.default_rng(seed)
+        right_a, right_b = pred_a == y_true, pred_b == y_true
+        fixed = rng.integers(0, len(y_true), len(y_true))
+        diffs = []
+        for _ in range(n_boot):
+            idx = fixed if one_draw else rng.integers(0, len(y_true), len(y_true))
+            diffs.append(right_b[idx].mean() * 100 if b_only else (right_b[idx].mean() - right_a[idx].mean()) * 100)
+        return tuple(float(v) for v in np.percentile(diffs, [2.5, 97.5]))
+    return bootstrap
+
+
 SLIPS = [  # (notebook, exercise, answer, the slip, words of the message that name it)
     ("00", "q1", (32, 28, 28, 1), "Keras's default batch of 32", "batches of 32 (Keras's default), but the task has "
                                                                   "batches of 64"),
@@ -136,7 +206,47 @@ SLIPS = [  # (notebook, exercise, answer, the slip, words of the message that na
     ("08", "q3", 200 * math.sqrt(0.96 * 0.04 / 1_079), "the 1,079 training files", "n = 1,079 images (the training "
                                                                                    "files at validation_split=0.25)"),
     ("08", "q3", 2 * 2.0684659852251452, "four standard errors", "the answer for 4 standard errors"),
-    ("08", "q3", 2.0684659852251452 / math.sqrt(2), "divided by the square root of 2", "divided by √2"),
+    ("08", "q3", 2.0684659852251452 / math.sqrt(2), "the 2 inside the square root (divided by √2)",
+     "multiplies by 2 standard errors inside the square root"),
+    # the second round of slips, each named by a mechanism that knows no single exercise: a batch axis written as
+    # None, a wrong version of a function among its named alternatives, brackets dropped, a part moved across a
+    # square root or a rounding, a term of a sum added once outside its product, a term a student adds
+    ("00", "q1", (None, 28, 28), "None for the batch, no channel", "None is what Keras prints for the batch axis"),
+    ("00", "q1", (None, 784), "the summary's flattened shape", "that is a flattened batch"),
+    ("00", "q2", (0.4, 0.8, 1.2, 1.6), "nothing dropped, all rescaled", "every entry is right but entry 2"),
+    ("00", "q4", _rf_jump_by_kernel, "the jump times the kernel", "the jump is multiplied by the kernel"),
+    ("00", "q4", _rf_reversed, "the layers walked last to first", "walks the layers in the wrong direction"),
+    ("00", "q4", lambda layers: 1 + sum((k - 1) * s for k, s in layers), "each layer's own stride",
+     "times its own stride"),
+    ("01", "q1", 60_000 * 784 + 60_000 * 10, "one-hot labels counted", "adds the labels one-hot"),
+    ("01", "q2", _baseline_of_argmax_labels, "np.argmax of the labels", "the position of the largest label"),
+    ("01", "q2", _baseline_of_least_common, "the least common class", "the least common class"),
+    ("01", "q2", _baseline_over_training_labels, "divided by the training labels", "by the number of training "
+                                                                                   "labels"),
+    ("01", "q3", _class_medians, "the median image", "median image"),
+    ("02", "q6", _standardise_test_own_std, "the test images' own std", "divided by their own standard deviation"),
+    ("03", "q1", 512 * 256 + 256, "the kh ANN's 512 inputs", "the answer for 512 inputs"),
+    ("04", "q1", (1, 14, 14, 16), "a batch axis of one image", "is a batch axis"),
+    ("04", "q2", 3 * 3 * 32 * 64 + 1, "one bias for the layer", "adds the bias of each filter once"),
+    ("04", "q2", 3 * 3 * (32 + 1) * 64, "a bias per input channel", "3^2 x (32 + 1) x 64"),
+    ("05", "q3", 100 * math.sqrt(0.9 * 0.1) / 12_000, "n outside the square root", "divides by n outside the "
+                                                                                   "square root"),
+    ("05", "q3", math.sqrt(100 * 0.9 * 0.1 / 12_000), "100 inside the square root", "multiplies by 100 inside the "
+                                                                                    "square root"),
+    ("05", "q7", _search(lambda rng: float(10.0 ** rng.integers(-4, -2))), "whole-number exponents",
+     "the exponent is drawn as a whole number"),
+    ("05", "q7", _search(lambda rng: float(10 ** rng.uniform(-4, -2)), keep_first=True), "the first trial kept",
+     "keeps the first trial"),
+    ("06", "q1", abs(15 - 35) - 1 ** 2 / (15 + 35), "brackets dropped around |b - c| - 1",
+     "drops the brackets around |b - c| - 1"),
+    ("06", "q2", _counts_b_every_a_right, "b counts all A gets right", "b counts every image A gets right"),
+    ("06", "q6", _bootstrap(one_draw=True), "one draw for every resample", "the indices are drawn once"),
+    ("06", "q6", _bootstrap(b_only=True), "B's accuracy alone", "an interval of B's accuracy alone"),
+    ("08", "q1", math.ceil(1_438 - 0.25 * 1_438 / 64), "brackets dropped", "drops the brackets around 1,438 - "),
+    ("08", "q3", 2 * math.sqrt(0.96 * 0.04) / 359 * 100, "n outside the square root", "divides by n outside the "
+                                                                                      "square root"),
+    ("08", "q3", 2 * math.sqrt(0.96 * 0.04 / 359 * 100), "100 inside the square root", "multiplies by 100 inside "
+                                                                                       "the square root"),
 ]
 
 
@@ -150,3 +260,23 @@ def test_an_unlisted_slip_gets_a_message_that_names_it(stem, key, answer, slip, 
 
 def test_the_slips_span_every_lesson():
     assert {stem for stem, *_ in SLIPS} == {f"{i:02d}" for i in range(9)}
+
+
+def _toy_check(alternative):
+    from fmnist_helpers.exercises.core import Function, Mistake
+
+    return Function(key="q1", title="toy", kind="code", minutes=1, difficulty="easy", task="return x",
+                    hints=("", ""), name="f", cases=lambda: [(-1,), (0,), (2,), (3,)], reference=lambda x: x,
+                    mistakes=(Mistake("minus", lambda x: -x), Mistake("twice", lambda x: 2 * x)),
+                    alternatives=((alternative, "that adds one to a positive x."),))
+
+
+def test_a_named_alternative_is_said_when_it_matches_every_case():
+    verdict = _toy_check(lambda x: x + 1 if x > 0 else x).evaluate(lambda x: x + 1 if x > 0 else x)
+    assert verdict.status == INCORRECT and "that adds one to a positive x" in verdict.message, verdict.message
+
+
+def test_an_alternative_that_fits_only_the_failing_cases_is_not_said():
+    # the alternative returns 5 where x <= 0; the student's function is right there, so it is another function
+    verdict = _toy_check(lambda x: x + 1 if x > 0 else 5).evaluate(lambda x: x + 1 if x > 0 else x)
+    assert verdict.status == INCORRECT and "adds one" not in verdict.message, verdict.message

@@ -58,11 +58,18 @@ class Build(Exercise):
     `diagnose(answer, context)` returns a `Finding` or None (right); `reveal(answer, context)` says what the check
     measured when it is right. A diagnosis that runs longer than `time_limit` seconds is stopped; a function that
     still raises NotImplementedError (nbgrader's stub) is not answered yet.
+
+    `alternatives` lists common wrong versions of a function the student writes, each a (function, sentence) pair,
+    and `runs(function)` gives what a function returns on the check's own cases: when the diagnosis finds a wrong
+    answer whose runs equal an alternative's (`alike`), the verdict says that alternative's sentence, before any
+    mistake whose code the finding names (the same outputs are stronger evidence than one measurement).
     """
 
     diagnose: Callable[[Any, dict[str, Any]], Finding | None] = lambda answer, context: None
     reveal: Callable[[Any, dict[str, Any]], str] | None = None
     time_limit: float = 120.0
+    alternatives: tuple[tuple[Callable[..., Any], str], ...] = ()  # (a common wrong version, what it does)
+    runs: Callable[[Any], Any] | None = None  # a function -> what it returns on the check's cases
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -88,11 +95,55 @@ class Build(Exercise):
                                                   f"{str(err).strip()[:200]}")
         if finding is None:
             return Verdict(CORRECT, self.label, self.reveal(answer, context) if self.reveal else "well done.")
+        detail = f" ({finding.detail})" if finding.detail else ""
+        named = self._alternative(answer, finding)
+        if named:
+            return Verdict(INCORRECT, self.label, named + detail)
         for mistake in self.mistakes:
             if mistake.detect(finding):
-                detail = f" ({finding.detail})" if finding.detail else ""
                 return Verdict(INCORRECT, self.label, mistake.message + detail)
         return Verdict(INCORRECT, self.label, f"{finding.detail} `ex.{self.key}.hint()` gives a hint.")
+
+    def _alternative(self, answer: Any, finding: Finding) -> str | None:
+        """The sentence of each alternative (at most two) whose runs equal the answer's; None when none does, when
+        the answer is no function, or when running it again fails."""
+        if not self.alternatives or self.runs is None or finding.code == "form" or not callable(answer):
+            return None
+        try:
+            mine = call_with_time_limit(self.runs, (answer,), self.time_limit)
+        except BaseException as err:  # noqa: BLE001 - the student's function may raise anything
+            if isinstance(err, KeyboardInterrupt):
+                raise
+            return None
+        says = []
+        for alternative, sentence in self.alternatives:
+            try:
+                if alike(mine, self.runs(alternative)):
+                    says.append(sentence)
+            except Exception:  # noqa: BLE001 - an alternative need not run on every case
+                continue
+        if not says:
+            return None
+        return says[0] if len(says) == 1 else f"{says[0].rstrip('.')}; or {says[1][:1].lower()}{says[1][1:]}"
+
+
+def alike(a: Any, b: Any, rel: float = 1e-5, abs_tol: float = 1e-6) -> bool:
+    """Whether two results are the same: numbers and arrays within a tolerance, sequences and dicts entry by entry,
+    anything else by `==`."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(
+            alike(a[k], b[k], rel, abs_tol) for k in a)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and not (is_number_list(a) and is_number_list(b)):
+        return len(a) == len(b) and all(alike(x, y, rel, abs_tol) for x, y in zip(a, b))
+    try:
+        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        return bool(a == b) if type(a) is type(b) else False
+    return x.shape == y.shape and bool(np.allclose(x, y, rtol=rel, atol=abs_tol, equal_nan=True))
+
+
+def is_number_list(values: Any) -> bool:
+    return all(is_number(v) for v in values)
 
 
 def run_student(function: Any, args: tuple, name: str) -> Any:

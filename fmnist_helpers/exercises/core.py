@@ -22,6 +22,7 @@ import html
 import os
 import re
 import textwrap
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -260,9 +261,13 @@ class Answer(Exercise):
         if unreadable:
             return unreadable
         problem = self.validate(answer, context) if self.validate else None
+        expected = _resolve(self.expected, context)
+        if problem or _has_none(answer):
+            fixed = _batch_axis(answer, expected)
+            if fixed is not None and not _has_none(fixed[0]):
+                return self._with_axis_fixed(answer, context, *fixed)
         if problem:
             return Verdict(INCORRECT, self.label, problem)
-        expected = _resolve(self.expected, context)
         if _agree(self.same, answer, expected):
             extra = self.on_correct(answer, context) if self.on_correct else "well done."
             return Verdict(CORRECT, self.label, extra)
@@ -280,6 +285,14 @@ class Answer(Exercise):
 
     def _slip(self, answer: Any, expected: Any) -> str | None:
         return explain_slip(answer, expected, self.formula, lambda a, b: _agree(self.same, a, b))
+
+    def _with_axis_fixed(self, answer: Any, context: dict[str, Any], fixed: Any, note: str) -> Verdict:
+        """The verdict on a shape whose batch axis is written as None, or is there where the task's shape has none:
+        what that axis is, then the verdict on the shape with it put right."""
+        rest = self._evaluate(fixed, context)
+        if rest.correct:
+            return Verdict(INCORRECT, self.label, f"{note}; then {describe(fixed)} is right.")
+        return Verdict(INCORRECT, self.label, f"{note}. With that, {describe(fixed)}: {rest.message}")
 
 
 @dataclass(frozen=True)
@@ -306,6 +319,34 @@ class Prediction(Answer):
         reveal = self.on_correct(answer, context) if self.on_correct else f"this run shows {describe(actual)}."
         lead = "your prediction matches this run: " if matched else "this run differs from your prediction: "
         return Verdict(RECORDED, self.label, lead + reveal)
+
+
+def _has_none(answer: Any) -> bool:
+    return isinstance(answer, (tuple, list)) and any(v is None for v in answer)
+
+
+_NONE_BATCH = ("None is what Keras prints for the batch axis of a model's shape (`model.input_shape`, "
+               "`model.summary()`), where any batch size will do")
+
+
+def _batch_axis(answer: Any, expected: Any) -> tuple[Any, str] | None:
+    """(the shape put right, what was wrong) when a shape's first entry is the batch axis written as None (the task
+    asks for a batch of a given size, or for one image without a batch axis), or a batch axis of whole numbers
+    where the task's shape has none; None otherwise."""
+    if not isinstance(answer, (tuple, list)) or not answer or not isinstance(expected, tuple) or not expected \
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in expected):
+        return None
+    first, rest = answer[0], tuple(answer[1:])
+    if first is None and len(answer) != len(expected) + 1:
+        return ((expected[0], *rest), f"{_NONE_BATCH}; the task asks for the tensor of one batch, whose first "
+                                      f"entry is its size, {expected[0]:,}")
+    if first is None and len(answer) == len(expected) + 1:
+        return rest, f"{_NONE_BATCH}; the task asks for the shape of one image, without a batch axis: leave it out"
+    if isinstance(first, (int, np.integer)) and not isinstance(first, bool) and len(answer) == len(expected) + 1 \
+            and (first == 1 or rest == expected):  # (14, 14, 16, 3) is no batch of 14
+        return rest, (f"the first entry, {first}, is a batch axis, which the task's shape has not (it asks for the "
+                      f"shape of one image): leave it out")
+    return None
 
 
 def explain_slip(answer: Any, expected: Any, formula: Any, same: Callable[[Any, Any], bool],
@@ -350,6 +391,7 @@ class _Outcome:
     printed: str = ""  # the first PRINT_LIMIT characters the function printed
     printed_chars: int = 0
     slip: str = ""  # how a wrong output relates to the right one (`slips.slip`), when it does
+    alike: list = field(default_factory=list)  # the indices of the named alternatives this output matches
 
 
 PASSED, WRONG, RAISED, STUB, TIMEOUT, ENDED, CHECK_FAILED = ("passed", "wrong", "raised", "stub", "timeout",
@@ -372,6 +414,10 @@ class Function(Exercise):
     `formula(*args)`, when given, writes the right output of a case as a `givens.Formula` of its arguments, so
     that a wrong output is named by the argument it misread or the part it left out.
 
+    `alternatives` lists common wrong versions of the function, each a (function, sentence) pair: when a student's
+    outputs match one of them on every failing case (and it differs from the right output there), the verdict says
+    its sentence; when two match, both.
+
     `isolate`: None (the default) runs the cases in a forked child process, killed at the time limit even inside
     C code, unless the check's own code, its cases or the student's function use TensorFlow or Keras (a forked
     child cannot), which run in the kernel under an alarm that stops Python code only; True or False forces it.
@@ -386,6 +432,7 @@ class Function(Exercise):
     time_limit: float = 10.0  # seconds per case
     isolate: bool | None = None
     formula: Callable[..., Any] | None = None  # the args of a case -> a givens.Formula of its right output
+    alternatives: tuple[tuple[Callable[..., Any], str], ...] = ()  # (a common wrong version, what it does)
 
     def _evaluate(self, answer: Any, context: dict[str, Any]) -> Verdict:
         if not callable(answer):
@@ -404,6 +451,7 @@ class Function(Exercise):
     def _check_uses_tensorflow(self) -> bool:
         parts = [self.cases, self.reference, self.verify, self.same, self.describe, self.solution_example]
         parts += [part for m in self.mistakes for part in (m.example, m.detect)]
+        parts += [alternative for alternative, _ in self.alternatives]
         return uses_tensorflow(*[p for p in parts if p is not None])
 
     def runs_in_child(self, answer: Any = None, cases: Sequence[Case] = ()) -> bool:
@@ -483,7 +531,7 @@ class Function(Exercise):
             return _Outcome(CHECK_FAILED, call, case.label, f"its reference answer raised {error_text(err)}")
         args = fresh(case.args)
         signal("start")
-        kind, detail, mistake, output, found = None, "", -1, None, ""
+        kind, detail, mistake, output, found, alike = None, "", -1, None, "", []
         with capture(PRINT_LIMIT) as printed:
             try:
                 output = call_limited(answer, args, self.time_limit) if in_kernel else answer(*args)
@@ -500,14 +548,18 @@ class Function(Exercise):
                 try:
                     judged = (call_limited(self._judge, (output, args, expected, case.args), self._judge_limit())
                               if in_kernel else self._judge(output, args, expected, case.args))
-                    kind, detail, mistake, found = (PASSED, "", -1, "") if judged is None else (WRONG, *judged)
+                    if judged is None:
+                        kind, alike = PASSED, self._alike(output, None, case.args)
+                    else:
+                        kind, detail, mistake, found, alike = (WRONG, *judged)
                 except TimeLimit:
                     kind, detail = CHECK_FAILED, "reading what it returned took too long"
-        return _Outcome(kind, call, case.label, detail, mistake, printed.text, printed.chars, slip=found)
+        return _Outcome(kind, call, case.label, detail, mistake, printed.text, printed.chars, slip=found, alike=alike)
 
-    def _judge(self, output: Any, args: tuple, expected: Any, pristine: tuple) -> tuple[str, int, str] | None:
+    def _judge(self, output: Any, args: tuple, expected: Any,
+               pristine: tuple) -> tuple[str, int, str, list[int]] | None:
         """None when `output` is right; else (what is wrong, the index of the recognised mistake or -1, how the
-        output relates to the right one or "")."""
+        output relates to the right one or "", the indices of the alternatives it matches)."""
         try:
             if self.verify is not None:
                 output = unwrapped(output)
@@ -517,18 +569,36 @@ class Function(Exercise):
                     output = plain(output, foreign=True)
                 except NotPlain as err:
                     return (f"it returned {err.what}; the check compares numbers, tuples and NumPy arrays, "
-                            f"expected {describe(expected)}"), -1
+                            f"expected {describe(expected)}"), -1, "", []
                 right = _agree(self.same, output, expected)
                 problem = None if right else f"expected {describe(expected)}, got {describe(output)}"
         except (Exception, SystemExit) as err:  # noqa: BLE001 - a strange output may break any inspection
-            return f"the check could not read what it returned ({error_text(err)})", -1, ""
+            return f"the check could not read what it returned ({error_text(err)})", -1, "", []
         if problem is None:
             return None
+        alike = [] if self.verify is not None else self._alike(output, expected, pristine)
         for index, mistake in enumerate(self.mistakes):
             if self._is(mistake, output, args, pristine):
-                return str(problem), index, ""
+                return str(problem), index, "", alike
         found = "" if self.verify is not None else self._slip(output, expected, pristine)
-        return str(problem), -1, found or ""
+        return str(problem), -1, found or "", alike
+
+    def _alike(self, output: Any, expected: Any, pristine: tuple) -> list[int]:
+        """The indices of the alternatives whose output on this case is `output` (on a failing case, and not the
+        right one `expected`; on a passing case `expected` is None)."""
+        if not self.alternatives or self.verify is not None:
+            return []
+        alike = []
+        for index, (alternative, _) in enumerate(self.alternatives):
+            try:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")  # an alternative's own warnings are no concern of the student's
+                    theirs = plain(alternative(*fresh(pristine)), foreign=True)
+            except Exception:  # noqa: BLE001 - an alternative need not handle every case
+                continue
+            if _agree(self.same, output, theirs) and (expected is None or not _agree(self.same, theirs, expected)):
+                alike.append(index)
+        return alike
 
     def _slip(self, output: Any, expected: Any, pristine: tuple) -> str | None:
         """How a wrong output relates to the right one of its case (`explain_slip`), its arguments named."""
@@ -567,11 +637,27 @@ class Function(Exercise):
         if not failing and len(outcomes) == n:
             return Verdict(CORRECT, self.label, f"`{self.name}` passes "
                                                 f"{'the hidden case' if n == 1 else f'all {n} hidden cases'}.")
-        lines = self._failure_lines(failing, n - len(outcomes))
+        lines = ((self._alternative_lines(failing, outcomes) if len(outcomes) == n else [])
+                 or self._failure_lines(failing, n - len(outcomes)))
         head = f"`{self.name}` fails on {len(failing)} of {n} hidden case{'s' if n != 1 else ''}"
         if len(lines) == 1:
             return Verdict(INCORRECT, self.label, f"{head}: {lines[0]}")
         return Verdict(INCORRECT, self.label, f"{head}:\n" + "\n".join(f"- {line}" for line in lines))
+
+    def _alternative_lines(self, failing: list[_Outcome], outcomes: list[_Outcome]) -> list[str]:
+        """One line when the function returned what one (or two) of the named alternatives return on every case,
+        the passing ones too (so an alternative that fits only the failing cases by chance is not named); else
+        none. It comes before the recognised mistakes, which are judged on the failing cases alone."""
+        if not failing or any(o.kind not in (WRONG, PASSED) for o in outcomes):
+            return []
+        common = set(outcomes[0].alike).intersection(*(o.alike for o in outcomes))
+        if not common:
+            return []
+        says = [self.alternatives[i][1] for i in sorted(common)][:2]
+        text = says[0] if len(says) == 1 else f"{says[0].rstrip('.')}; or {says[1][:1].lower()}{says[1][1:]}"
+        first, more = failing[0], len(failing) - 1
+        also = f" and {more} more case{'s' if more > 1 else ''}" if more else ""
+        return [f"{text} (on {first.call}{also}: {first.detail})"]
 
     def _failure_lines(self, failing: list[_Outcome], not_run: int) -> list[str]:
         """One line per kind of failure: each recognised mistake, each exception, the wrong answers of each label,

@@ -224,6 +224,7 @@ class Op(Expr):
         elif self.op == "^" and isinstance(right, Const) and right.number == 2:
             base = f"{left.noun} ({left.text()})" if isinstance(left, Given) and left.noun else left.text()
             yield Change(left, f"that uses {base} where its square, {self.text()}, belongs")
+        yield from _moves(self)
         for change in left.changes():
             yield change.inside(lambda node: Op(self.op, node, right))
         for change in right.changes():
@@ -231,6 +232,139 @@ class Op(Expr):
 
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
+_FUNCTION_WORDS = {"sqrt": "the square root", "ceil": "the rounding", "floor": "the rounding",
+                   "round": "the rounding", "abs": "the absolute value"}
+
+
+def _moves(node: "Op") -> Iterator[Change]:
+    """A part moved across a function next to it: a factor taken inside a square root or a rounding
+    (`sqrt(100 x v)` for `100 x sqrt(v)`, `ceil(a / b x e)` for `ceil(a / b) x e`), a divisor taken out of a square
+    root (`sqrt(v) / n` for `sqrt(v / n)`), or a term added before a rounded division instead of after it
+    (`floor((a + 1) / b)` for `floor(a / b) + 1`)."""
+    left, right = node.left, node.right
+    if node.op == "*":
+        for outer, func, first in ((left, right, True), (right, left, False)):
+            if not isinstance(func, Func) or func.kind == "abs":
+                continue
+            factors = [outer] + ([outer.left, outer.right] if isinstance(outer, Op) and outer.op == "*" else [])
+            for factor in factors:
+                rest = None if factor is outer else (outer.right if factor is outer.left else outer.left)
+                moved = Func(func.kind, Op("*", factor, func.inner) if first else Op("*", func.inner, factor),
+                             func.why)
+                whole = moved if rest is None else (Op("*", rest, moved) if first else Op("*", moved, rest))
+                where = "inside" if func.kind == "sqrt" else "before"
+                yield Change(whole, f"that multiplies by {_what(factor)} {where} {_FUNCTION_WORDS[func.kind]}, "
+                                    f"{whole.text()}; the task multiplies {func.text()} by it")
+    if node.op == "*":  # a term of a sum that is multiplied, added once outside the product or to one factor
+        for total, factor, first in ((left, right, True), (right, left, False)):
+            if not (isinstance(total, Op) and total.op in "+-") and not (
+                    isinstance(total, Named) and isinstance(total.inner, Op) and total.inner.op in "+-"):
+                continue
+            total_op = total.inner if isinstance(total, Named) else total
+            kept, term = total_op.left, total_op.right
+            product = Op("*", kept, factor) if first else Op("*", factor, kept)
+            verb = "adds" if total_op.op == "+" else "subtracts"
+            yield Change(Op(total_op.op, product, term), f"that {verb} {_what(term)} once, after multiplying by "
+                                                         f"{_what(factor)}; the task {verb} it to each of the "
+                                                         f"{_what(factor)}: {node.text()}")
+            inner = kept.inner if isinstance(kept, Named) else kept
+            if isinstance(inner, Op) and inner.op == "*":
+                moved = Op("*", inner.left, Op(total_op.op, inner.right, term))
+                whole = Op("*", moved, factor) if first else Op("*", factor, moved)
+                yield Change(whole, f"that {verb} {_what(term)} to {_what(inner.right)} before multiplying by "
+                                    f"{_what(inner.left)}: {whole.text()}; the task {verb} it to the product, "
+                                    f"{node.text()}")
+    if node.op in "+-" and isinstance(left, Func) and left.kind in _ROUNDINGS and isinstance(left.inner, Op) \
+            and left.inner.op == "/":
+        division = left.inner
+        moved = Func(left.kind, Op("/", Op(node.op, division.left, right), division.right), left.why)
+        verb = "adds" if node.op == "+" else "subtracts"
+        yield Change(moved, f"that {verb} {_what(right)} before the division, {moved.text()}; the task {verb} it "
+                            f"after: {node.text()}")
+
+
+def _sqrt_moves(func: "Func") -> Iterator[Change]:
+    """A divisor or a factor taken out of a square root: `sqrt(v) / n` for `sqrt(v / n)`."""
+    inner = func.inner
+    if func.kind == "sqrt" and isinstance(inner, Op) and inner.op in "*/":
+        moved = Op(inner.op, Func("sqrt", inner.left, func.why), inner.right)
+        verb = "divides by" if inner.op == "/" else "multiplies by"
+        yield Change(moved, f"that {verb} {_what(inner.right)} outside the square root, {moved.text()}; the task "
+                            f"{verb.split()[0]} inside it: {func.text()}")
+
+
+def _tokens(node: "Expr") -> list:
+    """The node as the task writes it, a list of parts (nodes that are no arithmetic) and of operators and
+    brackets."""
+    if isinstance(node, Named):
+        return _tokens(node.inner)
+    if not isinstance(node, Op):
+        return [node]
+
+    def side(child: Expr, right: bool) -> list:
+        inner = child.inner if isinstance(child, Named) else child
+        tokens = _tokens(child)
+        if isinstance(inner, Op) and (_PRECEDENCE[inner.op] < _PRECEDENCE[node.op]
+                                      or right and _PRECEDENCE[inner.op] == _PRECEDENCE[node.op] and node.op in "-/^"
+                                      or not right and node.op == "^" and inner.op == "^"):
+            return ["(", *tokens, ")"]
+        return tokens
+
+    return [*side(node.left, False), node.op, *side(node.right, True)]
+
+
+def _parse(tokens: list) -> "Expr":
+    """The tree Python's precedence makes of `tokens` (powers first, then * and /, then + and -, left to right;
+    powers right to left)."""
+    position = 0
+
+    def primary() -> Expr:
+        nonlocal position
+        token = tokens[position]
+        position += 1
+        if isinstance(token, str) and token == "(":
+            inside = expression(1)
+            position += 1  # the closing bracket
+            return inside
+        return token
+
+    def expression(least: int) -> Expr:
+        nonlocal position
+        left = primary()
+        while position < len(tokens) and isinstance(tokens[position], str) and tokens[position] in _PRECEDENCE \
+                and _PRECEDENCE[tokens[position]] >= least:
+            op = tokens[position]
+            position += 1
+            left = Op(op, left, expression(_PRECEDENCE[op] + (op != "^")))
+        return left
+
+    return expression(1)
+
+
+def _render(tokens: list) -> str:
+    symbols = {"*": " x ", "/": " / ", "+": " + ", "-": " - ", "^": "^"}
+    return "".join(t if t in ("(", ")") else symbols[t] if isinstance(t, str) else t.text() for t in tokens)
+
+
+def _bracket_drops(node: "Expr") -> Iterator[Change]:
+    """The node with one pair of its brackets left out, as Python reads what is left: `a / b + c` for
+    `a / (b + c)`, `|b - c| - 1^2 / (b + c)` for `(|b - c| - 1)^2 / (b + c)`."""
+    tokens = _tokens(node)
+    opened: list[int] = []
+    pairs = []
+    for i, token in enumerate(tokens):
+        if isinstance(token, str) and token == "(":
+            opened.append(i)
+        elif isinstance(token, str) and token == ")":
+            pairs.append((opened.pop(), i))
+    for start, end in pairs:
+        kept = tokens[:start] + tokens[start + 1:end] + tokens[end + 1:]
+        try:
+            read = _parse(kept)
+        except (IndexError, TypeError):
+            continue
+        yield Change(read, f"that drops the brackets around {_render(tokens[start + 1:end])}: Python then computes "
+                           f"{_render(kept)}, powers before * and /, and these before + and -")
 
 
 def _what(node: Expr) -> str:
@@ -311,6 +445,9 @@ class Func(Expr):
             yield Change(self.inner, f"that leaves out the square root{why}", kind="left out")
         elif self.kind == "abs":
             yield Change(self.inner, f"that leaves out the absolute value in {self.text()}{why}")
+        yield from _sqrt_moves(self)
+        for change in _bracket_drops(self.inner):
+            yield change.inside(lambda node: Func(self.kind, node, self.why))
         for change in self.inner.changes():
             yield change.inside(lambda node: Func(self.kind, node, self.why))
 
@@ -363,6 +500,7 @@ def call(function: Callable[..., Any], *arguments: Any, label: str = "") -> Expr
 
 SWAPS = 3  # the rank of another given's value in a given's place, or two givens multiplied: likelier chance
 _BOTH = 4  # the rank of a misread given or a part left out that comes with a rounding the other way
+_STRICT = 6  # the rank of two structural changes at once, which must give the answer to 1 part in 10,000
 
 
 @dataclass(eq=False)
@@ -372,6 +510,7 @@ class Formula:
 
     parts: Expr | tuple[Expr, ...]
     also: tuple[Given, ...] = ()
+    extra: tuple[tuple[Any, str], ...] = ()  # (a term a student may add, what it is): a neighbouring layer's count
 
     def __post_init__(self) -> None:
         self.parts = tuple(_expr(p) for p in self.parts) if isinstance(self.parts, tuple) else _expr(self.parts)
@@ -411,7 +550,7 @@ class Formula:
             if any(part is seen for seen in done):
                 continue
             done.append(part)
-            for change in part.changes():
+            for change in (*part.changes(), *_bracket_drops(part)):
                 changed = tuple(change.node if p is part else p for p in all_parts)
                 yield (changed if isinstance(whole, tuple) else changed[0]), change
 
@@ -430,6 +569,8 @@ class Formula:
                 theirs = partner.actual()
                 if partner is given or not (_is_number(actual) and _is_number(theirs)) or theirs in (0, 1):
                     continue
+                if isinstance(actual, int) and not float(theirs).is_integer():
+                    continue  # a count or an index is never a fraction such as a rate
                 if theirs != actual:
                     says = f"that uses {partner.words(theirs)} where {given.words(actual)} belong"
                     yield {given.name: theirs}, says, SWAPS, says
@@ -459,6 +600,32 @@ class Formula:
                 if change.kind == "rounding":
                     yield (self._safe({}, twice), f"{first.says}, and {_it(change.says)}",
                            _BOTH + first.rank + change.rank - 2, f"{first.says} + {change.source}")
+        if not isinstance(self.parts, tuple):
+            for term, label in self.extra:
+                added = self._safe({}, Op("+", self.parts, _expr(term)))
+                yield added, f"that adds {label}", 1, f"extra {label}"
+        points = any(isinstance(node, Const) and node.number == 100 for node in self._nodes())
+        for parts, first in self._changes():  # an operation the other way with a part left out, matched strictly
+            if first.kind != "other":
+                continue
+            for twice, change in self._changes(parts):
+                if change.kind == "left out":
+                    yield (self._safe({}, twice), f"{first.says}, and {_it(change.says)}",
+                           _STRICT + first.rank + change.rank, f"{first.says} + {change.says}")
+            value = self._safe({}, parts)
+            if points and _is_number(value):  # and the factor 100 that makes points left out
+                yield (value / 100, f"{first.says}, and it leaves out the factor 100 that turns a fraction into "
+                                    f"points", _STRICT + first.rank, f"{first.says} + 100")
+
+    def _nodes(self) -> Iterator[Expr]:
+        """Every node of the formula."""
+        todo = list(self._all())
+        while todo:
+            node = todo.pop()
+            yield node
+            todo += [child for name in ("left", "right", "inner") if isinstance(child := getattr(node, name, None),
+                                                                                Expr)]
+            todo += list(getattr(node, "arguments", ()))
 
     def _safe(self, env: dict[str, Any], parts: Any) -> Any:
         try:
@@ -475,6 +642,8 @@ class Formula:
         for wrong, says, rank, source in self.candidates():
             if wrong is None or source in found or _agree(same, wrong, expected) or not _agree(same, answer, wrong):
                 continue
+            if rank >= _STRICT and not _agree(lambda a, b: _near(a, b, 1e-4), answer, wrong):
+                continue  # two changes at once fit a loose comparison too often by chance
             found[source] = (rank, says)
         if not found:
             return None
@@ -498,6 +667,12 @@ def _likeliest(found: dict[str, float]) -> tuple[list[str], float]:
         if other:
             says.append(min(other)[1])
     return says[:2], best
+
+
+def _near(a: Any, b: Any, rel: float) -> bool:
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_near(x, y, rel) for x, y in zip(a, b))
+    return _is_number(a) and _is_number(b) and math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
 
 
 def _it(says: str) -> str:

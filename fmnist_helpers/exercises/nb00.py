@@ -230,6 +230,56 @@ def _sums_kernels(layers):
     return sum(k for k, _ in layers)
 
 
+def _backward_rule_forwards(layers):
+    size = 1
+    for kernel, stride in layers:
+        size = size * stride + (kernel - stride)
+    return size
+
+
+def _jump_by_kernel(layers):
+    size, jump = 1, 1
+    for kernel, stride in layers:
+        size += (kernel - 1) * jump
+        jump *= kernel
+    return size
+
+
+def _own_stride(layers):
+    return 1 + sum((k - 1) * s for k, s in layers)
+
+
+def _adds_kernel(layers):
+    size, jump = 1, 1
+    for kernel, stride in layers:
+        size += kernel * jump
+        jump *= stride
+    return size
+
+
+def _jump_adds(layers):
+    size, jump = 1, 1
+    for kernel, stride in layers:
+        size += (kernel - 1) * jump
+        jump += stride
+    return size
+
+
+_RF_ALTERNATIVES = (
+    (_backward_rule_forwards, "that walks the layers in the wrong direction for its rule: the output-to-input "
+                              "rule, `r = r * stride + (kernel - stride)`, goes from the last layer back to the "
+                              "first, and the jump rule (`size += (kernel - 1) * jump`, then `jump *= stride`) from "
+                              "the first layer to the last."),
+    (_jump_by_kernel, "the jump is multiplied by the kernel; it grows by the stride (`jump *= stride`): how far "
+                      "the next layer's neighbouring windows lie apart."),
+    (_own_stride, "each layer widens the square by (kernel - 1) times its own stride; it is the product of the "
+                  "strides of the layers before it (the jump) that counts."),
+    (_adds_kernel, "each layer adds its whole kernel; neighbouring windows overlap, so it adds kernel - 1 steps."),
+    (_jump_adds, "the jump adds the strides; it multiplies them (`jump *= stride`): two stride-2 layers make a "
+                 "step of 4 input pixels."),
+)
+
+
 q4 = Function(
     key="q4", title="What one output can see", kind="code", minutes=10, difficulty="medium",
     task="Write `receptive_field(layers)`: the side, in input pixels, of the square that one output value of a "
@@ -241,7 +291,7 @@ q4 = Function(
            "then `jump *= stride`. Return `size`."),
     name="receptive_field", cases=_receptive_cases, reference=_receptive_field, solution_example=_receptive_field,
     same=lambda a, b: is_number(a) and a == b,
-    describe=lambda args: repr(args[0]),
+    describe=lambda args: repr(args[0]), alternatives=_RF_ALTERNATIVES,
     mistakes=(
         Mistake("the strides are left out: after a stride-2 layer (a 2 x 2 pooling), one step of the next layer "
                 "covers 2 input pixels, so its kernel widens the square by (kernel - 1) x 2.", _ignores_strides),

@@ -28,7 +28,10 @@ _SIDE = Given("side", 28, "{0} x {0} pixels an image", others={32: "the capstone
 _Q1_FORMULA = Formula(Given("images", 60_000, "{:,} images", others=IMAGE_COUNTS, noun="the number of training images",
                             has="the training set has {}") * _SIDE * _SIDE
                       * Given("channels", 1, lambda c: f"{c} value{'s' if c != 1 else ''} a pixel",
-                              others={3: "a colour image's channels"}, has="a greyscale pixel holds 1"))
+                              others={3: "a colour image's channels"}, has="a greyscale pixel holds 1"),
+                      extra=((60_000, "the 60,000 labels; the task counts the pixel values only"),
+                             (600_000, "the labels one-hot, 10 numbers for each of the 60,000 images; the task "
+                                       "counts the pixel values only")))
 
 q1 = Answer(
     key="q1", title="How many numbers?", kind="compute", minutes=3, difficulty="easy",
@@ -67,6 +70,36 @@ def _baseline_cases() -> list[tuple]:
     return cases
 
 
+def _baseline_of(choose: Callable[[np.ndarray], Any], share: Callable[[np.ndarray, np.ndarray], float] | None = None):
+    """A baseline that answers the class `choose(y_train)`, scored by `share` (the mean by default)."""
+    def baseline(y_train, y_test):
+        guess = choose(np.asarray(y_train))
+        right = np.asarray(y_test) == guess
+        return float(share(right, y_train) if share else np.mean(right))
+    return baseline
+
+
+_BASELINE_ALTERNATIVES = (
+    (_baseline_of(lambda y: np.bincount(y).max()),
+     "that answers `np.bincount(y_train).max()`, the count of the commonest class, as if it were a class; "
+     "`.argmax()` gives the class itself."),
+    (_baseline_of(np.argmax), "that answers `np.argmax(y_train)`, the position of the largest label; the commonest "
+                              "class is the argmax of the counts, `np.bincount(y_train).argmax()`."),
+    (_baseline_of(lambda y: np.bincount(y).argmin()), "that answers the least common class (`argmin`); the baseline "
+                                                       "answers the commonest, `np.bincount(y_train).argmax()`."),
+    (_baseline_of(np.max), "that answers the largest label, `y_train.max()`; the baseline answers the commonest "
+                           "class, `np.bincount(y_train).argmax()`."),
+    (_baseline_of(lambda y: int(np.median(y))), "that answers the median label; the baseline answers the commonest "
+                                                 "class, `np.bincount(y_train).argmax()`."),
+    (_baseline_of(lambda y: int(round(float(np.mean(y))))), "that answers the mean label, rounded; the baseline "
+                                                             "answers the commonest class, "
+                                                             "`np.bincount(y_train).argmax()`."),
+    (_baseline_of(lambda y: np.bincount(y).argmax(), lambda right, y_train: right.sum() / len(y_train)),
+     "that divides the test images answered right by the number of training labels; an accuracy divides by the "
+     "number of test labels, `np.mean(y_test == majority)`."),
+)
+
+
 q2 = Function(
     key="q2", title="The majority-class baseline", kind="code", minutes=10, difficulty="easy",
     task="Write `majority_baseline(y_train, y_test)`: the test accuracy (a fraction) of always answering the most "
@@ -74,7 +107,7 @@ q2 = Function(
     hints=("`np.bincount(y_train)` counts each label; `.argmax()` gives the most common one.",
            "Compare every test label with that class, `y_test == majority`, and take the mean of the result."),
     name="majority_baseline", cases=_baseline_cases, reference=_majority_baseline,
-    solution_example=_majority_baseline,
+    solution_example=_majority_baseline, alternatives=_BASELINE_ALTERNATIVES,
     mistakes=(
         Mistake("the class was chosen by the test labels: a baseline may only learn from the training labels.",
                 lambda y_train, y_test: float(np.mean(y_test == np.bincount(y_test).argmax()))),
@@ -121,6 +154,26 @@ def _means_cases() -> list[tuple]:
     return cases
 
 
+def _per_class(reduce: Callable[[np.ndarray], np.ndarray], pick=lambda labels, k: labels == k):
+    def means(images, labels, n_classes):
+        return np.stack([reduce(images[pick(labels, k)].astype("float64")) for k in range(n_classes)])
+    return means
+
+
+_MEANS_ALTERNATIVES = (
+    (_per_class(lambda x: np.median(x, axis=0)), "that is each class's median image; the task asks for the mean, "
+                                                  "`.mean(axis=0)`."),
+    (_per_class(lambda x: x.mean(axis=0), lambda labels, k: labels != k),
+     "each entry averages the images of every class but k (`labels != k`); the class's own images are "
+     "`images[labels == k]`."),
+    (_per_class(lambda x: x.mean(axis=0), lambda labels, k: labels == k + 1),
+     "entry k averages the images of class k + 1: the classes are shifted by one (count them from 0, "
+     "`range(n_classes)`, and pick `labels == k`)."),
+    (_per_class(lambda x: x.max(axis=0)), "that is each class's brightest value at every pixel (`max`); the task "
+                                           "asks for the mean, `.mean(axis=0)`."),
+)
+
+
 q3 = Function(
     key="q3", title="The average image of each class", kind="code", minutes=10, difficulty="medium",
     task="Write `class_means(images, labels, n_classes)`: an array of shape (n_classes, height, width) whose k-th "
@@ -128,6 +181,7 @@ q3 = Function(
     hints=("`images[labels == k]` picks the images of class k; `.mean(axis=0)` averages them pixel by pixel.",
            "Build one mean per class in a list and `np.stack` it; convert to float before adding bytes up."),
     name="class_means", cases=_means_cases, reference=_class_means, solution_example=_class_means,
+    alternatives=_MEANS_ALTERNATIVES,
     same=lambda a, b: np.shape(a) == np.shape(b) and np.allclose(a, b, atol=1e-6),
     describe=lambda args: f"images {args[0].shape} uint8, labels {args[1].shape}, n_classes={args[2]}",
     mistakes=(

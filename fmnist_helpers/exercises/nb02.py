@@ -643,6 +643,54 @@ def _standardise_in_place(x_train, x_test):
     return train, test
 
 
+def _standardise_with(mean_of: str = "train", std_of: str = "train", scale: str = "std") -> Callable:
+    """Standardisation with the test images' mean or standard deviation taken from `mean_of` / `std_of` ("train",
+    "test" or "none"), dividing by the standard deviation, the variance or the range (`scale`)."""
+    def standardise(x_train, x_test):
+        train, test = np.asarray(x_train, dtype="float32"), np.asarray(x_test, dtype="float32")
+        stats = {"train": train, "test": test}
+        mean = {"none": 0.0, **{k: v.mean(axis=0) for k, v in stats.items()}}
+        if scale == "range":
+            spread = {k: v.max(axis=0) - v.min(axis=0) for k, v in stats.items()}
+        else:
+            spread = {k: v.var(axis=0) if scale == "var" else v.std(axis=0) for k, v in stats.items()}
+        spread = {k: np.where(v == 0, 1.0, v).astype("float32") for k, v in spread.items()}
+        spread["none"] = np.float32(1.0)
+        lows = {"train": train.min(axis=0), "test": test.min(axis=0)}
+        centre = (lambda k: lows[k]) if scale == "range" else (lambda k: mean[k])
+        train_out = (train - (centre("train") if mean_of != "none" else 0.0)) / spread["train" if std_of != "none"
+                                                                                      else "none"]
+        test_out = (test - (centre(mean_of) if mean_of != "none" else 0.0)) / spread[std_of]
+        return train_out, test_out
+    return standardise
+
+
+_STANDARDISE_ALTERNATIVES = (
+    (_standardise_with(mean_of="test"), "the test images are centred on their own mean (only the standard deviation "
+                                        "comes from the training images); subtract the training mean from both."),
+    (_standardise_with(std_of="test"), "the test images are divided by their own standard deviation (only the mean "
+                                       "comes from the training images); divide both by the training standard "
+                                       "deviation."),
+    (lambda a, b: _standardise(b, a)[::-1], "the statistics come from the test images and are applied to both "
+                                            "splits; they must come from `x_train`."),
+    (_standardise_with(scale="var"), "that divides by the variance; standardising divides by the standard "
+                                     "deviation, `std`, its square root."),
+    (_standardise_with(std_of="none"), "the images are only centred: divide by the training standard deviation "
+                                       "too (1 where it is 0)."),
+    (_standardise_with(mean_of="none"), "the images are divided by the standard deviation but not centred: "
+                                        "subtract the training mean first."),
+    (_standardise_with(scale="range"), "that is min-max scaling (to [0, 1]); the task standardises: subtract the "
+                                       "training mean, divide by the training standard deviation."),
+    (lambda a, b: (_standardise(a, b)[0], np.asarray(b, dtype="float32")),
+     "the test images are left as they are; standardise them with the training statistics too."),
+)
+
+
+def _standardise_runs(function: Callable) -> list:
+    """What a standardisation returns on the check's cases (for comparing with the alternatives)."""
+    return [function(x_train.copy(), x_test.copy()) for x_train, x_test in _standardise_cases()]
+
+
 _STANDARDISE_VARIANTS = {"leak": _standardise_leak, "test_own_stats": _standardise_own_test,
                          "global": _standardise_global, "per_image": _standardise_per_image}
 
@@ -727,6 +775,7 @@ q6 = Build(
            "1, std)`; then `(x - mean) / std` and `(x_test.astype('float32') - mean) / std`: the test images use "
            "the training images' statistics, never their own."),
     solution_example=lambda ctx: _standardise, diagnose=_diagnose_standardise, time_limit=30.0,
+    alternatives=_STANDARDISE_ALTERNATIVES, runs=_standardise_runs,
     reveal=lambda a, ctx: ("every hidden case comes out as the training statistics make it: a test image that is "
                            "brighter than the training images stays brighter after standardising, as it must, and "
                            "pixels that never change become 0 instead of NaN."),

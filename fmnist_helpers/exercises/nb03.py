@@ -26,8 +26,12 @@ TITLE = "The multilayer perceptron"
 
 _UNITS = Given("units", 256, "{} units", others={128: "", 512: "", 64: "", 10: "the output layer's"},
                noun="the number of units", has="`Dense(256)` has {}")
-_INPUTS = Given("inputs", 784, "{} inputs", others={28: "one side of an image"}, noun="the number of inputs")
-_Q1_FORMULA = Formula(_INPUTS * _UNITS + named(_UNITS, "the biases, one per unit"))
+_INPUTS = Given("inputs", 784, "{} inputs", others={28: "one side of an image", 512: "the outputs of the kh ANN's "
+                                                                                     "first hidden layer"},
+                noun="the number of inputs")
+_Q1_FORMULA = Formula(_INPUTS * _UNITS + named(_UNITS, "the biases, one per unit"),
+                      extra=((256 * 10 + 10, "the next layer's parameters too, the output layer's Dense(10) on these "
+                                             "256 units (2,570); the task counts `Dense(256)` alone"),))
 
 q1 = Answer(
     key="q1", title="Parameters of one dense layer", kind="compute", minutes=3, difficulty="easy",

@@ -150,6 +150,32 @@ def _conv_cases() -> list[tuple]:
             (27, 5, 2, "valid"), (13, 2, 2, "valid"), (7, 3, 2, "same"), (32, 5, 3, "valid"), (11, 3, 1, "valid")]
 
 
+def _conv_variant(valid: Callable[[int, int, int], Any] | None = None,
+                  same: Callable[[int, int, int], Any] | None = None) -> Callable[..., Any]:
+    """`_conv_output_size` with its 'valid' or its 'same' rule replaced."""
+    def size_after(size, kernel, stride=1, padding="valid"):
+        rule = (same or (lambda s, k, st: math.ceil(s / st))) if padding == "same" else (
+            valid or (lambda s, k, st: (s - k) // st + 1))
+        return rule(size, kernel, stride)
+    return size_after
+
+
+_CONV_ALTERNATIVES = (
+    (_conv_variant(valid=lambda s, k, st: (s - k + 1) // st),
+     "that adds the 1 before dividing, `(size - kernel + 1) // stride`; the first position is added after the "
+     "division: `(size - kernel) // stride + 1`."),
+    (_conv_variant(valid=lambda s, k, st: s - k // st + 1),
+     "that is `size - kernel // stride + 1`: Python divides before it subtracts, so only the kernel is divided; "
+     "bracket the difference, `(size - kernel) // stride + 1`."),
+    (_conv_variant(valid=lambda s, k, st: (s - k) // st + 1 if st == 1 else (s - k) // st),
+     "with a stride above 1 it leaves out the + 1 for the first position; the first position counts whatever the "
+     "stride: `(size - kernel) // stride + 1`."),
+    (_conv_variant(same=lambda s, k, st: s // st + 1),
+     "'same' is computed as `size // stride + 1`, one too many when the stride divides the size; round up instead, "
+     "`math.ceil(size / stride)`."),
+)
+
+
 q3 = Function(
     key="q3", title="The output-size formula", kind="code", minutes=10, difficulty="medium",
     task="Write `conv_output_size(size, kernel, stride=1, padding='valid')`: the side length Keras gives after a "
@@ -160,7 +186,7 @@ q3 = Function(
            "'valid': `(size - kernel) // stride + 1`. 'same': `math.ceil(size / stride)`, or "
            "`(size + stride - 1) // stride`."),
     name="conv_output_size", cases=_conv_cases, reference=_conv_output_size, solution_example=_conv_output_size,
-    formula=_conv_formula,
+    formula=_conv_formula, alternatives=_CONV_ALTERNATIVES,
     mistakes=(
         Mistake("off by one: the window fits at `(size - kernel) // stride + 1` positions; the first position "
                 "counts too.",

@@ -277,7 +277,9 @@ def _other_n(answer: Any, context: dict[str, Any]) -> bool:
     if not is_number(answer) or answer <= 0:
         return False
     n = 0.09 * 100 ** 2 / float(answer) ** 2  # within 0.2% of a round hundred: 1% took p = 0.5 for n = 4,300
-    return abs(n - 12_000) > 100 and abs(n - round(n, -2)) < 0.002 * n
+    # a number of images a split of the course could hold: far beyond it, a round n is a coincidence of another
+    # slip (the division by n taken out of the square root gives n = 144,000,000)
+    return 100 <= n <= 100_000 and abs(n - 12_000) > 100 and abs(n - round(n, -2)) < 0.002 * n
 
 
 q3 = Answer(
@@ -712,6 +714,49 @@ def _search_any_units(score, n_trials, seed):
     return trials[int(np.argmax(values))], max(values)
 
 
+def _search_with(draw: Callable[[np.random.Generator], dict[str, Any]] | None = None, rng_each_trial: bool = False,
+                 keep: str = "best") -> Callable:
+    """A random search with another draw of a setting, a generator made anew for every trial, or keeping the
+    first trial ("first") instead of the best."""
+    def default(rng):
+        return {"learning_rate": float(10 ** rng.uniform(-4, -2)), "units": int(rng.choice(_UNITS)),
+                "dropout": float(rng.uniform(0.0, 0.5))}
+
+    def search(score, n_trials, seed):
+        rng = np.random.default_rng(seed)
+        best, best_score = None, -math.inf
+        for trial in range(n_trials):
+            if rng_each_trial:
+                rng = np.random.default_rng(seed)
+            setting = (draw or default)(rng)
+            value = score(setting)
+            if value > best_score and (keep == "best" or trial == 0):
+                best, best_score = setting, value
+        return best, best_score
+    return search
+
+
+_SEARCH_ALTERNATIVES = (
+    (_search_with(rng_each_trial=True), "the generator is made anew inside the loop, so every trial starts again "
+                                        "from the seed and draws the same setting: make it once, before the loop."),
+    (_search_with(lambda rng: {"learning_rate": float(10.0 ** rng.integers(-4, -2)), "units": int(rng.choice(_UNITS)),
+                               "dropout": float(rng.uniform(0.0, 0.5))}),
+     "the exponent is drawn as a whole number (`rng.integers(-4, -2)`), so the learning rate is only ever 1e-4 or "
+     "1e-3: draw it uniformly, `10 ** rng.uniform(-4, -2)`."),
+    (_search_with(lambda rng: {"learning_rate": float(rng.uniform(-4, -2)), "units": int(rng.choice(_UNITS)),
+                               "dropout": float(rng.uniform(0.0, 0.5))}),
+     "the learning rate is the exponent itself, between -4 and -2; it is 10 to that power, "
+     "`10 ** rng.uniform(-4, -2)`."),
+    (_search_with(keep="first"), "that keeps the first trial; compare every trial's score with the best so far and "
+                                 "keep the higher."),
+)
+
+
+def _search_runs(search: Callable) -> tuple:
+    """What a search returns with seed 0 over 60 trials, and the settings it scored (for the alternatives)."""
+    return _recorded(search, 60, 0)
+
+
 def _recorded(search: Any, n_trials: int, seed: int) -> tuple[Any, list[dict[str, Any]]]:
     calls: list[dict[str, Any]] = []
 
@@ -740,6 +785,10 @@ def _diagnose_search(search: Any, ctx: dict[str, Any]) -> Finding | None:
     if any(u not in _UNITS for u in units):
         return Finding("units", f"units took values such as {next(u for u in units if u not in _UNITS)!r}; the space "
                                 f"holds {list(_UNITS)}")
+    distinct = len(set(rates.tolist()))
+    if distinct < 40:  # a log-uniform draw repeats no value; the shares below would mean nothing
+        return Finding("repeats", f"the 400 trials drew only {distinct} different learning "
+                                  f"rate{'s' if distinct != 1 else ''}; each trial should draw its own")
     low = float(np.mean(rates < 1e-3))
     if not 0.4 <= low <= 0.6:
         return Finding("linear", f"{low:.0%} of 400 learning rates fell between 1e-4 and 1e-3; drawn on a log scale, "
@@ -778,6 +827,7 @@ q7 = Build(
            "Keep the best so far: `if value > best_score: best, best_score = setting, value`; each setting is a "
            "dict `{'learning_rate': ..., 'units': ..., 'dropout': ...}`, and `score` is called once per trial."),
     solution_example=lambda ctx: _random_search, diagnose=_diagnose_search, time_limit=30.0,
+    alternatives=_SEARCH_ALTERNATIVES, runs=_search_runs,
     reveal=lambda a, ctx: ("your search draws the space as Keras Tuner's `RandomSearch` would (the learning rate on a "
                            "log scale, so each power of ten gets its share), calls the score once per trial, keeps "
                            "the best and repeats itself for one seed. The check scored 400 trials with a made-up "

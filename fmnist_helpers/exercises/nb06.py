@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numbers
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -84,6 +84,33 @@ def _differ_counts(y_true, pred_a, pred_b):
     return int(np.sum(differ & (pred_b != y_true))), int(np.sum(differ & (pred_a != y_true)))
 
 
+_KINDS = {"both right": lambda a, b: a & b, "only A right": lambda a, b: a & ~b,
+          "only B right": lambda a, b: ~a & b, "both wrong": lambda a, b: ~a & ~b, "A right": lambda a, b: a,
+          "B right": lambda a, b: b, "A wrong": lambda a, b: ~a, "B wrong": lambda a, b: ~b}
+_SAYS_KIND = {"both right": "the images both models get right", "both wrong": "the images both models get wrong",
+              "A right": "every image A gets right, whatever B does", "B right": "every image B gets right, whatever "
+              "A does", "A wrong": "every image A gets wrong", "B wrong": "every image B gets wrong"}
+
+
+def _counts_of(kind_b: str, kind_c: str):
+    def counts(y_true, pred_a, pred_b):
+        right_a, right_b = np.asarray(pred_a) == np.asarray(y_true), np.asarray(pred_b) == np.asarray(y_true)
+        return int(np.sum(_KINDS[kind_b](right_a, right_b))), int(np.sum(_KINDS[kind_c](right_a, right_b)))
+    return counts
+
+
+def _counts_alternatives() -> tuple:
+    """One count of the pair replaced by another kind of image: both right, both wrong, one model's right or wrong
+    images whatever the other does."""
+    out = []
+    for kind, says in _SAYS_KIND.items():
+        out.append((_counts_of(kind, "only B right"), f"b counts {says}; b counts the images only A gets right "
+                                                      f"(A right and B wrong)."))
+        out.append((_counts_of("only A right", kind), f"c counts {says}; c counts the images only B gets right "
+                                                      f"(B right and A wrong)."))
+    return tuple(out)
+
+
 q2 = Function(
     key="q2", title="McNemar's counts", kind="code", minutes=10, difficulty="easy",
     task="Write `mcnemar_counts(y_true, pred_a, pred_b)`: the pair (b, c), where b counts the images that only "
@@ -91,7 +118,7 @@ q2 = Function(
     hints=("Start with two boolean arrays, `right_a = pred_a == y_true` and `right_b = pred_b == y_true`.",
            "b is `np.sum(right_a & ~right_b)` and c is `np.sum(~right_a & right_b)`; return `(int(b), int(c))`."),
     name="mcnemar_counts", cases=_counts_cases, reference=_mcnemar_counts, solution_example=_mcnemar_counts,
-    describe=lambda args: f"y_true, pred_a, pred_b of {len(args[0])} images",
+    describe=lambda args: f"y_true, pred_a, pred_b of {len(args[0])} images", alternatives=_counts_alternatives(),
     mistakes=(
         Mistake("b and c are swapped: b counts the images only A gets right, c those only B gets right.",
                 lambda y, a, b: _mcnemar_counts(y, a, b)[::-1]),
@@ -465,6 +492,52 @@ def _boot_no_replacement(y, a, b, n, seed):
     return tuple(float(v) for v in np.percentile(diffs, [2.5, 97.5]))
 
 
+def _bootstrap_with(size: Callable[[int, int], int] | None = None, draw_once: bool = False, rng_each: bool = False,
+                    score: str = "difference") -> Callable:
+    """A bootstrap that resamples `size(n, n_boot)` images, draws its indices once for every resample, makes its
+    generator anew for each resample, or keeps B's accuracy ("b") or the difference of counts ("counts")."""
+    def bootstrap(y_true, pred_a, pred_b, n_boot, seed):
+        y = np.asarray(y_true)
+        right_a, right_b = np.asarray(pred_a) == y, np.asarray(pred_b) == y
+        rng = np.random.default_rng(seed)
+        k = size(len(y), n_boot) if size else len(y)
+        fixed = rng.integers(0, len(y), k) if draw_once else None
+        diffs = []
+        for _ in range(n_boot):
+            if rng_each:
+                rng = np.random.default_rng(seed)
+            idx = fixed if draw_once else rng.integers(0, len(y), k)
+            if score == "b":
+                diffs.append(right_b[idx].mean() * 100)
+            elif score == "counts":
+                diffs.append(float(right_b[idx].sum() - right_a[idx].sum()))
+            else:
+                diffs.append((right_b[idx].mean() - right_a[idx].mean()) * 100)
+        low, high = np.percentile(diffs, [2.5, 97.5])
+        return float(low), float(high)
+    return bootstrap
+
+
+_BOOTSTRAP_ALTERNATIVES = (
+    (_bootstrap_with(size=lambda n, n_boot: n_boot), "each resample draws `n_boot` images; it draws as many as the "
+                                                     "test set holds, `rng.integers(0, n, n)` with "
+                                                     "`n = len(y_true)`."),
+    (_bootstrap_with(draw_once=True), "the indices are drawn once, before the loop, so every resample is the same: "
+                                      "draw new indices in every resample."),
+    (_bootstrap_with(rng_each=True), "the generator is made anew in every resample, so each draws the same images: "
+                                     "make it once, before the loop."),
+    (_bootstrap_with(score="b"), "that is an interval of B's accuracy alone; each resample keeps B's accuracy minus "
+                                 "A's, on the same images."),
+    (_bootstrap_with(score="counts"), "that is an interval of the difference in the number of images right; the "
+                                      "task asks for accuracy points: the difference of the means, times 100."),
+)
+
+
+def _bootstrap_runs(function: Callable) -> list:
+    """What a bootstrap returns on the check's cases with 400 resamples (for the alternatives)."""
+    return [function(y, a, b, 400, seed) for y, a, b, _, seed in _bootstrap_cases()]
+
+
 def _bootstrap_cases() -> list[tuple]:
     rng = seeded_rng(21)
     cases = []
@@ -532,6 +605,7 @@ q6 = Build(
            "Compute `right_a = pred_a == y_true` and `right_b` once; for each of `n_boot` index arrays `idx`, keep "
            "`(right_b[idx].mean() - right_a[idx].mean()) * 100`; return `tuple(np.percentile(diffs, [2.5, 97.5]))`."),
     solution_example=lambda ctx: _paired_bootstrap, diagnose=_diagnose_bootstrap, time_limit=60.0,
+    alternatives=_BOOTSTRAP_ALTERNATIVES, runs=_bootstrap_runs,
     reveal=lambda a, ctx: ("your intervals match the paired bootstrap's on every hidden case (within the noise of "
                            "10,000 resamples). Pairing matters: two models err mostly on the same hard images, so "
                            "resampling the images once for both cancels that shared luck, and the interval is "
