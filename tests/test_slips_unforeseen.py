@@ -280,3 +280,29 @@ def test_an_alternative_that_fits_only_the_failing_cases_is_not_said():
     # the alternative returns 5 where x <= 0; the student's function is right there, so it is another function
     verdict = _toy_check(lambda x: x + 1 if x > 0 else 5).evaluate(lambda x: x + 1 if x > 0 else x)
     assert verdict.status == INCORRECT and "adds one" not in verdict.message, verdict.message
+
+
+def test_same_padding_of_kernel_halves_on_each_side_is_caught_on_even_kernels_and_named():
+    from fmnist_helpers import exercises
+
+    e = exercises.lesson("04").exercises["q3"]
+    answer = lambda size, kernel, stride=1, padding="valid": (  # noqa: E731
+        (size + 2 * (kernel // 2) - kernel) // stride + 1 if padding == "same" else (size - kernel) // stride + 1)
+    verdict = e.evaluate(answer, **e.demo())
+    assert verdict.status == "incorrect" and "pads an even kernel one pixel too many" in verdict.message
+
+
+def test_a_random_search_whose_units_range_leaves_out_its_end_is_not_correct():
+    import numpy as np
+    from fmnist_helpers import exercises
+
+    def search(score, n_trials, seed):
+        rng = np.random.default_rng(seed)
+        trials = [{"learning_rate": float(10 ** rng.uniform(-4, -2)), "units": int(rng.choice(range(32, 256, 32))),
+                   "dropout": float(rng.uniform(0.0, 0.5))} for _ in range(n_trials)]
+        values = [score(t) for t in trials]
+        return trials[int(np.argmax(values))], max(values)
+
+    e = exercises.lesson("05").exercises["q7"]
+    verdict = e.evaluate(search, **e.demo())
+    assert verdict.status == "incorrect" and "never took 256" in verdict.message

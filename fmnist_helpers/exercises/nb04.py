@@ -147,7 +147,8 @@ def _conv_formula(size: int, kernel: int, stride: int = 1, padding: str = "valid
 
 def _conv_cases() -> list[tuple]:
     return [(28, 3, 1, "valid"), (28, 3, 1, "same"), (28, 3, 2, "valid"), (28, 2, 2, "valid"), (28, 3, 2, "same"),
-            (27, 5, 2, "valid"), (13, 2, 2, "valid"), (7, 3, 2, "same"), (32, 5, 3, "valid"), (11, 3, 1, "valid")]
+            (27, 5, 2, "valid"), (13, 2, 2, "valid"), (7, 3, 2, "same"), (32, 5, 3, "valid"), (11, 3, 1, "valid"),
+            (28, 2, 2, "same"), (9, 4, 1, "same")]  # even kernels: padding kernel // 2 a side over-pads them
 
 
 def _conv_variant(valid: Callable[[int, int, int], Any] | None = None,
@@ -173,6 +174,9 @@ _CONV_ALTERNATIVES = (
     (_conv_variant(same=lambda s, k, st: s // st + 1),
      "'same' is computed as `size // stride + 1`, one too many when the stride divides the size; round up instead, "
      "`math.ceil(size / stride)`."),
+    (_conv_variant(same=lambda s, k, st: (s + 2 * (k // 2) - k) // st + 1),
+     "'same' is computed as padding `kernel // 2` on each side, which pads an even kernel one pixel too many; "
+     "Keras pads just enough for `math.ceil(size / stride)` positions, whatever the kernel."),
 )
 
 

@@ -785,6 +785,11 @@ def _diagnose_search(search: Any, ctx: dict[str, Any]) -> Finding | None:
     if any(u not in _UNITS for u in units):
         return Finding("units", f"units took values such as {next(u for u in units if u not in _UNITS)!r}; the space "
                                 f"holds {list(_UNITS)}")
+    missing = [u for u in _UNITS if u not in units]
+    if missing:  # each of the 8 values is drawn about 50 times in 400 trials: one never drawn was left out
+        end = " (`range(32, 256, 32)` stops before 256: a range leaves out its end)" if missing == [_UNITS[-1]] else ""
+        return Finding("units_missing", f"in 400 trials units never took {', '.join(map(str, missing))}{end}; the "
+                                        f"space holds {list(_UNITS)}, each drawn about equally often")
     distinct = len(set(rates.tolist()))
     if distinct < 40:  # a log-uniform draw repeats no value; the shares below would mean nothing
         return Finding("repeats", f"the 400 trials drew only {distinct} different learning "
