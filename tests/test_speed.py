@@ -125,3 +125,10 @@ def test_the_label_names_the_onednn_kernel_and_isa_limit_the_record_was_measured
 def test_a_goal_scored_with_shifts_says_so_in_its_verdict():
     goal = speed.SPEEDRUN_GOALS["fashion_mnist"]
     assert goal.describe() == "95.0% with flip and shift TTA in 600 s"
+
+
+def test_the_summary_names_the_test_time_views_each_candidate_was_scored_with():
+    runs = [{"candidate": "pack_cnn", "tta_test_accuracy": 0.924},
+            {"candidate": "pack_cnn_fast", "tta_test_accuracy": 0.939, "tta": "flips+shifts"}]
+    table = speed.summary_table(_record(runs=runs))
+    assert table["TTA views"].to_dict() == {"pack_cnn": "flips", "pack_cnn_fast": "flips+shifts"}

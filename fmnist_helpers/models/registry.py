@@ -467,7 +467,7 @@ MODELS: dict[str, ModelSpec] = {s.key: s for s in [
               "without AMX 8 epochs reached 93.60% plain in 156 s (3 seeds), but on the 2-core CPU with AMX the "
               "course is measured on they fell just short twice (93.46%, 93.44%) in about 80 s, while 12 epochs "
               "reached 93.77% in 112 s, every seed above 93.5%. Without AMX 12 epochs take about 4 minutes."),
-    ModelSpec("pack_cnn_speedrun", "pack", "cnn", "speedrun CNN: batch norm after every convolution, 20 epochs",
+    ModelSpec("pack_cnn_speedrun", "pack", "cnn", "speedrun CNN, batch norm each conv, 20 epochs",
               _pack_cnn_speedrun, SPEEDRUN_RECIPE, None, {},
               "A CNN and recipe aimed at 95% on Fashion-MNIST in 600 s of training on two CPU cores without AMX "
               "(issue 35). Batch norm follows every convolution, and each block pools right after its first "

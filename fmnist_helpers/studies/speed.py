@@ -104,10 +104,13 @@ def label(rec: dict[str, Any] | None) -> str:
 
 
 def summary_table(rec: dict[str, Any]) -> pd.DataFrame:
-    """One row per candidate (baseline first): epochs, median seconds, mean accuracies and the ratios."""
+    """One row per candidate (baseline first): epochs, median seconds, mean accuracies (plain, and with the
+    test-time augmentation named in "TTA views": flips, or flips+shifts) and the ratios."""
+    views = {r["candidate"]: r.get("tta") or "flips" for r in rec["runs"] if r.get("tta_test_accuracy") is not None}
     rows = [{"candidate": c["candidate"], "epochs": c["epochs"], "seeds": c["seeds"],
              "median train s": c["median_train_s"], "mean plain test accuracy": c["mean_plain"],
-             "mean flip-TTA test accuracy": c["mean_tta"], "time vs baseline": c["time_ratio_vs_baseline"],
+             "mean TTA test accuracy": c["mean_tta"], "TTA views": views.get(c["candidate"], "-"),
+             "time vs baseline": c["time_ratio_vs_baseline"],
              "plain vs baseline (points)": c["accuracy_change_points"]} for c in rec["candidates"]]
     return pd.DataFrame(rows).set_index("candidate")
 
