@@ -101,3 +101,7 @@ def test_the_onednn_probe_says_so_when_the_log_shows_no_convolution(bench, monke
     monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, "", "Traceback"))
     found = bench.onednn_kernels()
     assert found["conv_kernel"] is None and "exit 1" in found["note"]
+
+
+def test_the_benchmark_trains_digits_without_mirror_images(bench):
+    assert bench.flips_suit("fashion_mnist") and not bench.flips_suit("mnist")

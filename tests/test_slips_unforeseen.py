@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from fmnist_helpers import exercises
+from fmnist_helpers.exercises import nb00  # 00 q4: the jump times the kernel is one of its named versions now
 from fmnist_helpers.exercises.core import INCORRECT
 
 
@@ -66,14 +67,6 @@ def _occlude_from_half_size(images, size):
     out = images.copy()
     out[:, size // 2:size // 2 + size, size // 2:size // 2 + size] = 0.0
     return out
-
-
-def _rf_jump_by_kernel(layers):
-    size, jump = 1, 1
-    for kernel, stride in layers:
-        size += (kernel - 1) * jump
-        jump *= kernel
-    return size
 
 
 def _rf_reversed(layers):
@@ -214,7 +207,7 @@ SLIPS = [  # (notebook, exercise, answer, the slip, words of the message that na
     ("00", "q1", (None, 28, 28), "None for the batch, no channel", "None is what Keras prints for the batch axis"),
     ("00", "q1", (None, 784), "the summary's flattened shape", "that is a flattened batch"),
     ("00", "q2", (0.4, 0.8, 1.2, 1.6), "nothing dropped, all rescaled", "every entry is right but entry 2"),
-    ("00", "q4", _rf_jump_by_kernel, "the jump times the kernel", "the jump is multiplied by the kernel"),
+    ("00", "q4", nb00._jump_by_kernel, "the jump times the kernel", "the jump is multiplied by the kernel"),
     ("00", "q4", _rf_reversed, "the layers walked last to first", "walks the layers in the wrong direction"),
     ("00", "q4", lambda layers: 1 + sum((k - 1) * s for k, s in layers), "each layer's own stride",
      "times its own stride"),

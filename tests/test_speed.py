@@ -132,3 +132,21 @@ def test_the_summary_names_the_test_time_views_each_candidate_was_scored_with():
             {"candidate": "pack_cnn_fast", "tta_test_accuracy": 0.939, "tta": "flips+shifts"}]
     table = speed.summary_table(_record(runs=runs))
     assert table["TTA views"].to_dict() == {"pack_cnn": "flips", "pack_cnn_fast": "flips+shifts"}
+
+
+def _two_candidates(fast_scores, slow_scores):
+    runs = ([{"candidate": "pack_cnn", "tta_test_accuracy": s} for s in fast_scores]
+            + [{"candidate": "pack_cnn_fast", "tta_test_accuracy": s} for s in slow_scores])
+    candidates = [{**c, "mean_tta": sum(scores) / len(scores)} for c, scores in
+                  zip(_record()["candidates"], (fast_scores, slow_scores))]
+    return _record(runs=runs, candidates=candidates)
+
+
+def test_head_to_head_will_not_rank_two_recipes_whose_difference_is_within_their_seeds_spread():
+    text = speed.head_to_head(_two_candidates([0.940, 0.944], [0.941, 0.943]), "pack_cnn", "pack_cnn_fast")
+    assert "cannot rank them" in text and "-0.00 points" not in text
+
+
+def test_head_to_head_names_the_leader_when_the_difference_exceeds_the_spread():
+    text = speed.head_to_head(_two_candidates([0.950, 0.951], [0.940, 0.941]), "pack_cnn", "pack_cnn_fast")
+    assert "pack_cnn is ahead by 1.00 points" in text

@@ -139,3 +139,26 @@ def verdict(rec: dict[str, Any], name: str, goal: Goal | None = None) -> str:
     if not short:
         return f"{name} meets its goal of {goal.describe()}."
     return f"{name} misses its goal of {goal.describe()}: {' and '.join(short)}."
+
+
+def head_to_head(rec: dict[str, Any], first: str, second: str, score: str = "mean_tta") -> str:
+    """One sentence setting two candidates of one record side by side: their mean scores and median times, and
+    whether the difference is larger than the spread of either one's seeds (if not, the record cannot rank them).
+
+    Usage:
+        print(speed.head_to_head(rec, "pack_cnn_speedrun", "pack_cnn_fast"))
+    """
+    key = "tta_test_accuracy" if score == "mean_tta" else "plain_test_accuracy"
+    a, b = candidate(rec, first), candidate(rec, second)
+    spreads = []
+    for name in (first, second):
+        values = [r[key] for r in rec["runs"] if r["candidate"] == name and r.get(key) is not None]
+        spreads.append(max(values) - min(values) if values else 0.0)
+    spread, diff = max(spreads), a[score] - b[score]
+    how = "with test-time augmentation" if score == "mean_tta" else "plain"
+    verdict = (f"the difference, {diff * 100:+.2f} points, is within the {spread * 100:.2f} points one recipe's seeds "
+               f"span, so this record cannot rank them on accuracy" if abs(diff) <= spread else
+               f"{first if diff > 0 else second} is ahead by {abs(diff) * 100:.2f} points, more than the "
+               f"{spread * 100:.2f} points one recipe's seeds span")
+    return (f"{first} against {second} in the same run: {a[score]:.2%} and {b[score]:.2%} {how}, in a median "
+            f"{a['median_train_s']:.0f} s and {b['median_train_s']:.0f} s; {verdict}.")
