@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from fmnist_helpers.base.paths import git_commit
+from fmnist_helpers.data.preprocess import flips_suit  # MNIST trains and scores without mirror images
 from fmnist_helpers.models.registry import get_spec
 
 BASELINE = "pack_cnn"
@@ -220,12 +221,6 @@ def candidate_spec(name: str, baseline_epochs: int | None, epochs_override: int 
     spec = with_recipe(spec, **changes)
     build = functools.partial(pack_cnn, **widths, name=name) if widths is not None else spec.build
     return dataclasses.replace(spec, key=name, build=build)
-
-
-def flips_suit(dataset: str) -> bool:
-    """Whether mirror images are still images of their class: clothes yes, digits no (a flipped 2 is no 2). The
-    benchmark trains and scores MNIST without flips, as the notebooks do (`training.train_on_dataset`)."""
-    return dataset != "mnist"
 
 
 def train_runs(names: list[str], seeds: list[int], train_images: int | None, baseline_epochs: int | None,

@@ -131,3 +131,7 @@ def test_augmentation_with_erasing_blanks_a_patch_of_some_training_images_only()
 def test_augmentation_refuses_an_erasing_chance_outside_zero_to_one():
     with pytest.raises(ValueError, match="erase must lie in"):
         preprocess.augmentation(erase=1.5)
+
+
+def test_flips_suit_clothes_but_not_digits():
+    assert preprocess.flips_suit("fashion_mnist") and not preprocess.flips_suit("mnist")

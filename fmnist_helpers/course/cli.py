@@ -177,6 +177,7 @@ def _search(args: argparse.Namespace) -> int:
     from fmnist_helpers.data.datasets import load_dataset
     from fmnist_helpers.training.search import SearchPlan, best_trials, run_search, worker_name
     from fmnist_helpers.data.splits import make_split
+    from fmnist_helpers.data.preprocess import flips_suit
     from fmnist_helpers.models.tuning import get_space
 
     try:
@@ -185,7 +186,7 @@ def _search(args: argparse.Namespace) -> int:
         plan = SearchPlan(args.space, args.strategy, max_trials=args.max_trials, executions_per_trial=args.executions,
                           epochs=args.epochs, factor=args.factor, batch_size=args.batch_size,
                           train_size=args.train_size, val_size=args.val_size, seed=args.seed,
-                          precision=args.precision, flip=args.dataset != "mnist")
+                          precision=args.precision, flip=flips_suit(args.dataset))
         plan.check()
     except (ValueError, KeyError) as err:
         print(f"error: {err.args[0]}", file=sys.stderr)

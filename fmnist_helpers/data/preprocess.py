@@ -44,6 +44,15 @@ def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
     return np.eye(num_classes, dtype=np.float32)[labels]
 
 
+def flips_suit(dataset: str) -> bool:
+    """Whether a mirror image is still an image of its class: clothes yes, digits no (a flipped 2 is no 2).
+
+    Usage:
+        augmentation(flip=flips_suit(ds.name))
+    """
+    return dataset != "mnist"
+
+
 def augmentation(flip: bool = True, shift: float = 0.1, rotate: float = 0.0, seed: int = 42, erase: float = 0.0):
     """A Keras preprocessing block of random flips, shifts, rotations and erasing (active only in training).
 

@@ -32,7 +32,7 @@ import pandas as pd
 
 from fmnist_helpers.base.params import Profile
 from fmnist_helpers.base.settings import PROGRESS
-from fmnist_helpers.data.preprocess import ONE_PIXEL_SHIFTS, one_hot, shift_images, to_model_input
+from fmnist_helpers.data.preprocess import ONE_PIXEL_SHIFTS, flips_suit, one_hot, shift_images, to_model_input
 from fmnist_helpers.data.splits import Split, subsample
 from fmnist_helpers.models.registry import ModelSpec, build_model, compile_model, get_spec, uses_one_hot
 from fmnist_helpers.training import store
@@ -349,7 +349,7 @@ def train_on_dataset(
     from fmnist_helpers.data.splits import recipe_splits
 
     spec = model if isinstance(model, ModelSpec) else get_spec(model)
-    kwargs.setdefault("flip", getattr(ds, "name", "") != "mnist")
+    kwargs.setdefault("flip", flips_suit(getattr(ds, "name", "")))
     splits = recipe_splits(ds, spec.recipe.split, seed=seed)
     if spec.recipe.split.startswith("kfold-"):
         return best_fold(train_folds(spec, splits, profile, seed=seed, output_dir=output_dir, name=name, **kwargs))
