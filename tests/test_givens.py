@@ -137,3 +137,22 @@ def test_two_changes_at_once_must_fit_closely():
     count = (12_000 * 0.09) ** 0.5  # the standard error of the count of right images
     assert "multiplies by n" in formula.explain(count, same_number)
     assert formula.explain(count * 1.01, lambda x, y: abs(x - y) <= 0.02 * abs(y)) is None
+
+
+def test_a_term_subtracted_twice_is_named():
+    total, held = Given("total", 60_000, "{:,} images"), Given("held", 5_000, "{:,} held back")
+    found = Formula(total - named(held, "the validation images")).explain(50_000, same_number)
+    assert found == "that subtracts the validation images twice; 60,000 - 5,000 subtracts it once."
+
+
+def test_one_wrong_number_of_a_pair_is_named_by_the_quantity_it_is():
+    images, folds = Given("images", 60_000, "{:,} images"), Given("folds", 3, "{} folds")
+    pair = Formula((images - named(images / folds, "the fold each model validates on"), folds / folds))
+    assert pair.explain_parts((20_000, 1)) == ("the first number, 20,000: that is the fold each model validates on, "
+                                               "60,000 / 3 (the other 1 is right).")
+
+
+def test_a_pair_whose_wrong_numbers_nothing_explains_gets_no_part_by_part_message():
+    images, folds = Given("images", 60_000, "{:,} images"), Given("folds", 3, "{} folds")
+    pair = Formula((images - images / folds, folds / folds))
+    assert pair.explain_parts((12_345, 7)) is None

@@ -31,6 +31,48 @@ def _class_sums(images, labels, n_classes):
     return np.stack([images[labels == k].astype("float64").sum(axis=0) for k in range(n_classes)])
 
 
+def _dropout_no_return_in_training(x, rate, training, rng):
+    if not training:
+        return x.copy()
+    keep = rng.random(x.shape) >= rate
+    np.where(keep, x / (1 - rate), 0.0)  # the slip: computed, never returned
+
+
+def _split_skipping_last_class(y, val_fraction, seed):
+    rng = np.random.default_rng(seed)
+    val = [rng.permutation(np.flatnonzero(y == k))[:int(round(val_fraction * np.sum(y == k)))]
+           for k in range(y.max())]  # the slip: range(y.max()) never reaches the largest label
+    val_idx = np.sort(np.concatenate(val))
+    return np.setdiff1d(np.arange(len(y)), val_idx), val_idx
+
+
+def _same_by_round(size, kernel, stride=1, padding="valid"):
+    return round(size / stride) if padding == "same" else (size - kernel) // stride + 1
+
+
+def _class_sums_over_all(images, labels, n_classes):
+    return np.stack([images[labels == k].astype("float64").sum(axis=0) / len(labels) for k in range(n_classes)])
+
+
+def _mcnemar_without_brackets(y_true, pred_a, pred_b):
+    return int(np.sum(pred_a == y_true & pred_b != y_true)), int(np.sum(pred_a != y_true & pred_b == y_true))
+
+
+def _mcnemar_no_return(y_true, pred_a, pred_b):
+    b = int(np.sum((pred_a == y_true) & (pred_b != y_true)))  # noqa: F841 - the slip: no return line
+
+
+def _optimizer_with_floor(alpha):
+    def make_optimizer(total_steps):
+        import keras
+
+        warm = int(0.3 * total_steps)
+        schedule = keras.optimizers.schedules.CosineDecay(5e-3 / 25, decay_steps=total_steps - warm, alpha=alpha,
+                                                          warmup_target=5e-3, warmup_steps=warm)
+        return keras.optimizers.AdamW(schedule, weight_decay=1e-4)
+    return make_optimizer
+
+
 def _class_means_scaled(images, labels, n_classes):
     return np.stack([images[labels == k].astype("float64").mean(axis=0) / 255 for k in range(n_classes)])
 
@@ -240,7 +282,25 @@ SLIPS = [  # (notebook, exercise, answer, the slip, words of the message that na
                                                                                       "square root"),
     ("08", "q3", 2 * math.sqrt(0.96 * 0.04 / 359 * 100), "100 inside the square root", "multiplies by 100 inside "
                                                                                        "the square root"),
+    # the third round, from the sealed trial6 (its unlisted slips) and mechanisms that know no single exercise: an
+    # error explained, a per-class factor that is each class's share of the labels, one number of a pair named by
+    # the quantity it is, a CosineDecay floor
+    ("01", "q3", _class_sums_over_all, "class sums divided by all images", "the share of `labels` equal to k"),
+    ("02", "q2", (20_000, 2), "the fold size and the training turns", "the first number, 20,000: that is the fold "
+                                                                      "each model validates on"),
+    ("06", "q2", _mcnemar_without_brackets, "& without brackets", "each comparison in its own brackets"),
+    ("06", "q2", _mcnemar_no_return, "no return line", "a function without a `return` line"),
+    ("07", "q2", _optimizer_with_floor(0.1), "CosineDecay alpha of 10%", "`alpha` is the floor"),
+    # from the sealed trial7
+    ("00", "q5", _dropout_no_return_in_training, "no return in one branch", "is a `return` missing"),
+    ("02", "q7", _split_skipping_last_class, "range(y.max()) skips a class", "`range(y.max())` stops before it"),
+    ("04", "q3", _same_by_round, "round() for 'same'", "'same' rounds up"),
+    ("04", "q6", [0.1] * 2 + [1.0] + [0.1] * 7, "0.1 added to every class", "adds the whole 0.1 to every class"),
+    ("05", "q2", 3 * 3, "two hyperparameters left out", "leaves out 2 batch sizes, and it leaves out 2 learning rates"),
+    ("08", "q3", (95.0 - 2.0684659852251452, 95.0 + 2.0684659852251452), "the interval's two ends",
+     "the margin, which is half its width"),
 ]
+
 
 
 @pytest.mark.parametrize("stem, key, answer, slip, words", SLIPS,
@@ -299,3 +359,77 @@ def test_a_random_search_whose_units_range_leaves_out_its_end_is_not_correct():
     e = exercises.lesson("05").exercises["q7"]
     verdict = e.evaluate(search, **e.demo())
     assert verdict.status == "incorrect" and "never took 256" in verdict.message
+
+
+def _size_check(mistakes=()):
+    from fmnist_helpers.exercises.core import Function, Mistake
+
+    def windows(size, kernel, stride=1):
+        return (size - kernel) // stride + 1
+
+    return Function(key="q1", title="toy", kind="code", minutes=1, difficulty="easy", task="count windows",
+                    hints=("", ""), name="windows", reference=windows,
+                    cases=lambda: [(28, 3, 2), (32, 5, 2), (10, 2, 3), (9, 3, 1)],
+                    mistakes=mistakes or (Mistake("minus", lambda *a: -windows(*a)),
+                                          Mistake("twice", lambda *a: 2 * windows(*a))))
+
+
+def test_a_function_that_ignores_an_argument_is_told_it_gives_the_answer_for_the_default():
+    verdict = _size_check().evaluate(lambda size, kernel, stride=1: size - kernel + 1)
+    assert "for `stride` = 1 (its default)" in verdict.message, verdict.message
+
+
+def test_a_function_with_two_arguments_swapped_is_told_so():
+    verdict = _size_check().evaluate(lambda size, kernel, stride=1: (kernel - size) // stride + 1)
+    assert "`size` and `kernel` the other way round" in verdict.message, verdict.message
+
+
+def test_a_function_off_by_one_in_an_argument_is_told_which():
+    from fmnist_helpers.exercises.core import Function, Mistake
+
+    def first_k(values, k):
+        return sum(values[:k])
+
+    check = Function(key="q1", title="toy", kind="code", minutes=1, difficulty="easy", task="sum the first k",
+                     hints=("", ""), name="first_k", reference=first_k,
+                     cases=lambda: [((3, 5, 7, 11), 2), ((2, 9, 4, 6, 1), 3), ((8, 4, 6), 1)],
+                     mistakes=(Mistake("all", lambda v, k: sum(v)), Mistake("none", lambda v, k: 0)))
+    verdict = check.evaluate(lambda values, k: sum(values[:k + 1]))
+    assert "for `k` = 3, one more than the case's 2" in verdict.message, verdict.message
+
+
+def test_a_changed_argument_is_not_named_when_it_fits_only_some_failing_cases():
+    # wrong by one on two cases in a way no single changed argument gives on both
+    def answer(size, kernel, stride=1):
+        right = (size - kernel) // stride + 1
+        return right + 1 if size == 28 else right - 1 if size == 10 else right
+
+    verdict = _size_check().evaluate(answer)
+    assert verdict.status == INCORRECT and "it returns the right answer for" not in verdict.message, verdict.message
+
+
+def test_an_error_a_beginner_meets_is_explained_after_the_error_itself():
+    verdict = _size_check().evaluate(lambda size, kernel, stride=1: [0, 1, 2][size / stride])
+    assert "raised TypeError" in verdict.message and "`//` or `int()`" in verdict.message, verdict.message
+
+
+def test_an_error_the_checks_do_not_know_is_shown_without_a_guess():
+    from fmnist_helpers.exercises.errors import explain_error
+
+    assert explain_error("OSError: [Errno 5] Input/output error") is None
+
+
+@pytest.mark.parametrize("text, words", [
+    ("ValueError: The truth value of an array with more than one element is ambiguous. Use a.any() or a.all()",
+     "`&`, `|` and `~`"),
+    ("TypeError: 'NoneType' object is not subscriptable", "without `return`"),
+    ("ValueError: operands could not be broadcast together with shapes (3,4) (3,)", "`keepdims=True`"),
+    ("IndexError: index 10 is out of bounds for axis 0 with size 10", "the last of n entries is n - 1"),
+    ("numpy._core._exceptions._UFuncOutputCastingError: Cannot cast ufunc 'divide' output from dtype('float64') to "
+     "dtype('uint8') with casting rule 'same_kind'", "x.astype('float32') / 255"),
+    ("TypeError: f() missing 1 required positional argument: 'k'", "the signature the task gives"),
+])
+def test_each_common_error_gets_its_likely_cause(text, words):
+    from fmnist_helpers.exercises.errors import explain_error
+
+    assert words in explain_error(text)

@@ -24,7 +24,9 @@ import numpy as np
 
 from .common import is_number
 from .core import CORRECT, INCORRECT, Exercise, NotAnswered, Verdict, _short, call_with_time_limit
+from .errors import explain_error
 from .slips import slip
+from .untrusted import error_text
 
 
 
@@ -91,8 +93,9 @@ class Build(Exercise):
             return Verdict(INCORRECT, self.label, f"checking it took longer than {self.time_limit:g} s; is there an "
                                                   f"endless loop, or far more work than the task asks?")
         except Exception as err:  # noqa: BLE001 - the student's object may raise anything
-            return Verdict(INCORRECT, self.label, f"running your answer raised {type(err).__name__}: "
-                                                  f"{str(err).strip()[:200]}")
+            text = error_text(err)
+            why = explain_error(text)
+            return Verdict(INCORRECT, self.label, f"running your answer raised {text}" + (f": {why}." if why else ""))
         if finding is None:
             return Verdict(CORRECT, self.label, self.reveal(answer, context) if self.reveal else "well done.")
         detail = f" ({finding.detail})" if finding.detail else ""
@@ -147,10 +150,16 @@ def is_number_list(values: Any) -> bool:
 
 
 def run_student(function: Any, args: tuple, name: str) -> Any:
-    """`function(*args)`; a Finding "form" when it is no function, and NotImplementedError passed on (not answered)."""
+    """`function(*args)`; a Finding "form" when it is no function, a Finding "none" when it returns None (a missing
+    `return`), and NotImplementedError passed on (not answered)."""
     if not callable(function):
         raise _Stop(Finding("form", f"pass the function itself, `{name}`, not {_short(function)}."))
-    return function(*args)
+    out = function(*args)
+    if out is None:
+        raise _Stop(Finding("none", f"`{name}` returned None on one of the check's calls: a function gives None "
+                                    f"when it ends without a `return` line, so is a `return` missing (in one "
+                                    f"branch of an `if`, perhaps)?"))
+    return out
 
 
 class _Stop(Exception):

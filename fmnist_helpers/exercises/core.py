@@ -22,6 +22,7 @@ import html
 import os
 import re
 import textwrap
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -30,8 +31,9 @@ import numpy as np
 
 from fmnist_helpers.base.settings import NBGRADER
 
+from .errors import explain_error
 from .givens import SWAPS
-from .slips import argument_names, slip
+from .slips import argument_names, argument_variants, count_factor_slip, pair_slip, slip
 from .untrusted import (PRINT_LIMIT, Child, NotPlain, TimeLimit, call_limited, can_fork, capture, describe,
                         error_text, fresh, plain, unwrapped, uses_tensorflow)
 
@@ -267,7 +269,8 @@ class Answer(Exercise):
             if fixed is not None and not _has_none(fixed[0]):
                 return self._with_axis_fixed(answer, context, *fixed)
         if problem:
-            return Verdict(INCORRECT, self.label, problem)
+            found = pair_slip(answer, expected)
+            return Verdict(INCORRECT, self.label, problem + (f" {found[:1].upper()}{found[1:]}" if found else ""))
         if _agree(self.same, answer, expected):
             extra = self.on_correct(answer, context) if self.on_correct else "well done."
             return Verdict(CORRECT, self.label, extra)
@@ -354,17 +357,19 @@ def explain_slip(answer: Any, expected: Any, formula: Any, same: Callable[[Any, 
     """How a wrong answer that no mistake matched relates to the right one: a misread given or a changed part of
     the formula (a `givens.Formula`, or None) first; then a relation that names itself (a sign, a percentage, a
     factor that is a given or an argument's length); then a rarer change of the formula (another given's value in
-    a given's place); then a bare factor (`slips.slip`)."""
-    found = None
+    a given's place); then each wrong number of several on its own (`Formula.explain_parts`); then a bare factor
+    (`slips.slip`)."""
+    found, parts = None, None
     if formula is not None:
         try:
             found = formula.explain_ranked(answer, same)
             names = {**(names or {}), **formula.names()}
+            parts = None if found else formula.explain_parts(answer)
         except Exception:  # noqa: BLE001 - an odd answer gets no diagnosis, never an error
             found = None
     if found and found[1] < SWAPS:
         return found[0]
-    return slip(answer, expected, names, bare=False) or (found[0] if found else slip(answer, expected, names))
+    return slip(answer, expected, names, bare=False) or (found[0] if found else parts or slip(answer, expected, names))
 
 
 # ----------------------------------------------------------------------------------- checks of functions
@@ -392,12 +397,16 @@ class _Outcome:
     printed_chars: int = 0
     slip: str = ""  # how a wrong output relates to the right one (`slips.slip`), when it does
     alike: list = field(default_factory=list)  # the indices of the named alternatives this output matches
+    variants: list = field(default_factory=list)  # [key, sentence] of each change of the arguments giving this output
+    fits: list = field(default_factory=list)  # the indices of every recognised mistake this output matches
 
 
 PASSED, WRONG, RAISED, STUB, TIMEOUT, ENDED, CHECK_FAILED = ("passed", "wrong", "raised", "stub", "timeout",
                                                              "ended", "check failed")
 START_LIMIT = 30.0
 """Seconds a child may take to start a case (fork and the reference answer) before the check gives up."""
+VARIANT_SECONDS = 2.0
+"""Seconds a failing case may spend trying changed arguments on the reference (`Function._variants`)."""
 
 
 @dataclass(frozen=True)
@@ -531,7 +540,7 @@ class Function(Exercise):
             return _Outcome(CHECK_FAILED, call, case.label, f"its reference answer raised {error_text(err)}")
         args = fresh(case.args)
         signal("start")
-        kind, detail, mistake, output, found, alike = None, "", -1, None, "", []
+        kind, detail, mistake, output, found, alike, variants, fits = None, "", -1, None, "", [], [], []
         with capture(PRINT_LIMIT) as printed:
             try:
                 output = call_limited(answer, args, self.time_limit) if in_kernel else answer(*args)
@@ -551,15 +560,19 @@ class Function(Exercise):
                     if judged is None:
                         kind, alike = PASSED, self._alike(output, None, case.args)
                     else:
-                        kind, detail, mistake, found, alike = (WRONG, *judged)
+                        kind, detail, mistake, found, alike, variants = (WRONG, *judged)
+                        fits = [i for i, m in enumerate(self.mistakes) if i >= mistake >= 0
+                                and (i == mistake or self._is(m, output, args, case.args))]
                 except TimeLimit:
                     kind, detail = CHECK_FAILED, "reading what it returned took too long"
-        return _Outcome(kind, call, case.label, detail, mistake, printed.text, printed.chars, slip=found, alike=alike)
+        return _Outcome(kind, call, case.label, detail, mistake, printed.text, printed.chars, slip=found, alike=alike,
+                        variants=variants, fits=fits)
 
     def _judge(self, output: Any, args: tuple, expected: Any,
-               pristine: tuple) -> tuple[str, int, str, list[int]] | None:
+               pristine: tuple) -> tuple[str, int, str, list[int], list[str]] | None:
         """None when `output` is right; else (what is wrong, the index of the recognised mistake or -1, how the
-        output relates to the right one or "", the indices of the alternatives it matches)."""
+        output relates to the right one or "", the indices of the alternatives it matches, the changed arguments
+        for which the right function gives it)."""
         try:
             if self.verify is not None:
                 output = unwrapped(output)
@@ -569,19 +582,44 @@ class Function(Exercise):
                     output = plain(output, foreign=True)
                 except NotPlain as err:
                     return (f"it returned {err.what}; the check compares numbers, tuples and NumPy arrays, "
-                            f"expected {describe(expected)}"), -1, "", []
+                            f"expected {describe(expected)}"), -1, "", [], []
                 right = _agree(self.same, output, expected)
                 problem = None if right else f"expected {describe(expected)}, got {describe(output)}"
+                if output is None and expected is not None:
+                    problem = (f"it returned None, which is what a function without a `return` line gives (or one "
+                               f"that returns an in-place method's result, such as `list.sort()`); expected "
+                               f"{describe(expected)}")
         except (Exception, SystemExit) as err:  # noqa: BLE001 - a strange output may break any inspection
-            return f"the check could not read what it returned ({error_text(err)})", -1, "", []
+            return f"the check could not read what it returned ({error_text(err)})", -1, "", [], []
         if problem is None:
             return None
         alike = [] if self.verify is not None else self._alike(output, expected, pristine)
+        variants = [] if self.verify is not None else self._variants(output, expected, pristine)
         for index, mistake in enumerate(self.mistakes):
             if self._is(mistake, output, args, pristine):
-                return str(problem), index, "", alike
+                return str(problem), index, "", alike, variants
         found = "" if self.verify is not None else self._slip(output, expected, pristine)
-        return str(problem), -1, found or "", alike
+        return str(problem), -1, found or "", alike, variants
+
+    def _variants(self, output: Any, expected: Any, pristine: tuple) -> list[list[str]]:
+        """What each change of the case's arguments (`slips.argument_variants`: an argument left at its default,
+        two swapped, one in another's place, one off by one) says, when the reference gives `output` for it;
+        tried for VARIANT_SECONDS at most."""
+        if self.reference is None:
+            return []
+        start, says = time.monotonic(), []
+        for args, key, sentence in argument_variants(self.reference, fresh(pristine)):
+            if time.monotonic() - start > VARIANT_SECONDS:
+                break
+            try:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    theirs = plain(self.reference(*fresh(args)), foreign=True)
+            except Exception:  # noqa: BLE001 - the reference need not handle a changed case
+                continue
+            if _agree(self.same, output, theirs) and not _agree(self.same, theirs, expected):
+                says.append([key, sentence])
+        return says
 
     def _alike(self, output: Any, expected: Any, pristine: tuple) -> list[int]:
         """The indices of the alternatives whose output on this case is `output` (on a failing case, and not the
@@ -606,8 +644,8 @@ class Function(Exercise):
             formula = self.formula(*fresh(pristine)) if self.formula else None
         except Exception:  # noqa: BLE001 - a case the formula does not cover
             formula = None
-        return explain_slip(output, expected, formula, lambda a, b: _agree(self.same, a, b),
-                            argument_names(self.reference, pristine))
+        return count_factor_slip(output, expected, self.reference, pristine) or explain_slip(
+            output, expected, formula, lambda a, b: _agree(self.same, a, b), argument_names(self.reference, pristine))
 
     def _is(self, mistake: Mistake, output: Any, args: tuple, pristine: tuple) -> bool:
         try:
@@ -638,6 +676,7 @@ class Function(Exercise):
             return Verdict(CORRECT, self.label, f"`{self.name}` passes "
                                                 f"{'the hidden case' if n == 1 else f'all {n} hidden cases'}.")
         lines = ((self._alternative_lines(failing, outcomes) if len(outcomes) == n else [])
+                 or self._common_mistake_lines(failing) or self._variant_lines(failing)
                  or self._failure_lines(failing, n - len(outcomes)))
         head = f"`{self.name}` fails on {len(failing)} of {n} hidden case{'s' if n != 1 else ''}"
         if len(lines) == 1:
@@ -657,6 +696,37 @@ class Function(Exercise):
         text = says[0] if len(says) == 1 else f"{says[0].rstrip('.')}; or {says[1][:1].lower()}{says[1][1:]}"
         first, more = failing[0], len(failing) - 1
         also = f" and {more} more case{'s' if more > 1 else ''}" if more else ""
+        return [f"{text} (on {first.call}{also}: {first.detail})"]
+
+    def _common_mistake_lines(self, failing: list[_Outcome]) -> list[str]:
+        """One line when one recognised mistake fits every failing case, though another was found first on some;
+        else none."""
+        if not failing or any(o.kind != WRONG or not o.fits for o in failing):
+            return []
+        common = sorted(set(failing[0].fits).intersection(*(o.fits for o in failing[1:])))
+        if not common or all(o.mistake == common[0] for o in failing):
+            return []  # the failure lines say it as well
+        first, more = failing[0], len(failing) - 1
+        also = f" and {more} more case{'s' if more > 1 else ''}" if more else ""
+        return [f"{self.mistakes[common[0]].message} (on {first.call}{also})"]
+
+    def _variant_lines(self, failing: list[_Outcome]) -> list[str]:
+        """One line when on every failing case the function returned what the right one returns for the same
+        change of the arguments (an argument ignored, two swapped, one in another's place, or one off by one where
+        no relation to the right output was named), and no one recognised mistake fits every failing case; two
+        such changes when two fit; else none."""
+        if not failing or any(o.kind != WRONG for o in failing):
+            return []
+        if failing[0].mistake >= 0 and all(o.mistake == failing[0].mistake for o in failing):
+            return []
+        common = [sentence for key, sentence in failing[0].variants
+                  if all(any(key == theirs for theirs, _ in o.variants) for o in failing[1:])
+                  and not (key.startswith("off ") and any(o.slip for o in failing))]  # a named relation comes first
+        if not common:
+            return []
+        first, more = failing[0], len(failing) - 1
+        also = f" and {more} more case{'s' if more > 1 else ''}" if more else ""
+        text = common[0] if len(common) == 1 else f"{common[0]} Or {common[1][:1].lower()}{common[1][1:]}"
         return [f"{text} (on {first.call}{also}: {first.detail})"]
 
     def _failure_lines(self, failing: list[_Outcome], not_run: int) -> list[str]:
@@ -680,7 +750,9 @@ class Function(Exercise):
                     lead = f"{shown.slip} {lead[:1].upper()}{lead[1:]}" if lead else f"{shown.slip} On "
                 lines.append(f"{lead}{shown.call}: {shown.detail}")
             elif key[0] == 2:
-                lines.append(f"{first.call} raised {first.detail}{f' (so did {more} more)' if more else ''}")
+                why = explain_error(first.detail)
+                lines.append(f"{first.call} raised {first.detail}{f' (so did {more} more)' if more else ''}"
+                             + (f": {why}." if why else ""))
             elif first.kind == TIMEOUT:
                 lines.append(f"{first.call} took longer than {self.time_limit:g} s and was stopped"
                              f"{f'; the {not_run} cases after it were not run' if not_run else ''}: is there an "

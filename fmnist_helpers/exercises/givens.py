@@ -214,6 +214,10 @@ class Op(Expr):
                 yield Change(Op("+", left, right), f"that adds {_what(right)} where {self.text()} subtracts it")
             if self.op == "+" and not isinstance(right, Const):
                 yield Change(Op("-", left, right), f"that subtracts {_what(right)} where {self.text()} adds it")
+            if not isinstance(right, Const):
+                verb = "adds" if self.op == "+" else "subtracts"
+                yield Change(Op(self.op, Op(self.op, left, right), right), f"that {verb} {_what(right)} twice; "
+                                                                          f"{self.text()} {verb} it once", rank=1.5)
         elif self.op == "*":
             for kept, gone in ((left, right), (right, left)):
                 if not isinstance(gone, Const):
@@ -498,6 +502,7 @@ def call(function: Callable[..., Any], *arguments: Any, label: str = "") -> Expr
 
 # ------------------------------------------------------------------------------------------------ a formula
 
+_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth")
 SWAPS = 3  # the rank of another given's value in a given's place, or two givens multiplied: likelier chance
 _BOTH = 4  # the rank of a misread given or a part left out that comes with a rounding the other way
 _STRICT = 6  # the rank of two structural changes at once, which must give the answer to 1 part in 10,000
@@ -605,6 +610,14 @@ class Formula:
                 added = self._safe({}, Op("+", self.parts, _expr(term)))
                 yield added, f"that adds {label}", 1, f"extra {label}"
         points = any(isinstance(node, Const) and node.number == 100 for node in self._nodes())
+        for parts, first in self._changes():  # two parts left out, matched strictly
+            if first.kind != "left out":
+                continue
+            for twice, change in self._changes(parts):
+                if change.kind == "left out" and change.says != first.says:
+                    pair = sorted((first.says, change.says))
+                    yield (self._safe({}, twice), f"{pair[0]}, and {_it(pair[1])}", _STRICT + first.rank + change.rank,
+                           f"{pair[0]} + {pair[1]}")
         for parts, first in self._changes():  # an operation the other way with a part left out, matched strictly
             if first.kind != "other":
                 continue
@@ -649,6 +662,40 @@ class Formula:
             return None
         says, rank = _likeliest({says: rank for rank, says in found.values()})
         return (says[0] + "." if len(says) == 1 else f"{says[0]}; or {_it(says[1])}."), rank
+
+    def explain_parts(self, answer: Any) -> str | None:
+        """For an answer of several numbers (a shape, a pair) with some wrong: each wrong number explained on its
+        own, by a change of its own part of the formula, or as the value of a named part elsewhere in the formula
+        (a neighbouring quantity: the fold each model validates on, where the images each trains on are asked);
+        None unless at least one wrong number is explained."""
+        if not isinstance(self.parts, tuple) or not isinstance(answer, (tuple, list)) \
+                or len(answer) != len(self.parts) or not all(_is_number(v) for v in answer):
+            return None
+        expected = self.value()
+        same = lambda a, b: _near(a, b, 1e-6)  # noqa: E731 - one number against another
+        neighbours = []
+        for node in self._nodes():
+            if isinstance(node, Named):
+                try:
+                    neighbours.append((node, _plain(node.value({}))))
+                except (ArithmeticError, ValueError, TypeError):
+                    continue
+        said, wrong = [], 0
+        for i, (part, value) in enumerate(zip(self.parts, answer)):
+            if same(value, expected[i]):
+                continue
+            wrong += 1
+            others = tuple(g for g in (*self.givens(), *self.also) if all(g is not h for h in part.givens()))
+            found = next((f"that is {node.label}, {node.text()}." for node, theirs in neighbours
+                          if node is not part and same(value, theirs) and not same(theirs, expected[i])), None)
+            found = found or Formula(part, also=others).explain(value, same)
+            where = f"the {_ORDINAL_WORDS[i] if i < len(_ORDINAL_WORDS) else f'#{i + 1}'} number, {number_text(value)}"
+            said.append(f"{where}: {found.rstrip('.')}" if found else f"{where}, is not right either")
+        if not any(not s.endswith("is not right either") for s in said):
+            return None
+        right = len(answer) - wrong
+        tail = f" (the other {right} {'is' if right == 1 else 'are'} right)" if right else ""
+        return "; ".join(said) + tail + "."
 
     def explain(self, answer: Any, same: Callable[[Any, Any], bool]) -> str | None:
         """`explain_ranked` without the rank."""

@@ -62,6 +62,8 @@ q1 = Answer(
                                "batch axis as None, since any batch size will do: (None, 28, 28, 1)."),
     mistakes=(
         Mistake("that is one image; a batch adds the number of images as a new first axis.", (28, 28, 1)),
+        Mistake("that is what the first Conv2D puts out (its 32 filters at 26 x 26 positions of a 3 x 3 window); the "
+                "task asks for the batch it receives, the images themselves.", (64, 26, 26, 32)),
         Mistake("a Conv2D layer needs the channel axis too, even with one channel: add a 1 at the end.",
                 (64, 28, 28)),
         Mistake("that is PyTorch's order (channels first), as in the bu study's original code; Keras puts the "
@@ -123,6 +125,8 @@ q2 = Answer(
         Mistake("that is the layer at test time (or in `model.predict`); during training it drops values.", _X),
         Mistake("the survivors are divided by the share that survives, 1 - 0.25 = 0.75, not multiplied by it.",
                 _dropped(1 - _RATE)),
+        Mistake("the survivors are multiplied by 1 + 0.25 = 1.25; they are divided by the share that survives, "
+                "1 - 0.25 = 0.75, which multiplies them by 4/3, not 5/4.", _dropped(1 + _RATE)),
         Mistake("the survivors are divided by 1 - rate = 0.75, not by the rate 0.25.", _dropped(1 / _RATE)),
     ),
 )

@@ -457,8 +457,22 @@ def _knn_skip_first(x_train, y_train, x_query, k):
     return np.array([np.bincount(y_train[row]).argmax() for row in np.argsort(d, axis=1)[:, 1:k + 1]])
 
 
-_KNN_VARIANTS = {"uint8": _knn_uint8, "farthest": _knn_farthest, "k_ignored": _knn_nearest_only,
-                 "skips_nearest": _knn_skip_first}
+def _knn_no_train_norms(x_train, y_train, x_query, k):
+    train = np.asarray(x_train, dtype="float32").reshape(len(x_train), -1)
+    q = np.asarray(x_query, dtype="float32").reshape(len(x_query), -1)
+    d = (q ** 2).sum(1)[:, None] - 2 * q @ train.T  # |t|^2 left out: it differs from one training image to the next
+    return np.array([np.bincount(y_train[row]).argmax() for row in np.argsort(d, axis=1, kind="stable")[:, :k]])
+
+
+def _knn_argmax_positions(x_train, y_train, x_query, k):
+    train = np.asarray(x_train, dtype="float32").reshape(len(x_train), -1)
+    q = np.asarray(x_query, dtype="float32").reshape(len(x_query), -1)
+    d = (q ** 2).sum(1)[:, None] - 2 * q @ train.T + (train ** 2).sum(1)[None, :]
+    return np.argmax(np.asarray(y_train)[np.argsort(d, axis=1, kind="stable")[:, :k]], axis=1)
+
+
+_KNN_VARIANTS = {"argmax_positions": _knn_argmax_positions, "uint8": _knn_uint8, "farthest": _knn_farthest, "k_ignored": _knn_nearest_only,
+                 "skips_nearest": _knn_skip_first, "no_train_norms": _knn_no_train_norms}
 
 
 def _knn_cases() -> list[tuple]:
@@ -554,6 +568,13 @@ q6 = Build(
         Mistake("off by one: the nearest training image was skipped, as if the query were one of the training "
                 "images. Queries are test images: take `[:k]`, not `[1:k + 1]`.", lambda ctx: _knn_skip_first,
                 detect=Found("skips_nearest")),
+        Mistake("those are positions among the k neighbours (0 to k - 1), not labels: `np.argmax` of the "
+                "neighbours' labels says where the largest label sits. The vote is the most common label, "
+                "`np.bincount(labels).argmax()`.", lambda ctx: _knn_argmax_positions, detect=Found("argmax_positions")),
+        Mistake("the distances leave out |t|^2, the training image's own squared length: it is the same for every "
+                "query but not for every training image, so without it bright training images look near. Only "
+                "|q|^2 may be dropped (it is one number per query).", lambda ctx: _knn_no_train_norms,
+                detect=Found("no_train_norms")),
         Mistake("too slow: compute the distances for all queries at once, `|q|^2 - 2 q.t + |t|^2` with a matrix "
                 "product, rather than image by image in Python.",
                 # the tests' budget is 0.05 s instead of 20 s, and this version sleeps 0.1 s on the large case

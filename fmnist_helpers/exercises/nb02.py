@@ -596,6 +596,14 @@ def _standardise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, n
     return (train - mean) / std, (np.asarray(x_test, dtype="float32") - mean) / std
 
 
+def _standardise_ddof1(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Standardised with the sample standard deviation (ddof=1)."""
+    train = np.asarray(x_train, dtype="float32")
+    mean, std = train.mean(axis=0), train.std(axis=0, ddof=1)
+    std = np.where(std == 0, 1.0, std).astype("float32")
+    return (train - mean) / std, (np.asarray(x_test, dtype="float32") - mean) / std
+
+
 def _standardise_buggy(x_train, x_test):
     """The function the task hands out, with its three bugs."""
     x_all = np.concatenate([x_train, x_test]).astype("float32")
@@ -754,6 +762,11 @@ def _diagnose_standardise(fixed: Any, ctx: dict[str, Any]) -> Finding | None:
         if not np.allclose(train.mean(axis=0), 0, atol=1e-3):
             return Finding("not_centred", f"{where}: the standardised training images do not average 0 at each "
                                           f"pixel (up to {np.abs(train.mean(axis=0)).max():.3g})")
+        spread = train.std(axis=0)[varying]
+        n = len(x_train)
+        if spread.size and np.allclose(spread, np.sqrt((n - 1) / n), atol=1e-4):
+            return Finding("ddof1", f"{where}: every pixel ends with standard deviation {spread[0]:.4f}, "
+                                    f"sqrt({n - 1}/{n})")
         if not np.allclose(train.std(axis=0)[varying], 1, atol=1e-3):
             return Finding("std_axis", f"{where}: the standardised training images' standard deviation at a pixel "
                                        f"ranges from {train.std(axis=0)[varying].min():.3g} to "
@@ -798,6 +811,10 @@ q6 = Build(
         Mistake("each pixel must be centred on its own training mean (`x_train.mean(axis=0)`), so that the "
                 "standardised training images average 0 at every pixel.",
                 lambda ctx: (lambda a, b: tuple(v + 1.0 for v in _standardise(a, b))), detect=Found("not_centred")),
+        Mistake("that divides by the sample standard deviation (`ddof=1`, as pandas' `.std()` or `statistics.stdev` "
+                "give), which divides the squares by n - 1; NumPy's `x_train.std(axis=0)` divides by n, and with "
+                "it every training pixel ends with standard deviation exactly 1.", lambda ctx: _standardise_ddof1,
+                detect=Found("ddof1")),
         Mistake("the standard deviation is not taken per pixel: divide by `x_train.std(axis=0)`, so that every "
                 "pixel of the training images ends with standard deviation 1.",
                 lambda ctx: (lambda a, b: tuple(v * 2 for v in _standardise(a, b))), detect=Found("std_axis")),
@@ -826,6 +843,14 @@ def _stratified_split(y: np.ndarray, val_fraction: float, seed: int) -> tuple[np
         val.append(rng.permutation(members)[: int(round(val_fraction * len(members)))])
     val_idx = np.sort(np.concatenate(val))
     return np.setdiff1d(np.arange(len(y)), val_idx), val_idx
+
+
+def _split_with_replacement(y, val_fraction, seed):
+    rng = np.random.default_rng(seed)
+    val = np.concatenate([rng.choice(np.flatnonzero(y == k), int(round(val_fraction * np.sum(y == k))))
+                          for k in np.unique(y)])  # replace=True is rng.choice's default
+    val = np.sort(val)
+    return np.setdiff1d(np.arange(len(y)), val), val
 
 
 def _split_first(y, val_fraction, seed):
@@ -874,6 +899,12 @@ def _diagnose_split(split: Any, ctx: dict[str, Any]) -> Finding | None:
         if len(val) == len(y) - sum(counts.values()) and len(train) == sum(counts.values()):
             return Finding("swapped", f"{where}: the first array has {len(train)} indices and the second "
                                       f"{len(val)}")
+        repeated = [name for name, part in (("validation", val), ("training", train))
+                    if len(np.unique(part)) < len(part)]
+        if repeated:
+            part = val if repeated[0] == "validation" else train
+            return Finding("repeats", f"{where}: the {repeated[0]} part holds {len(part) - len(np.unique(part))} "
+                                      f"indices more than once")
         if np.intersect1d(train, val).size:
             return Finding("overlap", f"{where}: {np.intersect1d(train, val).size} indices are in both parts")
         if not np.array_equal(np.sort(np.concatenate([train, val])), np.arange(len(y))):
@@ -887,6 +918,13 @@ def _diagnose_split(split: Any, ctx: dict[str, Any]) -> Finding | None:
                 way = "down" if got == floor else "up"
                 return Finding("floor", f"{where}: validation holds {got} per class, rounded {way}; round() gives "
                                         f"{counts}")
+            empty = [k for k in counts if got[k] == 0 and counts[k] > 0 and all(got[j] == counts[j] for j in counts
+                                                                                if j != k)]
+            if empty:
+                last = " (the largest label: `range(y.max())` stops before it; `np.unique(y)` lists every class)" \
+                    if empty[0] == max(counts) else ""
+                return Finding("class_left_out", f"{where}: class {empty[0]}{last} has none of its {counts[empty[0]]} "
+                                                 f"validation images; every other class is right")
             if len(val) == int(round(fraction * len(y))):
                 return Finding("not_stratified", f"{where}: validation holds {got} images per class; "
                                                  f"round(val_fraction x class count) gives {counts}")
@@ -940,6 +978,10 @@ q7 = Build(
                 lambda ctx: (lambda y, f, s: tuple(np.isin(np.arange(len(y)), part)
                                                    for part in _stratified_split(y, f, s))),
                 detect=Found("masks")),
+        Mistake("some indices come twice in one part, as drawing with replacement gives (`rng.choice` draws with "
+                "replacement unless told `replace=False`): draw each class's validation images without "
+                "replacement, `rng.permutation(members)[:n]` or `rng.choice(members, n, replace=False)`.",
+                lambda ctx: _split_with_replacement, detect=Found("repeats")),
         Mistake("some indices are in both parts: the training part is every index not in validation, "
                 "`np.setdiff1d(np.arange(len(y)), val_idx)`.",
                 lambda ctx: (lambda y, f, s: (np.arange(len(y)), _stratified_split(y, f, s)[1])),

@@ -77,6 +77,8 @@ q1 = Answer(
                                "input's 3 channels are summed inside every filter, so they do not appear in the "
                                "output."),
     mistakes=(
+        Mistake("that divides the input by the stride before subtracting the kernel, 32 / 2 - 5 + 1 = 12; the stride "
+                "divides the room the window has to move, (32 - 5) // 2 + 1 = 14.", (12, 12, 16)),
         Mistake("that is the channels-first order (PyTorch's, or Keras with `data_format='channels_first'`); Keras "
                 "puts the channels last: (height, width, channels). Check the height and width too.", (16, 14, 14),
                 detect=_channels_first),
@@ -148,7 +150,8 @@ def _conv_formula(size: int, kernel: int, stride: int = 1, padding: str = "valid
 def _conv_cases() -> list[tuple]:
     return [(28, 3, 1, "valid"), (28, 3, 1, "same"), (28, 3, 2, "valid"), (28, 2, 2, "valid"), (28, 3, 2, "same"),
             (27, 5, 2, "valid"), (13, 2, 2, "valid"), (7, 3, 2, "same"), (32, 5, 3, "valid"), (11, 3, 1, "valid"),
-            (28, 2, 2, "same"), (9, 4, 1, "same")]  # even kernels: padding kernel // 2 a side over-pads them
+            (28, 2, 2, "same"), (9, 4, 1, "same"),  # even kernels: padding kernel // 2 a side over-pads them
+            (10, 3, 3, "same"), (5, 3, 2, "same"), (29, 3, 3, "valid")]  # round() differs from ceil and floor
 
 
 def _conv_variant(valid: Callable[[int, int, int], Any] | None = None,
@@ -559,6 +562,14 @@ def _vector_problem(answer: Any, context: dict[str, Any] | None = None) -> str |
     if len(values) != _N_CLASSES:
         return f"give one number per class: 10 numbers, not {len(values)}."
     if not math.isclose(sum(values), 1.0, abs_tol=1e-6):
+        rest = [v for i, v in enumerate(values) if i != int(np.argmax(values))]
+        if math.isclose(max(values), 1.0, abs_tol=1e-6) and all(math.isclose(v, 0.1, abs_tol=1e-6) for v in rest):
+            return ("your numbers add up to 1.9: that adds the whole 0.1 to every class. Label smoothing moves 0.1 of "
+                    "the probability off the one-hot vector and shares it among the 10 classes, 0.1 / 10 = 0.01 each; "
+                    "the right class keeps 1 - 0.1 = 0.9 plus its own 0.01.")
+        if math.isclose(max(values), 0.9, abs_tol=1e-6) and all(math.isclose(v, 0.01, abs_tol=1e-6) for v in rest):
+            return ("your numbers add up to 0.99: the other classes' 0.01 each is right, but the right class keeps "
+                    "1 - 0.1 = 0.9 and also gets its own share of the 0.1, 0.1 / 10 = 0.01: 0.91.")
         return (f"your numbers add up to {sum(values):.4f}; a target is a probability distribution over the 10 "
                 "classes, so they must add up to 1.")
     return None
@@ -642,7 +653,13 @@ def _conv_cases() -> list[tuple]:
             (rng.normal(size=(3, 8, 8, 1)), rng.normal(size=(2, 2, 1, 3)), rng.normal(size=3), 3)]
 
 
-_CONV_VARIANTS = {"flipped": _conv_flipped, "no_bias": _conv_no_bias, "channels_first": _conv_channels_first,
+def _conv_window_not_strided(images, kernels, bias, stride=1):
+    rows = (np.asarray(images).shape[1] - np.asarray(kernels).shape[0]) // stride + 1
+    cols = (np.asarray(images).shape[2] - np.asarray(kernels).shape[0]) // stride + 1
+    return _conv2d(images, kernels, bias, 1)[:, :rows, :cols, :]
+
+
+_CONV_VARIANTS = {"window_not_strided": _conv_window_not_strided, "flipped": _conv_flipped, "no_bias": _conv_no_bias, "channels_first": _conv_channels_first,
                   "off_by_one": _conv_off_by_one, "stride_ignored": _conv_stride_ignored,
                   "kernel_transposed": _conv_transposed_kernel, "one_channel": _conv_first_channel}
 
@@ -702,6 +719,9 @@ q7 = Build(
         Mistake("off by one: a window of side k fits at (size - k) // stride + 1 positions; the last position counts "
                 "too (`range(rows)` with rows = (h - k) // stride + 1).", lambda ctx: _conv_off_by_one,
                 detect=Found("off_by_one")),
+        Mistake("the output has the strided size, but each window starts at row i and column j, one pixel after the "
+                "last: with stride s output (i, j) reads the window at rows i*s to i*s+k and columns j*s to j*s+k.",
+                lambda ctx: _conv_window_not_strided, detect=Found("window_not_strided")),
         Mistake("the stride is ignored: with stride s the window moves s pixels at a time, so it starts at rows 0, "
                 "s, 2s, ...", lambda ctx: _conv_stride_ignored, detect=Found("stride_ignored")),
         Mistake("that output keeps the input's height and width, as `padding='same'` would; without padding the "

@@ -811,6 +811,11 @@ def _diagnose_search(search: Any, ctx: dict[str, Any]) -> Finding | None:
         if is_number(out[1]) and math.isclose(float(out[1]), min(scores), rel_tol=1e-9):
             return Finding("lowest", f"returned the lowest score, {min(scores):.4f}")
         return Finding("not_best", f"returned the score {_short(out[1])}; the best trial scored {scores[best]:.4f}")
+    if out[0] != calls[best] and out[0] == calls[-1]:
+        return Finding("setting", f"the setting returned, {_short(out[0])}, is the last one drawn, not the one that "
+                                  f"scored best: when one dict is changed in place every trial, the name you keep "
+                                  f"for the best points at that same dict. Make a new dict each trial, or keep a "
+                                  f"copy, `dict(setting)`")
     if out[0] != calls[best]:
         return Finding("setting", f"the setting returned, {_short(out[0])}, is not the one that scored best")
     again = _recorded(search, 400, 0)[1]

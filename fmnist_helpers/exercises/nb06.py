@@ -518,7 +518,19 @@ def _bootstrap_with(size: Callable[[int, int], int] | None = None, draw_once: bo
     return bootstrap
 
 
+def _boot_percentiles_subtracted(y_true, pred_a, pred_b, n_boot, seed):
+    """Each model's own percentiles, subtracted: B's 2.5th minus A's 2.5th, B's 97.5th minus A's 97.5th."""
+    y = np.asarray(y_true)
+    right_a, right_b = np.asarray(pred_a) == y, np.asarray(pred_b) == y
+    idx = np.random.default_rng(seed).integers(0, len(y), (n_boot, len(y)))
+    a, b = right_a[idx].mean(axis=1) * 100, right_b[idx].mean(axis=1) * 100
+    return (float(np.percentile(b, 2.5) - np.percentile(a, 2.5)), float(np.percentile(b, 97.5) - np.percentile(a, 97.5)))
+
+
 _BOOTSTRAP_ALTERNATIVES = (
+    (_boot_percentiles_subtracted, "that subtracts A's percentiles from B's; the interval of a difference is the "
+                                   "percentiles of the differences: keep B's accuracy minus A's in every resample, "
+                                   "then take the 2.5th and 97.5th percentiles of those."),
     (_bootstrap_with(size=lambda n, n_boot: n_boot), "each resample draws `n_boot` images; it draws as many as the "
                                                      "test set holds, `rng.integers(0, n, n)` with "
                                                      "`n = len(y_true)`."),

@@ -71,7 +71,7 @@ _PEAK, _WEIGHT_DECAY, _WARMUP = 5e-3, 1e-4, 0.3
 
 
 def _make_optimizer(total_steps: int, peak: float = _PEAK, warmup: float = _WARMUP, weight_decay: float = _WEIGHT_DECAY,
-                    decay_steps: int | None = None, kind: str = "adamw", schedule: bool = True):
+                    decay_steps: int | None = None, kind: str = "adamw", schedule: bool = True, alpha: float = 0.001):
     """The right optimizer, and (through its arguments) the wrong ones of the mistakes."""
     import keras
 
@@ -79,7 +79,7 @@ def _make_optimizer(total_steps: int, peak: float = _PEAK, warmup: float = _WARM
     rate: Any = peak
     if schedule:
         rate = keras.optimizers.schedules.CosineDecay(
-            peak / 25 if warm else peak, decay_steps=decay_steps or max(total_steps - warm, 1), alpha=0.001,
+            peak / 25 if warm else peak, decay_steps=decay_steps or max(total_steps - warm, 1), alpha=alpha,
             warmup_target=peak if warm else None, warmup_steps=warm)
     if kind == "adam":
         return keras.optimizers.Adam(rate)
@@ -105,6 +105,12 @@ def _rates(optimizer: Any, total_steps: int) -> tuple[np.ndarray, np.ndarray] | 
         return steps, np.array([float(schedule(int(s))) for s in steps])
     except Exception:  # noqa: BLE001 - a schedule that cannot be evaluated is reported by the caller
         return None
+
+
+def _same_rates(rates: np.ndarray, optimizer: Any, total_steps: int) -> bool:
+    """Whether `optimizer`'s schedule gives `rates` at the steps `_rates` reads."""
+    theirs = _rates(optimizer, total_steps)
+    return theirs is not None and theirs[1].shape == rates.shape and bool(np.allclose(theirs[1], rates, rtol=1e-3))
 
 
 def _is_optimizer(out: Any) -> bool:
@@ -145,6 +151,10 @@ def _verify_optimizer(out: Any, args: tuple) -> str | None:
         return f"the peak should come after about 30% of the {total} steps (step {int(_WARMUP * total)}); it comes at step {at}."
     if rates[0] > _PEAK / 10:
         return f"the schedule should start low (5e-3 / 25 = 2e-4) and warm up; it starts at {rates[0]:.3g}."
+    if rates[-1] > _PEAK / 50 and _same_rates(rates, _make_optimizer(total, alpha=rates[-1] / _PEAK), total):
+        return (f"the rate ends at {rates[-1]:.3g}, {rates[-1] / _PEAK:.3g} of the peak: CosineDecay's `alpha` is "
+                f"the floor the cosine falls to, as a fraction of the peak (not in percent); almost zero is "
+                f"`alpha=0.001`, 0.1% of the peak.")
     if rates[-1] > _PEAK / 50:
         return (f"at the last step, {total}, the rate should be close to zero; it is still {rates[-1]:.3g}. The "
                 f"decay should last the steps after the warm-up.")
@@ -183,8 +193,9 @@ q2 = Function(
         Mistake("the cosine decay lasts all `total_steps`, on top of the warm-up, so the rate is still high at the "
                 "end: use `decay_steps=total_steps - warmup_steps`.",
                 lambda total: _make_optimizer(total, decay_steps=total),
-                detect=lambda out, args: (_rates(out, args[0]) is not None
-                                          and _rates(out, args[0])[1][-1] > _PEAK / 50)),
+                detect=lambda out, args: (_rates(out, args[0]) is not None and _rates(out, args[0])[1][-1] > _PEAK / 50
+                                          and _same_rates(_rates(out, args[0])[1],
+                                                          _make_optimizer(args[0], decay_steps=args[0]), args[0]))),
     ),
 )
 

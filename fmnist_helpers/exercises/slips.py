@@ -370,3 +370,156 @@ def slip(answer: Any, expected: Any, names: dict[float, str] | None = None, bare
     except Exception:  # noqa: BLE001 - an odd answer gets no diagnosis, never an error
         return None
     return None
+
+
+_NO_VARIANTS = ("seed", "rng", "random_state")
+"""Arguments whose changed value says nothing a student could act on (another seed draws other numbers)."""
+
+
+def _kind(value: Any) -> tuple | None:
+    """What kind of argument a value is, for swapping two of one kind: a number, a string, or an array (or list) of
+    a number of axes; None for anything else (a function, a model)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return ("number",)
+    if isinstance(value, str):
+        return ("str",)
+    if isinstance(value, np.ndarray):
+        return ("array", value.ndim)
+    if isinstance(value, (list, tuple)):
+        return ("array", np.ndim(value)) if all(_number(v) is not None for v in value) else None
+    return None
+
+
+def _text(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else _shown(float(value)) if _number(value) is not None \
+        else "that value"
+
+
+def argument_variants(function: Callable[..., Any] | None, args: tuple) -> list[tuple[tuple, str, str]]:
+    """The arguments of a case changed as a student's function might change them by mistake, each with a sentence
+    for when the right function's output on them is what the student's returned: an argument left at its default
+    (not used), two arguments of one kind swapped, one standing in another's place, a whole number one more or one
+    less. For a function check's failing case; each comes as (the arguments, a key that is the same for the same
+    change on every case, the sentence).
+
+    Usage:
+        argument_variants(conv_output_size, (28, 3, 2, "same"))
+        # [((28, 3, 1, 'same'), 'default stride', 'it returns the right answer for `stride` = 1 (its default) ...'), ...]
+    """
+    try:
+        params = list(inspect.signature(function).parameters.values()) if function is not None else []
+    except (TypeError, ValueError):
+        return []
+    if not params or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        return []
+    names = [p.name for p in params][:len(args)]
+    usable = [i for i, name in enumerate(names) if name not in _NO_VARIANTS and _kind(args[i]) is not None]
+    out: list[tuple[tuple, str, str]] = []
+
+    def changed(i: int, value: Any) -> tuple:
+        return tuple(value if k == i else a for k, a in enumerate(args))
+
+    for i in usable:
+        default = params[i].default
+        if default is not inspect.Parameter.empty and _kind(default) == _kind(args[i]) \
+                and not _same_value(default, args[i]):
+            out.append((changed(i, default), f"default {names[i]}", f"it returns the right answer for `{names[i]}` = {_text(default)} (its "
+                                             f"default), not for the case's {_text(args[i])}: does the function use "
+                                             f"`{names[i]}` wherever it matters?"))
+    for n, i in enumerate(usable):
+        for j in usable[n + 1:]:
+            if _kind(args[i]) == _kind(args[j]) and not _same_value(args[i], args[j]):
+                swapped = tuple(args[j] if k == i else args[i] if k == j else a for k, a in enumerate(args))
+                out.append((swapped, f"swap {names[i]} {names[j]}", f"it returns the right answer with `{names[i]}` and `{names[j]}` the other "
+                                     f"way round: are the two swapped somewhere?"))
+    for i in usable:
+        for j in usable:
+            if i != j and _kind(args[i]) == _kind(args[j]) and _kind(args[i])[0] == "array" \
+                    and not _same_value(args[i], args[j]):
+                out.append((changed(i, args[j]), f"{names[j]} for {names[i]}",
+                            f"it returns what the right function gives when `{names[j]}` "
+                                                 f"stands where `{names[i]}` belongs: is `{names[j]}` used where "
+                                                 f"`{names[i]}` is meant?"))
+    for i in usable:
+        value = args[i]
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            default = params[i].default
+            for step, word in ((1, "one more"), (-1, "one less")):
+                if value + step >= 0 and not (default is not inspect.Parameter.empty and value + step == default):
+                    out.append((changed(i, type(value)(value + step)), f"off {names[i]} {step:+d}",
+                                f"it returns the right answer for `{names[i]}` = {value + step}, {word} than the "
+                                f"case's {value}: an off-by-one where `{names[i]}` is used (a `range` end, a `<=` "
+                                f"for a `<`, a `+ 1` too many or too few)?"))
+    return out
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b))) if not isinstance(a, str) else a == b
+    except Exception:  # noqa: BLE001 - values that do not compare are different
+        return False
+
+
+def count_factor_slip(answer: Any, expected: Any, function: Callable[..., Any] | None, args: tuple) -> str | None:
+    """When each entry along the first axis of a wrong array is the right one times a factor of its own, and the
+    factors are the counts (or the shares) of each value in a label argument: a per-class mean divided by all the
+    images rather than the class's own count, or a sum where a mean is asked; None otherwise.
+
+    Usage:
+        count_factor_slip(sums / len(labels), means, class_means, (images, labels, 3))
+        # 'entry k is the right one times the share of `labels` equal to k: ...'
+    """
+    if not (isinstance(answer, np.ndarray) and isinstance(expected, np.ndarray)) or answer.shape != expected.shape \
+            or answer.ndim < 1 or answer.dtype.kind not in "biuf" or expected.dtype.kind not in "biuf":
+        return None
+    factors = _factor_per_entry(answer.astype(float), expected.astype(float))
+    if factors is None:
+        return None
+    try:
+        params = list(inspect.signature(function).parameters) if function is not None else []
+    except (TypeError, ValueError):
+        params = []
+    f = np.array(factors)
+    for i, value in enumerate(args):
+        if not (isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "iu" and value.size
+                and value.min() >= 0 and value.max() < 10_000):
+            continue
+        name = params[i] if i < len(params) else f"argument {i + 1}"
+        counts = np.bincount(value, minlength=len(f))[:len(f)].astype(float)
+        if np.allclose(f, counts / value.size, rtol=1e-4):
+            return (f"entry k is the right one times the share of `{name}` equal to k: it divides by all "
+                    f"{value.size:,} of them where the count of class k alone, `np.sum({name} == k)`, belongs.")
+        if np.allclose(f, counts, rtol=1e-4):
+            return (f"entry k is the right one times the number of `{name}` equal to k: a sum where a mean is asked "
+                    f"(divide by each class's own count).")
+        if np.all(counts > 0) and np.allclose(f, 1 / counts, rtol=1e-4):
+            return f"entry k is the right one divided once more by the number of `{name}` equal to k: it divides twice."
+    return None
+
+
+def pair_slip(answer: Any, expected: Any) -> str | None:
+    """When two numbers are given where one is asked: how they relate to the right one (an interval's two ends
+    whose half-width, width or centre is asked, or the answer among them); None otherwise.
+
+    Usage:
+        pair_slip((93.93, 98.07), 2.07)   # 'those look like the two ends of an interval ... half its width ...'
+    """
+    e = _number(expected)
+    if e is None or not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        return None
+    lo, hi = (_number(v) for v in answer)
+    if lo is None or hi is None:
+        return None
+    lo, hi = min(lo, hi), max(lo, hi)
+    if _close(abs(e), (hi - lo) / 2, rel=1e-3) and e != 0:
+        return (f"those look like the two ends of an interval, {_shown(lo)} to {_shown(hi)}; the task asks for one "
+                f"number, the margin, which is half its width: ({_shown(hi)} - {_shown(lo)}) / 2.")
+    if _close(abs(e), hi - lo, rel=1e-3) and e != 0:
+        return f"those are two ends; the task asks for one number, the distance between them, {_shown(hi)} - {_shown(lo)}."
+    if _close(e, (hi + lo) / 2, rel=1e-3):
+        return f"those are two ends; the task asks for one number, the point halfway between them."
+    if _close(e, lo) or _close(e, hi):
+        return "one of the two is the answer; give that number alone."
+    return None
