@@ -50,6 +50,27 @@ def _same_by_round(size, kernel, stride=1, padding="valid"):
     return round(size / stride) if padding == "same" else (size - kernel) // stride + 1
 
 
+def _class_means_no_axis(images, labels, n_classes):
+    return np.array([images[labels == k].astype("float64").mean() for k in range(n_classes)])
+
+
+def _split_of_positions(y, val_fraction, seed):
+    rng = np.random.default_rng(seed)
+    val = [rng.permutation(np.sum(y == k))[:int(round(val_fraction * np.sum(y == k)))] for k in np.unique(y)]
+    val_idx = np.sort(np.concatenate(val))  # the slip: positions within each class, not indices into y
+    return np.setdiff1d(np.arange(len(y)), val_idx), val_idx
+
+
+def _callbacks_with_mode(mode):
+    def make_callbacks(path):
+        import keras
+
+        return [keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=3, restore_best_weights=True,
+                                              mode=mode),
+                keras.callbacks.ModelCheckpoint(path, monitor="val_accuracy", save_best_only=True, mode=mode)]
+    return make_callbacks
+
+
 def _class_sums_over_all(images, labels, n_classes):
     return np.stack([images[labels == k].astype("float64").sum(axis=0) / len(labels) for k in range(n_classes)])
 
@@ -299,6 +320,13 @@ SLIPS = [  # (notebook, exercise, answer, the slip, words of the message that na
     ("05", "q2", 3 * 3, "two hyperparameters left out", "leaves out 2 batch sizes, and it leaves out 2 learning rates"),
     ("08", "q3", (95.0 - 2.0684659852251452, 95.0 + 2.0684659852251452), "the interval's two ends",
      "the margin, which is half its width"),
+    # from the sealed trial8
+    ("01", "q1", 6_000 * 784, "a zero dropped", "6,000 images (a zero dropped)"),
+    ("01", "q3", _class_means_no_axis, "the mean without an axis", "the reduction ran over those axes too"),
+    ("02", "q7", _split_of_positions, "positions within each class", "positions within each class"),
+    ("04", "q2", (3 * 3 * 64 + 1) * 32, "channels and filters swapped", "that swaps two givens"),
+    ("04", "q6", [1.0, 1.0, 91.0] + [1.0] * 7, "the target in percent", "written as a percentage"),
+    ("07", "q3", _callbacks_with_mode("min"), "mode='min' for an accuracy", "`mode='min'` for 'val_accuracy'"),
 ]
 
 
@@ -428,6 +456,10 @@ def test_an_error_the_checks_do_not_know_is_shown_without_a_guess():
     ("numpy._core._exceptions._UFuncOutputCastingError: Cannot cast ufunc 'divide' output from dtype('float64') to "
      "dtype('uint8') with casting rule 'same_kind'", "x.astype('float32') / 255"),
     ("TypeError: f() missing 1 required positional argument: 'k'", "the signature the task gives"),
+    ("ValueError: No gradients provided for any variable.", "inside that block"),
+    ("TypeError: '>' not supported between instances of 'float' and 'NoneType'", "`-np.inf`"),
+    ("TypeError: object of type 'method' has no len()", "add the brackets"),
+    ("ValueError: Could not interpret activation function identifier: Relu", "lower case strings"),
 ])
 def test_each_common_error_gets_its_likely_cause(text, words):
     from fmnist_helpers.exercises.errors import explain_error

@@ -269,7 +269,7 @@ class Answer(Exercise):
             if fixed is not None and not _has_none(fixed[0]):
                 return self._with_axis_fixed(answer, context, *fixed)
         if problem:
-            found = pair_slip(answer, expected)
+            found = pair_slip(answer, expected) or _sequence_slip(answer, expected)
             return Verdict(INCORRECT, self.label, problem + (f" {found[:1].upper()}{found[1:]}" if found else ""))
         if _agree(self.same, answer, expected):
             extra = self.on_correct(answer, context) if self.on_correct else "well done."
@@ -332,6 +332,18 @@ _NONE_BATCH = ("None is what Keras prints for the batch axis of a model's shape 
                "`model.summary()`), where any batch size will do")
 
 
+def _sequence_slip(answer: Any, expected: Any) -> str | None:
+    """How numbers of the wrong form (a target that does not add up to 1) relate to the right numbers, when there
+    are as many: in percent, off by one step, a factor (`slips.slip`, relations that name themselves)."""
+    try:
+        a, e = np.asarray(answer, dtype=float), np.asarray(expected, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if a.ndim != 1 or a.shape != e.shape or a.size < 2:
+        return None
+    return slip(a, e, bare=False)
+
+
 def _batch_axis(answer: Any, expected: Any) -> tuple[Any, str] | None:
     """(the shape put right, what was wrong) when a shape's first entry is the batch axis written as None (the task
     asks for a batch of a given size, or for one image without a batch axis), or a batch axis of whole numbers
@@ -368,7 +380,8 @@ def explain_slip(answer: Any, expected: Any, formula: Any, same: Callable[[Any, 
         except Exception:  # noqa: BLE001 - an odd answer gets no diagnosis, never an error
             found = None
     if found and found[1] < SWAPS:
-        return found[0]
+        also = slip(answer, expected, names, bare=False) if found[1] >= 1 else None  # a less sure change: both
+        return found[0] + (f" Or {also[:1].lower()}{also[1:]}" if also else "")
     return slip(answer, expected, names, bare=False) or (found[0] if found else parts or slip(answer, expected, names))
 
 

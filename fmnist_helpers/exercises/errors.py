@@ -48,6 +48,9 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"too many indices for array",
      "more indices than the array has axes: check its `.shape` (a batch of images is (n, height, width), a "
      "flattened one (n, pixels))"),
+    (r"Unrecognized keyword arguments? passed to (\w+)|__init__\(\) got an unexpected keyword argument",
+     "a keyword argument the layer or class does not take: check its spelling against the documentation "
+     "(`activation`, not `activations`; `filters`, `kernel_size`, `strides`, `padding`)"),
     (r"missing \d+ required positional argument|takes \d+ positional arguments? but \d+ (was|were) given"
      r"|got an unexpected keyword argument",
      "the function's arguments are not the ones the task names: the check calls it with the signature the task "
@@ -65,6 +68,33 @@ _RULES: tuple[tuple[str, str], ...] = (
      "a Keras loss was given its arguments in the wrong order or of the wrong kind: a loss takes the true labels "
      "first, then the predictions, `loss_fn(y_true, y_pred)`; integer labels 0-9 go with "
      "`SparseCategoricalCrossentropy`, one-hot rows with `CategoricalCrossentropy`"),
+    (r"Could not interpret (activation|optimizer|loss|metric|initializer)",
+     "a name Keras does not know: names are lower case strings such as 'relu', 'softmax', 'adam', "
+     "'sparse_categorical_crossentropy', or the objects themselves"),
+    (r"expected (min_)?ndim=(\d+), found ndim=(\d+)|expected axis -1 of input shape to have value"
+     r"|is incompatible with the layer",
+     "a layer received inputs of another shape than it was built for: a Dense layer after a Conv2D needs a "
+     "`Flatten()` first, and the first layer's input shape must be the images' shape, (28, 28) or (28, 28, 1)"),
+    (r"'numpy\.ndarray' object has no attribute 'append'",
+     "NumPy arrays have no `append`: collect the values in a Python list and convert it once, `np.array(values)`"),
+    (r"'(int|float|numpy\.\w+)' object is not iterable",
+     "a loop or `sum` over a single number: to count up to n, loop over `range(n)`"),
+    (r"'(int|float|tuple|list|str|numpy\.ndarray)' object is not callable",
+     "brackets after something that is no function: a name such as `sum`, `max` or `len` reused for a value "
+     "earlier, or a missing `*` in `2(x + 1)`"),
+    (r"unhashable type",
+     "a list or an array used as a dictionary key or set member: use a tuple, or `int(...)` for a single number"),
+    (r"can only concatenate str|must be str, not",
+     "text joined with a number: convert it, `str(n)`, or write an f-string, `f'{n} images'`"),
+    (r"No gradients provided for any variable|gradients? (is|are) None",
+     "the gradients are None: the tape records only what runs inside `with tf.GradientTape() as tape:`, so the "
+     "model's forward pass and the loss must both be computed inside that block"),
+    (r"not supported between instances of '\w+' and 'NoneType'|not supported between instances of 'NoneType'",
+     "a comparison with None: a best-so-far that starts as None cannot be compared with a number; start it at "
+     "`-np.inf` (or `float('-inf')`) for a highest best, `np.inf` for a lowest"),
+    (r"invalid value for `units`|expected a positive integer\. Received: units=",
+     "a layer's `units` is one whole number: for a tuple of sizes, add one `Dense` per entry in a loop, "
+     "`for units in hidden: model.add(keras.layers.Dense(units, activation='relu'))`"),
     (r"^ZeroDivisionError|division by zero",
      "a division by zero: a count that can be 0 (an empty class, an empty input) needs a case of its own"),
     (r"^UnboundLocalError",

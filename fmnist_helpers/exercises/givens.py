@@ -165,6 +165,10 @@ class Given(Expr):
             for other in (actual - 1, actual + 1, actual * 2, actual / 2):
                 if other > 0 and float(other).is_integer() and other not in others and other != actual:
                     yield type(actual)(other), "", 0
+        if isinstance(actual, int) and not isinstance(actual, bool) and actual >= 1_000 and actual % 10 == 0:
+            for other, note in ((actual // 10, "a zero dropped"), (actual * 10, "a zero too many")):
+                if other not in others:
+                    yield other, note, 1
 
 
 @dataclass(eq=False)
@@ -570,6 +574,13 @@ class Formula:
                 note = f" ({note})" if note else ""
                 yield ({given.name: other}, f"that is the answer for {given.words(other)}{note}, but {has}", rank,
                        f"given {given.name}")
+            for partner in givens[givens.index(given) + 1:]:  # two givens swapped
+                theirs = partner.actual()
+                if _is_number(actual) and _is_number(theirs) and theirs != actual \
+                        and isinstance(actual, int) == isinstance(theirs, int):
+                    says = (f"that swaps two givens: it uses {partner.words(actual)} and {given.words(theirs)}, but "
+                            f"the task has {given.words(actual)} and {partner.words(theirs)}")
+                    yield {given.name: theirs, partner.name: actual}, says, 1.5, f"swap {given.name} {partner.name}"
             for partner in (*givens, *self.also):
                 theirs = partner.actual()
                 if partner is given or not (_is_number(actual) and _is_number(theirs)) or theirs in (0, 1):

@@ -673,7 +673,16 @@ def _standardise_with(mean_of: str = "train", std_of: str = "train", scale: str 
     return standardise
 
 
+def _standardise_precedence(x_train, x_test):
+    train = np.asarray(x_train, dtype="float32")
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    std = np.where(std == 0, 1.0, std).astype("float32")
+    return train - mean / std, np.asarray(x_test, dtype="float32") - mean / std  # the slip: no brackets
+
+
 _STANDARDISE_ALTERNATIVES = (
+    (_standardise_precedence, "that computes `x - mean / std`: Python divides before it subtracts, so only the mean "
+                              "is divided; bracket the difference, `(x - mean) / std`."),
     (_standardise_with(mean_of="test"), "the test images are centred on their own mean (only the standard deviation "
                                         "comes from the training images); subtract the training mean from both."),
     (_standardise_with(std_of="test"), "the test images are divided by their own standard deviation (only the mean "
@@ -901,6 +910,12 @@ def _diagnose_split(split: Any, ctx: dict[str, Any]) -> Finding | None:
                                       f"{len(val)}")
         repeated = [name for name, part in (("validation", val), ("training", train))
                     if len(np.unique(part)) < len(part)]
+        largest = int(max(np.sum(y == k) for k in np.unique(y)))
+        if repeated and len(val) and int(val.max()) < largest and len(np.unique(y)) > 1:
+            return Finding("positions", f"{where}: every validation index is below {largest}, the size of the "
+                                        f"largest class: those look like positions within each class (0 to n_k - 1), "
+                                        f"not indices into y. Turn them into indices with the class's members, "
+                                        f"`members = np.flatnonzero(y == k)`, then `members[positions]`")
         if repeated:
             part = val if repeated[0] == "validation" else train
             return Finding("repeats", f"{where}: the {repeated[0]} part holds {len(part) - len(np.unique(part))} "

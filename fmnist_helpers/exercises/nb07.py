@@ -236,6 +236,12 @@ def _verify_callbacks(out: Any, args: tuple) -> str | None:
         if callback.monitor not in ("val_accuracy", "val_loss"):
             return (f"{type(callback).__name__} watches {callback.monitor!r}, a name `fit` never logs: with "
                     f"`metrics=['accuracy']` the validation accuracy is logged as 'val_accuracy'.")
+    for callback in (stop, save):
+        good = "max" if "acc" in callback.monitor else "min"
+        if str(getattr(callback, "mode", "auto")) not in ("auto", good):
+            return (f"{type(callback).__name__} has `mode={callback.mode!r}` for {callback.monitor!r}: then the "
+                    f"{'lowest' if good == 'max' else 'highest'} value counts as the best. An accuracy is best at "
+                    f"its highest (`mode='max'`, or leave the default 'auto', which reads it from the name).")
     if not getattr(stop, "restore_best_weights", False):
         return "EarlyStopping should restore the best epoch's weights (`restore_best_weights=True`)."
     if not getattr(stop, "patience", 0) >= 1:

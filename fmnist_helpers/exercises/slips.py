@@ -255,6 +255,14 @@ def array_slip(answer: np.ndarray, expected: np.ndarray, names: dict[float, str]
             if answer.shape == expected.shape[:axis] + expected.shape[axis + 1:]:
                 return (f"it lacks axis {axis} of the right shape {expected.shape}: was it averaged or summed away "
                         f"(a reduction over the wrong axis)?")
+        if 0 < answer.ndim < expected.ndim - 1 and answer.shape == expected.shape[:answer.ndim] \
+                and expected.dtype.kind in "biuf" and answer.dtype.kind in "biuf":
+            rest = tuple(range(answer.ndim, expected.ndim))
+            for how in ("mean", "sum", "max"):
+                if np.allclose(answer, getattr(expected.astype(float), how)(axis=rest), rtol=1e-4):
+                    return (f"each entry is the {how} of a whole right entry, shape {expected.shape[answer.ndim:]}, "
+                            f"taken down to one number: the reduction ran over those axes too (no `axis`, or too "
+                            f"many); keep them, e.g. `axis=0` for a mean over images only.")
         if answer.ndim == expected.ndim + 1 and any(answer.shape[:a] + answer.shape[a + 1:] == expected.shape
                                                     for a in range(answer.ndim)):
             return f"it has one axis too many: shape {answer.shape}, where {expected.shape} is asked."
