@@ -465,3 +465,38 @@ def test_each_common_error_gets_its_likely_cause(text, words):
     from fmnist_helpers.exercises.errors import explain_error
 
     assert words in explain_error(text)
+
+
+def test_a_function_like_the_solution_with_one_operator_changed_is_told_which_expression():
+    from fmnist_helpers import exercises
+
+    e = exercises.lesson("06").exercises["q2"]
+    verdict = e.evaluate(lambda y, a, b: (int(np.sum((a == y) | (b != y))), int(np.sum((a != y) & (b == y)))),
+                         **e.demo())
+    assert "written as `int(np.sum(right_a | ~right_b))`" in verdict.message, verdict.message
+
+
+def test_a_function_like_the_solution_with_a_line_left_out_is_told_which_line():
+    from fmnist_helpers.exercises.mutants import mutants
+    from fmnist_helpers.exercises import nb00
+
+    says = [s for _, s in mutants(nb00._receptive_field)]
+    assert "`jump *= stride` left out" in says
+
+
+def test_mutants_are_made_only_of_plain_functions_whose_source_is_read():
+    from fmnist_helpers.exercises.mutants import mutants
+
+    assert mutants(lambda x: x + 1) == [] and mutants(print) == []
+
+
+def test_a_build_check_names_the_mutant_its_runs_match():
+    from fmnist_helpers import exercises
+    from fmnist_helpers.exercises import nb04
+
+    def conv2d(images, kernels, bias, stride=1):  # the solution with its bias subtracted
+        return nb04._conv2d(images, kernels, bias, stride) - 2 * np.asarray(bias)
+
+    e = exercises.lesson("04").exercises["q7"]
+    verdict = e.evaluate(conv2d, **e.demo())
+    assert "written as `out - np.asarray(bias, dtype='float64')`" in verdict.message, verdict.message

@@ -17,6 +17,8 @@ Usage:
 from __future__ import annotations
 
 import math
+import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -25,8 +27,9 @@ import numpy as np
 from .common import is_number
 from .core import CORRECT, INCORRECT, Exercise, NotAnswered, Verdict, _short, call_with_time_limit
 from .errors import explain_error
+from .mutants import mutants
 from .slips import slip
-from .untrusted import error_text
+from .untrusted import error_text, uses_tensorflow
 
 
 
@@ -105,7 +108,44 @@ class Build(Exercise):
         for mistake in self.mistakes:
             if mistake.detect(finding):
                 return Verdict(INCORRECT, self.label, mistake.message + detail)
+        mutant = self._mutant(answer, context, finding)
+        if mutant:
+            return Verdict(INCORRECT, self.label, mutant + detail)
         return Verdict(INCORRECT, self.label, f"{finding.detail} `ex.{self.key}.hint()` gives a hint.")
+
+    def _mutant(self, answer: Any, context: dict[str, Any], finding: Finding) -> str | None:
+        """What the answer's runs equal, when they equal those of the solution with one small change to its code
+        (`mutants.mutants`); None when none does, or the check has no `runs`, or the solution is no plain
+        function. Tried for MUTANT_SECONDS at most."""
+        if self.runs is None or finding.code == "form" or not callable(answer) or not callable(self.solution_example):
+            return None
+        try:
+            solution = self.solution_example(context)
+            versions = mutants(solution) if callable(solution) and not uses_tensorflow(solution) else []
+            if not versions:
+                return None
+            mine = call_with_time_limit(self.runs, (answer,), self.time_limit)
+            right = self.runs(solution)
+        except BaseException as err:  # noqa: BLE001 - the student's function may raise anything
+            if isinstance(err, KeyboardInterrupt):
+                raise
+            return None
+        start = time.monotonic()
+        for version, says in versions:
+            if time.monotonic() - start > MUTANT_SECONDS:
+                break
+            try:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    theirs = call_with_time_limit(self.runs, (version,), 2.0)
+            except BaseException as err:  # noqa: BLE001 - a mutant may fail on the check's cases
+                if isinstance(err, KeyboardInterrupt):
+                    raise
+                continue
+            if alike(mine, theirs) and not alike(theirs, right):
+                return f"your function returns, on the check's cases, what the solution returns with {says}: is that " \
+                       f"what your code does?"
+        return None
 
     def _alternative(self, answer: Any, finding: Finding) -> str | None:
         """The sentence of each alternative (at most two) whose runs equal the answer's; None when none does, when
@@ -160,6 +200,24 @@ def run_student(function: Any, args: tuple, name: str) -> Any:
                                     f"when it ends without a `return` line, so is a `return` missing (in one "
                                     f"branch of an `if`, perhaps)?"))
     return out
+
+
+def runs_on(cases: Callable[[], list[tuple]]) -> Callable[[Any], list]:
+    """A `runs` for a Build check: what a function returns on each of `cases()`, each called on fresh copies of
+    its arguments, so that the outputs of a student's function and of a version of the solution can be compared.
+
+    Usage:
+        Build(..., runs=runs_on(_knn_cases))
+    """
+    import copy
+
+    def runs(function: Any) -> list:
+        return [function(*copy.deepcopy(args)) for args in cases()]
+    return runs
+
+
+MUTANT_SECONDS = 5.0
+"""Seconds a Build check may spend comparing a wrong function's runs with those of the solution's mutants."""
 
 
 class _Stop(Exception):

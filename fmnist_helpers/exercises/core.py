@@ -33,6 +33,7 @@ from fmnist_helpers.base.settings import NBGRADER
 
 from .errors import explain_error
 from .givens import SWAPS
+from .mutants import mutants
 from .slips import argument_names, argument_variants, count_factor_slip, pair_slip, slip
 from .untrusted import (PRINT_LIMIT, Child, NotPlain, TimeLimit, call_limited, can_fork, capture, describe,
                         error_text, fresh, plain, unwrapped, uses_tensorflow)
@@ -634,13 +635,26 @@ class Function(Exercise):
                 says.append([key, sentence])
         return says
 
+    @functools.cached_property
+    def _versions(self) -> tuple[tuple[Callable[..., Any], str], ...]:
+        """The named alternatives, then the mutants of the reference (`mutants.mutants`: one small change to its
+        code each), when the reference is a plain function that uses no TensorFlow."""
+        found: tuple = ()
+        if self.reference is not None and self.verify is None and not uses_tensorflow(self.reference):
+            found = tuple((mutant, f"it returns, on every hidden case, what the solution returns with {says}: is "
+                                   f"that what your code does?") for mutant, says in mutants(self.reference))
+        return tuple(self.alternatives) + found
+
     def _alike(self, output: Any, expected: Any, pristine: tuple) -> list[int]:
-        """The indices of the alternatives whose output on this case is `output` (on a failing case, and not the
-        right one `expected`; on a passing case `expected` is None)."""
-        if not self.alternatives or self.verify is not None:
+        """The indices of the alternatives (and mutants, `_versions`) whose output on this case is `output` (on a
+        failing case, and not the right one `expected`; on a passing case `expected` is None); tried for
+        VARIANT_SECONDS at most after the named alternatives."""
+        if not self._versions or self.verify is not None:
             return []
-        alike = []
-        for index, (alternative, _) in enumerate(self.alternatives):
+        alike, start = [], time.monotonic()
+        for index, (alternative, _) in enumerate(self._versions):
+            if index >= len(self.alternatives) and time.monotonic() - start > VARIANT_SECONDS:
+                break
             try:
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")  # an alternative's own warnings are no concern of the student's
@@ -688,24 +702,31 @@ class Function(Exercise):
         if not failing and len(outcomes) == n:
             return Verdict(CORRECT, self.label, f"`{self.name}` passes "
                                                 f"{'the hidden case' if n == 1 else f'all {n} hidden cases'}.")
-        lines = ((self._alternative_lines(failing, outcomes) if len(outcomes) == n else [])
-                 or self._common_mistake_lines(failing) or self._variant_lines(failing)
-                 or self._failure_lines(failing, n - len(outcomes)))
+        complete = len(outcomes) == n
+        mutant = (self._alternative_lines(failing, outcomes, mutants=True) if complete and not any(
+            o.kind == WRONG and o.mistake >= 0 for o in failing) else [])
+        lines = ((self._alternative_lines(failing, outcomes, mutants=False) if complete else [])
+                 or self._common_mistake_lines(failing) or self._variant_lines(failing))
+        if not lines and mutant:  # the changed code, after what a named relation says of the output when one does
+            lines = self._failure_lines(failing, 0) + mutant if any(o.slip for o in failing) else mutant
+        lines = lines or self._failure_lines(failing, n - len(outcomes))
         head = f"`{self.name}` fails on {len(failing)} of {n} hidden case{'s' if n != 1 else ''}"
         if len(lines) == 1:
             return Verdict(INCORRECT, self.label, f"{head}: {lines[0]}")
         return Verdict(INCORRECT, self.label, f"{head}:\n" + "\n".join(f"- {line}" for line in lines))
 
-    def _alternative_lines(self, failing: list[_Outcome], outcomes: list[_Outcome]) -> list[str]:
-        """One line when the function returned what one (or two) of the named alternatives return on every case,
-        the passing ones too (so an alternative that fits only the failing cases by chance is not named); else
-        none. It comes before the recognised mistakes, which are judged on the failing cases alone."""
+    def _alternative_lines(self, failing: list[_Outcome], outcomes: list[_Outcome], mutants: bool) -> list[str]:
+        """One line when the function returned what one (or two) of the named alternatives (with `mutants`, of the
+        reference's mutants instead) return on every case, the passing ones too (so one that fits only the failing
+        cases by chance is not named); else none. The named alternatives come before the recognised mistakes,
+        which are judged on the failing cases alone; the mutants after them."""
         if not failing or any(o.kind not in (WRONG, PASSED) for o in outcomes):
             return []
         common = set(outcomes[0].alike).intersection(*(o.alike for o in outcomes))
+        common = {i for i in common if (i >= len(self.alternatives)) == mutants}
         if not common:
             return []
-        says = [self.alternatives[i][1] for i in sorted(common)][:2]
+        says = list(dict.fromkeys(self._versions[i][1] for i in sorted(common)))[:2]
         text = says[0] if len(says) == 1 else f"{says[0].rstrip('.')}; or {says[1][:1].lower()}{says[1][1:]}"
         first, more = failing[0], len(failing) - 1
         also = f" and {more} more case{'s' if more > 1 else ''}" if more else ""

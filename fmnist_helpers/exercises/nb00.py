@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .builds import Build, Finding, Found, run_student
+from .builds import Build, Finding, Found, run_student, runs_on
 from .common import is_number
 from .core import Answer, Function, Mistake, Prediction, _short
 from .givens import BATCH_SIZES, Formula, Given, call
@@ -384,6 +384,8 @@ q5 = Build(
            "`keep = rng.random(x.shape) >= rate`, then `np.where(keep, x / (1 - rate), 0.0)`; return a copy of `x` "
            "when `training` is false."),
     solution_example=lambda ctx: _dropout, diagnose=_diagnose_dropout, time_limit=30.0,
+    runs=runs_on(lambda: [(np.arange(1, 41, dtype="float32").reshape(4, 10), rate, training, np.random.default_rng(3))
+                          for rate in (0.25, 0.5) for training in (True, False)]),
     reveal=lambda a, ctx: ("on 20,000 values at rate 0.25 your dropout drops about a quarter, scales the rest to "
                            "2 / 0.75, keeps the average, does nothing outside training and draws from the generator "
                            "it is given, so one seed gives one mask. That is Keras's `Dropout` layer, in five lines."),

@@ -12,7 +12,7 @@ import numpy as np
 from functools import lru_cache
 from typing import Callable
 
-from .builds import Attempt, Build, Finding, Found, number_finding, run_student
+from .builds import Attempt, Build, Finding, Found, number_finding, run_student, runs_on
 from .common import class_name_problem, is_number, need_number, seeded_rng
 from .core import Answer, Function, Mistake, Prediction, _short
 from .givens import IMAGE_COUNTS, Formula, Given
@@ -556,7 +556,7 @@ q6 = Build(
            "argmax()` their vote.",
            "For speed, flatten the images and compute all distances at once: `|q|^2 - 2 q.t + |t|^2` with `q @ t.T` "
            "(a (500, 5000) matrix), then `np.argsort(d, axis=1)[:, :k]`."),
-    context=("training", "test"), demo_context=lambda: dict(_demo_knn()), solution_example=lambda ctx: _knn_predict,
+    context=("training", "test"), demo_context=lambda: dict(_demo_knn()), runs=runs_on(_knn_cases), solution_example=lambda ctx: _knn_predict,
     diagnose=_diagnose_knn, reveal=_knn_reveal, time_limit=60.0,
     mistakes=(
         Mistake("the distances were computed in uint8, where differences wrap around (3 - 5 is 254): convert the "

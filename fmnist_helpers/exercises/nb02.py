@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .builds import Attempt, Build, Finding, Found, fake_history, layer_types, number_finding, read_fit, \
-    run_student, scores_match
+    run_student, runs_on, scores_match
 from .common import is_number, need_int_tuple, need_number, seeded_rng
 from .core import Answer, Function, Mistake, _short
 from .givens import BATCH_SIZES, IMAGE_COUNTS, Formula, Given, ceil, named
@@ -968,6 +968,7 @@ q7 = Build(
            "len(members)))])`. Then `val_idx = np.concatenate(val)` and `train_idx = "
            "np.setdiff1d(np.arange(len(y)), val_idx)`."),
     solution_example=lambda ctx: _stratified_split, diagnose=_diagnose_split, time_limit=30.0,
+    runs=runs_on(lambda: [(y, fraction, 0) for y, fraction in _split_cases()]),
     reveal=lambda a, ctx: ("every class keeps its share in validation, the smallest classes included, the two parts "
                            "cover every image once, and the seed fixes the draw. `splits.holdout_split` and "
                            "scikit-learn's `train_test_split(..., stratify=y)` do the same."),

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .builds import (Attempt, Build, FakeHistory, Finding, Fit, Found, accuracy_of, fake_history, layer_types,
-                     read_fit, run_student, scores_match, stop, validated_on)
+                     read_fit, run_student, runs_on, scores_match, stop, validated_on)
 from .common import is_number, need_int_tuple, need_number
 from .core import Answer, Function, Mistake, _short, same_number
 from .givens import Formula, Given, call, ceil, floor, named
@@ -704,7 +704,7 @@ q7 = Build(
            "Loop over the output rows i and columns j: `window = images[:, i*stride:i*stride+k, j*stride:j*stride+k, "
            ":]` has shape (n, k, k, c_in); `np.tensordot(window, kernels, axes=([1, 2, 3], [0, 1, 2]))` gives (n, "
            "filters) for that position. Do not flip the kernel: Keras computes a cross-correlation."),
-    solution_example=lambda ctx: _conv2d, diagnose=_diagnose_conv, time_limit=60.0,
+    solution_example=lambda ctx: _conv2d, diagnose=_diagnose_conv, time_limit=60.0, runs=runs_on(_conv_cases),
     reveal=lambda a, ctx: ("your convolution gives what Keras's Conv2D gives on every hidden case, strides 1 to 3 "
                            "and 1 to 3 input channels: a sliding window summed over every input channel, the "
                            "kernel unflipped (a cross-correlation, as in every deep-learning library)."),

@@ -1,0 +1,193 @@
+"""Versions of a check's reference function with one small change to its code, the slips a student makes while
+writing the same function: an operator the other way (`+` for `-`, `/` for `//`, `<` for `<=`, `|` for `&`), a
+whole number one more or one less (an index, a `range` end, a constant), another axis, two arguments of a call
+swapped, a term left out, a rounding the other way, one reduction for another (`sum` for `mean`, `argmin` for
+`argmax`). When a student's function returns what one of them returns on every hidden case, the check can say
+which expression was written how: the mistake named in the code itself, though no exercise listed it.
+
+Only a plain module-level function whose source can be read gets mutants; each mutant is compiled in the
+function's own module, so it calls what the reference calls.
+
+Usage:
+    for mutant, says in mutants(conv_output_size):
+        ...   # says: '`(size - kernel) // stride` written as `(size - kernel) / stride`'
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import functools
+import inspect
+import textwrap
+from typing import Any, Callable, Iterator
+
+_SWAPS: dict[type, tuple[type, ...]] = {
+    ast.Add: (ast.Sub,), ast.Sub: (ast.Add,), ast.Mult: (ast.Div,), ast.Div: (ast.Mult, ast.FloorDiv),
+    ast.FloorDiv: (ast.Div,), ast.BitAnd: (ast.BitOr,), ast.BitOr: (ast.BitAnd,),
+    ast.Lt: (ast.LtE,), ast.LtE: (ast.Lt,), ast.Gt: (ast.GtE,), ast.GtE: (ast.Gt,), ast.Eq: (ast.NotEq,),
+    ast.NotEq: (ast.Eq,),
+}
+_NAMES = {"ceil": ("floor", "round"), "floor": ("ceil", "round"), "round": ("ceil", "floor"),
+          "mean": ("sum", "median"), "sum": ("mean",), "argmax": ("argmin",), "argmin": ("argmax",),
+          "max": ("min",), "min": ("max",), "std": ("var",), "var": ("std",), "any": ("all",), "all": ("any",)}
+LIMIT = 400
+"""The most mutants one function gets."""
+
+
+def mutants(function: Callable[..., Any]) -> list[tuple[Callable[..., Any], str]]:
+    """(a mutant, what it changes) for each one-change version of `function` that compiles; [] when its source
+    cannot be read or it is not a plain module-level function."""
+    try:
+        return list(_cached(function))
+    except TypeError:  # an unhashable callable
+        return []
+
+
+@functools.lru_cache(maxsize=64)
+def _cached(function: Callable[..., Any]) -> tuple[tuple[Callable[..., Any], str], ...]:
+    if not inspect.isfunction(function) or function.__closure__ or function.__name__ == "<lambda>":
+        return ()
+    try:
+        source = textwrap.dedent(inspect.getsource(function))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return ()
+    if not tree.body or not isinstance(tree.body[0], ast.FunctionDef):
+        return ()
+    tree.body[0].decorator_list = []
+    out: list[tuple[Callable[..., Any], str]] = []
+    for changed, says in _changes(tree):
+        compiled = _compile(changed, function)
+        if compiled is not None:
+            out.append((compiled, says))
+        if len(out) >= LIMIT:
+            break
+    return tuple(out)
+
+
+def _compile(tree: ast.Module, function: Callable[..., Any]) -> Callable[..., Any] | None:
+    try:
+        code = compile(ast.fix_missing_locations(tree), f"<mutant of {function.__name__}>", "exec")
+        space: dict[str, Any] = {}
+        exec(code, function.__globals__, space)  # noqa: S102 - the pack's own reference, one expression changed
+        mutant = space[function.__name__]
+    except Exception:  # noqa: BLE001 - a change that does not compile is no mutant
+        return None
+    mutant.__defaults__ = function.__defaults__
+    return mutant
+
+
+def _changes(tree: ast.Module) -> Iterator[tuple[ast.Module, str]]:
+    """Each one-change copy of the function's tree with what it says. Conditions of `while` loops are left as they
+    are, so that no mutant loops for ever."""
+    function = tree.body[0]
+    protected = {id(n) for w in ast.walk(function) if isinstance(w, ast.While) for n in ast.walk(w.test)}
+    protected |= {id(n) for n in ast.walk(function.args)}  # defaults and annotations stay
+    protected |= {id(n) for n in ast.walk(function.returns)} if function.returns else set()
+    parents = {id(child): parent for parent in ast.walk(function) for child in ast.iter_child_nodes(parent)}
+    for position, node in enumerate(ast.walk(function)):
+        if id(node) in protected or (isinstance(node, ast.stmt) and not isinstance(node, ast.AugAssign)):
+            continue
+        shown = _shown_part(node, parents)
+        for replacement in _replacements(node):
+            changed = copy.deepcopy(tree)
+            nodes = list(ast.walk(changed.body[0]))
+            target = nodes[position]
+            where = nodes[[id(n) for n in ast.walk(function)].index(id(shown))]
+            before = _text(where)
+            if _swap_in(changed, target, replacement):
+                after = _text(replacement) if where is target else _text(where)
+                yield changed, (f"`{before}` left out" if isinstance(replacement, ast.Pass)
+                                else f"`{before}` written as `{after}`")
+
+
+def _shown_part(node: ast.AST, parents: dict[int, ast.AST]) -> ast.AST:
+    """The part of the code a change to `node` is shown in: the whole line for a simple statement, the condition or
+    the loop's range for an `if`, `for` or `while`; enough for a student to find it."""
+    part = node
+    while id(part) in parents and isinstance(parents[id(part)], (ast.expr, ast.keyword, ast.slice)) \
+            and not isinstance(parents[id(part)], (ast.Tuple, ast.List)):
+        part = parents[id(part)]
+    if isinstance(part, (ast.Constant, ast.Name)) and id(part) in parents:  # too little to find: the whole line
+        while id(part) in parents and not isinstance(part, ast.stmt) and not isinstance(
+                parents[id(part)], (ast.If, ast.For, ast.While, ast.FunctionDef, ast.With)):
+            part = parents[id(part)]
+    return part
+
+
+def _swap_in(tree: ast.AST, old: ast.AST, new: ast.AST) -> bool:
+    """Put `new` where `old` is in `tree`; False when `old` has no parent there."""
+    for parent in ast.walk(tree):
+        for field, value in ast.iter_fields(parent):
+            if value is old:
+                setattr(parent, field, new)
+                return True
+            if isinstance(value, list) and any(item is old for item in value):
+                setattr(parent, field, [new if item is old else item for item in value])
+                return True
+    return False
+
+
+def _replacements(node: ast.AST) -> Iterator[ast.AST]:
+    """The one-change versions of one node."""
+    if isinstance(node, ast.AugAssign):
+        for op in _SWAPS.get(type(node.op), ()) + ((ast.Add,) if isinstance(node.op, ast.Mult) else ()):
+            yield ast.AugAssign(target=_clone(node.target), op=op(), value=_clone(node.value))
+        yield ast.Pass()  # the line left out
+    elif isinstance(node, ast.BinOp):
+        for op in _SWAPS.get(type(node.op), ()):
+            yield ast.BinOp(left=_clone(node.left), op=op(), right=_clone(node.right))
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            yield _clone(node.left)  # the term left out
+        if isinstance(node.op, ast.Pow):
+            yield _clone(node.left)  # the power left out
+    elif isinstance(node, ast.Compare) and len(node.ops) == 1:
+        for op in _SWAPS.get(type(node.ops[0]), ()):
+            yield ast.Compare(left=_clone(node.left), ops=[op()], comparators=[_clone(node.comparators[0])])
+    elif isinstance(node, ast.Constant) and type(node.value) is int and abs(node.value) < 10_000:
+        for step in (1, -1):
+            yield ast.Constant(value=node.value + step)
+    elif isinstance(node, ast.keyword) and node.arg == "axis":
+        for axis in (0, 1, -1, None):
+            if not (isinstance(node.value, ast.Constant) and node.value.value == axis):
+                yield ast.keyword(arg="axis", value=ast.Constant(value=axis))
+    elif isinstance(node, ast.Call):
+        if len(node.args) >= 2 and not any(isinstance(a, ast.Starred) for a in node.args[:2]):
+            args = [_clone(a) for a in node.args]
+            args[0], args[1] = args[1], args[0]
+            yield ast.Call(func=_clone(node.func), args=args, keywords=[_clone(k) for k in node.keywords])
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id \
+            if isinstance(node.func, ast.Name) else None
+        for other in _NAMES.get(name or "", ()):
+            func = _clone(node.func)
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "math" \
+                    and other == "round":
+                func = ast.Name(id="round", ctx=ast.Load())
+            elif isinstance(func, ast.Attribute):
+                func.attr = other
+            elif other in ("round", "max", "min", "sum", "any", "all"):
+                func = ast.Name(id=other, ctx=ast.Load())
+            else:
+                continue
+            yield ast.Call(func=func, args=[_clone(a) for a in node.args], keywords=[_clone(k) for k in node.keywords])
+    elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        part = node.slice
+        for bound in ("lower", "upper"):
+            value = getattr(part, bound)
+            if value is not None:
+                for step in (1, -1):
+                    new = ast.Slice(lower=_clone(part.lower), upper=_clone(part.upper), step=_clone(part.step))
+                    setattr(new, bound, ast.BinOp(left=_clone(value), op=ast.Add() if step > 0 else ast.Sub(),
+                                                  right=ast.Constant(value=1)))
+                    yield ast.Subscript(value=_clone(node.value), slice=new, ctx=ast.Load())
+
+
+def _clone(node: Any) -> Any:
+    return copy.deepcopy(node) if isinstance(node, ast.AST) else node
+
+
+def _text(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)
+    except Exception:  # noqa: BLE001
+        return "?"
