@@ -500,3 +500,33 @@ def test_a_build_check_names_the_mutant_its_runs_match():
     e = exercises.lesson("04").exercises["q7"]
     verdict = e.evaluate(conv2d, **e.demo())
     assert "written as `out - np.asarray(bias, dtype='float64')`" in verdict.message, verdict.message
+
+
+def test_callbacks_on_their_default_monitor_val_loss_are_not_correct():
+    from fmnist_helpers import exercises
+
+    def make_callbacks(path):
+        import keras
+
+        return [keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True),
+                keras.callbacks.ModelCheckpoint(path, save_best_only=True)]
+
+    e = exercises.lesson("07").exercises["q3"]
+    verdict = e.evaluate(make_callbacks, **e.demo())
+    assert verdict.status == INCORRECT and "watches 'val_loss'" in verdict.message, verdict.message
+
+
+def test_a_warm_up_from_zero_is_not_correct():
+    from fmnist_helpers import exercises
+
+    def make_optimizer(total_steps):
+        import keras
+
+        warm = int(0.3 * total_steps)
+        schedule = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=total_steps - warm, alpha=0.001,
+                                                          warmup_target=5e-3, warmup_steps=warm)
+        return keras.optimizers.AdamW(schedule, weight_decay=1e-4)
+
+    e = exercises.lesson("07").exercises["q2"]
+    verdict = e.evaluate(make_optimizer, **e.demo())
+    assert verdict.status == INCORRECT and "should start at 5e-3 / 25" in verdict.message, verdict.message

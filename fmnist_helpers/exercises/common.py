@@ -36,6 +36,10 @@ def need_number(answer: Any, context: dict[str, Any] | None = None) -> str | Non
     """A message when `answer` is not one finite number (a string, a list, a bool, NaN)."""
     if isinstance(answer, str):
         return f"give a number, e.g. `1234` or `0.25`, not the string {describe(answer)}."
+    if isinstance(answer, float) and answer != answer:
+        return ("give one finite number; got NaN, which comes out of an operation that has no answer: the square "
+                "root of a negative number (is a share in percent where 1 - p needs a fraction?), 0 / 0, or a "
+                "mean of nothing.")
     if not is_number(answer):
         return f"give one finite number; got {type(answer).__name__} {describe(answer)}."
     return None

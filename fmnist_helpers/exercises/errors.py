@@ -95,6 +95,9 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"invalid value for `units`|expected a positive integer\. Received: units=",
      "a layer's `units` is one whole number: for a tuple of sizes, add one `Dense` per entry in a loop, "
      "`for units in hidden: model.add(keras.layers.Dense(units, activation='relu'))`"),
+    (r"Quantiles must be in the range \[0, 1\]|Percentiles must be in the range \[0, 100\]",
+     "`np.quantile` takes fractions (0.025, 0.975), `np.percentile` takes percents (2.5, 97.5): the two were mixed "
+     "up"),
     (r"^ZeroDivisionError|division by zero",
      "a division by zero: a count that can be 0 (an empty class, an empty input) needs a case of its own"),
     (r"^UnboundLocalError",

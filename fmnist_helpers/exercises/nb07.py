@@ -151,6 +151,9 @@ def _verify_optimizer(out: Any, args: tuple) -> str | None:
         return f"the peak should come after about 30% of the {total} steps (step {int(_WARMUP * total)}); it comes at step {at}."
     if rates[0] > _PEAK / 10:
         return f"the schedule should start low (5e-3 / 25 = 2e-4) and warm up; it starts at {rates[0]:.3g}."
+    if not math.isclose(rates[0], _PEAK / 25, rel_tol=0.05):
+        return (f"the warm-up should start at 5e-3 / 25 = 2e-4, CosineDecay's first argument; it starts at "
+                f"{rates[0]:.3g}{' (a first step that does not train at all)' if rates[0] == 0 else ''}.")
     if rates[-1] > _PEAK / 50 and _same_rates(rates, _make_optimizer(total, alpha=rates[-1] / _PEAK), total):
         return (f"the rate ends at {rates[-1]:.3g}, {rates[-1] / _PEAK:.3g} of the peak: CosineDecay's `alpha` is "
                 f"the floor the cosine falls to, as a fraction of the peak (not in percent); almost zero is "
@@ -233,7 +236,11 @@ def _verify_callbacks(out: Any, args: tuple) -> str | None:
     for callback in (stop, save):
         if not str(getattr(callback, "monitor", "")).startswith("val_"):
             return f"{type(callback).__name__} watches {callback.monitor!r}; it should watch a validation metric."
-        if callback.monitor not in ("val_accuracy", "val_loss"):
+        if callback.monitor == "val_loss":
+            return (f"{type(callback).__name__} watches 'val_loss' (EarlyStopping's and ModelCheckpoint's default "
+                    f"when `monitor` is not given); the task asks for validation accuracy, `monitor='val_accuracy'`: "
+                    f"the epoch with the lowest loss need not be the one with the highest accuracy.")
+        if callback.monitor != "val_accuracy":
             return (f"{type(callback).__name__} watches {callback.monitor!r}, a name `fit` never logs: with "
                     f"`metrics=['accuracy']` the validation accuracy is logged as 'val_accuracy'.")
     for callback in (stop, save):
