@@ -209,7 +209,9 @@ def load(data_dir: str | None, seed: int):
 
 
 def run_one(name: str, seed: int, data_dir: str | None, precision: str, epochs_override: int | None = None,
-            train_images: int | None = None) -> dict[str, Any]:
+            train_images: int | None = None, test_images: int | None = None) -> dict[str, Any]:
+    """Train one configuration on one seed and score it on the test images (the first `test_images` of them, for a
+    quick check: a sweep's rows always use all 10,000)."""
     import keras
 
     from bench_time_to_accuracy import training_flops_per_image
@@ -222,7 +224,7 @@ def run_one(name: str, seed: int, data_dir: str | None, precision: str, epochs_o
     epochs = epochs_override or epochs
     keras.mixed_precision.set_global_policy(precision)
     x, y, xt, yt = load(data_dir, seed)
-    x, y = x[:train_images], y[:train_images]
+    x, y, xt, yt = x[:train_images], y[:train_images], xt[:test_images], yt[:test_images]
     model, net = build(arch, shift, seed, erase)
     steps = math.ceil(len(x) / batch)
     recipe = Recipe("adamw", lr, weight_decay=wd, batch_size=batch, epochs=epochs, schedule=sched,

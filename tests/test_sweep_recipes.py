@@ -62,7 +62,8 @@ def test_a_result_file_with_other_columns_stops_the_sweep_before_it_trains(sweep
 
 @pytest.mark.slow
 def test_a_configuration_with_weight_averaging_trains_and_reports_its_momentum(sweep):
-    row = sweep.run_one("fast8_noshift_ema", 42, None, "float32", epochs_override=1, train_images=512)
+    row = sweep.run_one("fast8_noshift_ema", 42, None, "float32", epochs_override=1, train_images=512,
+                         test_images=256)
     assert row["ema"] == 0.99 and row["epochs"] == 1
     assert list(row) == sweep.COLUMNS
     assert 0.0 <= row["plain"] <= 1.0 and 0.0 <= row["tta"] <= 1.0

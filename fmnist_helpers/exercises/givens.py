@@ -168,7 +168,7 @@ class Given(Expr):
         if isinstance(actual, int) and not isinstance(actual, bool) and actual >= 1_000 and actual % 10 == 0:
             for other, note in ((actual // 10, "a zero dropped"), (actual * 10, "a zero too many")):
                 if other not in others:
-                    yield other, note, 1
+                    yield other, note, 2  # after a part left out, which may give the same number
 
 
 @dataclass(eq=False)
