@@ -149,7 +149,7 @@ def test_one_wrong_number_of_a_pair_is_named_by_the_quantity_it_is():
     images, folds = Given("images", 60_000, "{:,} images"), Given("folds", 3, "{} folds")
     pair = Formula((images - named(images / folds, "the fold each model validates on"), folds / folds))
     assert pair.explain_parts((20_000, 1)) == ("the first number, 20,000: that is the fold each model validates on, "
-                                               "60,000 / 3 (the other 1 is right).")
+                                               "60,000 / 3 (the other number is right).")
 
 
 def test_a_pair_whose_wrong_numbers_nothing_explains_gets_no_part_by_part_message():

@@ -71,6 +71,15 @@ def _callbacks_with_mode(mode):
     return make_callbacks
 
 
+def _bootstrap_quantile_in_percent(y_true, pred_a, pred_b, n_boot, seed):
+    rng = np.random.default_rng(seed)
+    right_a, right_b = pred_a == y_true, pred_b == y_true
+    idx = rng.integers(0, len(y_true), (n_boot, len(y_true)))
+    diffs = (right_b[idx].mean(axis=1) - right_a[idx].mean(axis=1)) * 100
+    low, high = np.quantile(diffs, [2.5, 97.5])  # the slip: np.quantile takes fractions
+    return float(low), float(high)
+
+
 def _class_sums_over_all(images, labels, n_classes):
     return np.stack([images[labels == k].astype("float64").sum(axis=0) / len(labels) for k in range(n_classes)])
 
@@ -327,6 +336,12 @@ SLIPS = [  # (notebook, exercise, answer, the slip, words of the message that na
     ("04", "q2", (3 * 3 * 64 + 1) * 32, "channels and filters swapped", "that swaps two givens"),
     ("04", "q6", [1.0, 1.0, 91.0] + [1.0] * 7, "the target in percent", "written as a percentage"),
     ("07", "q3", _callbacks_with_mode("min"), "mode='min' for an accuracy", "`mode='min'` for 'val_accuracy'"),
+    # from the sealed trial9
+    ("02", "q2", (120_000, 1), "all three models' images together", "3 times the right answer, 3 being the number "
+                                                                    "of folds"),
+    ("05", "q3", 100 * math.sqrt(0.9 / 12_000), "1 - p left out", "leaves out the factor 1 - p"),
+    ("06", "q6", _bootstrap_quantile_in_percent, "np.quantile given percents", "`np.quantile` takes fractions"),
+    ("08", "q3", float("nan"), "NaN from a share in percent", "a share in percent where 1 - p needs a fraction"),
 ]
 
 

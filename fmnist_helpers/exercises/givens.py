@@ -20,6 +20,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+from .slips import slip
+
 BATCH_SIZES = {32: "Keras's default", 64: "", 128: "", 256: "", 512: "", 1_000: "the bu study's"}
 """The batch sizes of the course, for a given that is one: a student may take any of them for the task's."""
 IMAGE_COUNTS = {60_000: "all the training images", 10_000: "the test images", 70_000: "training and test images",
@@ -700,12 +702,14 @@ class Formula:
             found = next((f"that is {node.label}, {node.text()}." for node, theirs in neighbours
                           if node is not part and same(value, theirs) and not same(theirs, expected[i])), None)
             found = found or Formula(part, also=others).explain(value, same)
+            if found is None:  # a factor the task's givens name ("3 times the right number, 3 being the folds")
+                found = slip(value, expected[i], self.names(), bare=False)
             where = f"the {_ORDINAL_WORDS[i] if i < len(_ORDINAL_WORDS) else f'#{i + 1}'} number, {number_text(value)}"
             said.append(f"{where}: {found.rstrip('.')}" if found else f"{where}, is not right either")
         if not any(not s.endswith("is not right either") for s in said):
             return None
         right = len(answer) - wrong
-        tail = f" (the other {right} {'is' if right == 1 else 'are'} right)" if right else ""
+        tail = (" (the other number is right)" if right == 1 else f" (the other {right} are right)") if right else ""
         return "; ".join(said) + tail + "."
 
     def explain(self, answer: Any, same: Callable[[Any, Any], bool]) -> str | None:

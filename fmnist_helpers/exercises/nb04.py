@@ -659,7 +659,11 @@ def _conv_window_not_strided(images, kernels, bias, stride=1):
     return _conv2d(images, kernels, bias, 1)[:, :rows, :cols, :]
 
 
-_CONV_VARIANTS = {"window_not_strided": _conv_window_not_strided, "flipped": _conv_flipped, "no_bias": _conv_no_bias, "channels_first": _conv_channels_first,
+def _conv_relu(images, kernels, bias, stride=1):
+    return np.maximum(_conv2d(images, kernels, bias, stride), 0.0)
+
+
+_CONV_VARIANTS = {"relu": _conv_relu, "window_not_strided": _conv_window_not_strided, "flipped": _conv_flipped, "no_bias": _conv_no_bias, "channels_first": _conv_channels_first,
                   "off_by_one": _conv_off_by_one, "stride_ignored": _conv_stride_ignored,
                   "kernel_transposed": _conv_transposed_kernel, "one_channel": _conv_first_channel}
 
@@ -719,6 +723,9 @@ q7 = Build(
         Mistake("off by one: a window of side k fits at (size - k) // stride + 1 positions; the last position counts "
                 "too (`range(rows)` with rows = (h - k) // stride + 1).", lambda ctx: _conv_off_by_one,
                 detect=Found("off_by_one")),
+        Mistake("that applies a ReLU to the output (negative values set to 0): Conv2D without an activation, as the "
+                "task asks, returns the sums plus the bias as they are; the activation is a separate choice, "
+                "`activation='relu'`.", lambda ctx: _conv_relu, detect=Found("relu")),
         Mistake("the output has the strided size, but each window starts at row i and column j, one pixel after the "
                 "last: with stride s output (i, j) reads the window at rows i*s to i*s+k and columns j*s to j*s+k.",
                 lambda ctx: _conv_window_not_strided, detect=Found("window_not_strided")),

@@ -780,6 +780,10 @@ def _diagnose_search(search: Any, ctx: dict[str, Any]) -> Finding | None:
     rates = np.array([float(c["learning_rate"]) for c in calls])
     units = [c["units"] for c in calls]
     dropouts = np.array([float(c["dropout"]) for c in calls])
+    if rates.min() >= math.exp(-4) * (1 - 1e-9) and rates.max() <= math.exp(-2) * (1 + 1e-9) and rates.max() > 1e-2:
+        return Finding("bounds", f"the learning rates run from {rates.min():.2g} to {rates.max():.2g}, between e^-4 "
+                                 f"and e^-2: `np.exp(x)` raises e to the power x, not 10; the space's rates are "
+                                 f"`10 ** rng.uniform(-4, -2)`")
     if rates.min() < 1e-4 * (1 - 1e-9) or rates.max() > 1e-2 * (1 + 1e-9) or dropouts.min() < 0 or dropouts.max() > 0.5:
         return Finding("bounds", f"draws went outside the space: learning rates {rates.min():.2g} to "
                                  f"{rates.max():.2g}, dropout {dropouts.min():.2f} to {dropouts.max():.2f}")
