@@ -545,3 +545,19 @@ def test_a_warm_up_from_zero_is_not_correct():
     e = exercises.lesson("07").exercises["q2"]
     verdict = e.evaluate(make_optimizer, **e.demo())
     assert verdict.status == INCORRECT and "should start at 5e-3 / 25" in verdict.message, verdict.message
+
+
+def test_a_standardisation_that_zeroes_the_test_images_where_training_never_changes_is_not_correct():
+    from fmnist_helpers import exercises
+
+    def standardise_fixed(x_train, x_test):
+        train = x_train.astype("float32")
+        mean, std = train.mean(axis=0), train.std(axis=0)
+        safe = np.where(std == 0, 1.0, std)
+        out = [np.where(std == 0, 0.0, (x.astype("float32") - mean) / safe).astype("float32")
+               for x in (x_train, x_test)]
+        return out[0], out[1]
+
+    e = exercises.lesson("02").exercises["q6"]
+    verdict = e.evaluate(standardise_fixed, **e.demo())
+    assert verdict.status == INCORRECT and "the test images came out 0" in verdict.message, verdict.message

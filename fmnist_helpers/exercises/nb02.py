@@ -721,6 +721,7 @@ def _standardise_cases() -> list[tuple]:
         for x in (x_train, x_test):
             x[:, 0, 0] = 0  # an always-black corner
             x[:, 5, 5] = 7  # and a pixel that never changes
+        x_train[:, 0, 5] = 30  # constant in training only: the test images differ there, and must keep it
         if dtype == "float32":
             x_train, x_test = x_train / 255, x_test / 255
             x_train[:, 5, 5] = x_test[:, 5, 5] = 0.5  # exact in float32: its standard deviation is exactly 0
@@ -768,6 +769,12 @@ def _diagnose_standardise(fixed: Any, ctx: dict[str, Any]) -> Finding | None:
             if np.allclose(train, wrong[0], atol=1e-4) and np.allclose(test, wrong[1], atol=1e-4):
                 return Finding(code, f"first failing case: {where}")
         varying = np.asarray(x_train, dtype="float64").std(axis=0) > 0
+        if np.allclose(train, want[0], atol=1e-4) and np.allclose(test[:, varying], want[1][:, varying], atol=1e-4) \
+                and np.allclose(test[:, ~varying], 0) and not np.allclose(want[1][:, ~varying], 0):
+            return Finding("constant_zeroed", f"{where}: where a pixel never changes in the training images, the "
+                                              f"test images came out 0, though they differ there; divide by 1 at "
+                                              f"those pixels instead (`np.where(std == 0, 1, std)`), so that a test "
+                                              f"image keeps how it differs from the training mean")
         if not np.allclose(train.mean(axis=0), 0, atol=1e-3):
             return Finding("not_centred", f"{where}: the standardised training images do not average 0 at each "
                                           f"pixel (up to {np.abs(train.mean(axis=0)).max():.3g})")
