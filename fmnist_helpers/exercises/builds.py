@@ -102,29 +102,41 @@ class Build(Exercise):
         if finding is None:
             return Verdict(CORRECT, self.label, self.reveal(answer, context) if self.reveal else "well done.")
         detail = f" ({finding.detail})" if finding.detail else ""
-        named = self._alternative(answer, finding)
+        mine = self._answer_runs(answer, finding)
+        named = self._alternative(mine)
         if named:
             return Verdict(INCORRECT, self.label, named + detail)
         for mistake in self.mistakes:
             if mistake.detect(finding):
                 return Verdict(INCORRECT, self.label, mistake.message + detail)
-        mutant = self._mutant(answer, context, finding)
+        mutant = self._mutant(mine, context)
         if mutant:
             return Verdict(INCORRECT, self.label, mutant + detail)
         return Verdict(INCORRECT, self.label, f"{finding.detail} `ex.{self.key}.hint()` gives a hint.")
 
-    def _mutant(self, answer: Any, context: dict[str, Any], finding: Finding) -> str | None:
-        """What the answer's runs equal, when they equal those of the solution with one small change to its code
-        (`mutants.mutants`); None when none does, or the check has no `runs`, or the solution is no plain
-        function. Tried for MUTANT_SECONDS at most."""
-        if self.runs is None or finding.code == "form" or not callable(answer) or not callable(self.solution_example):
+    def _answer_runs(self, answer: Any, finding: Finding) -> Any:
+        """What the answer returns on the check's cases (`runs`), for comparing with other versions; `_NO_RUNS` when
+        the check has no `runs`, the answer is no function, or running it again fails."""
+        if self.runs is None or finding.code == "form" or not callable(answer):
+            return _NO_RUNS
+        try:
+            return call_with_time_limit(self.runs, (answer,), self.time_limit)
+        except BaseException as err:  # noqa: BLE001 - the student's function may raise anything
+            if isinstance(err, KeyboardInterrupt):
+                raise
+            return _NO_RUNS
+
+    def _mutant(self, mine: Any, context: dict[str, Any]) -> str | None:
+        """What the answer's runs `mine` equal, when they equal those of the solution with one small change to its
+        code (`mutants.mutants`); None when none does, or there are no runs, or the solution is no plain function.
+        Tried for MUTANT_SECONDS at most."""
+        if mine is _NO_RUNS or not callable(self.solution_example):
             return None
         try:
             solution = self.solution_example(context)
             versions = mutants(solution) if callable(solution) and not uses_tensorflow(solution) else []
             if not versions:
                 return None
-            mine = call_with_time_limit(self.runs, (answer,), self.time_limit)
             right = self.runs(solution)
         except BaseException as err:  # noqa: BLE001 - the student's function may raise anything
             if isinstance(err, KeyboardInterrupt):
@@ -147,16 +159,10 @@ class Build(Exercise):
                        f"what your code does?"
         return None
 
-    def _alternative(self, answer: Any, finding: Finding) -> str | None:
-        """The sentence of each alternative (at most two) whose runs equal the answer's; None when none does, when
-        the answer is no function, or when running it again fails."""
-        if not self.alternatives or self.runs is None or finding.code == "form" or not callable(answer):
-            return None
-        try:
-            mine = call_with_time_limit(self.runs, (answer,), self.time_limit)
-        except BaseException as err:  # noqa: BLE001 - the student's function may raise anything
-            if isinstance(err, KeyboardInterrupt):
-                raise
+    def _alternative(self, mine: Any) -> str | None:
+        """The sentence of each alternative (at most two) whose runs equal the answer's runs `mine`; None when none
+        does or there are no runs."""
+        if not self.alternatives or mine is _NO_RUNS:
             return None
         says = []
         for alternative, sentence in self.alternatives:
@@ -216,6 +222,8 @@ def runs_on(cases: Callable[[], list[tuple]]) -> Callable[[Any], list]:
     return runs
 
 
+_NO_RUNS = object()
+"""What `Build._answer_runs` gives when there is nothing to compare."""
 MUTANT_SECONDS = 5.0
 """Seconds a Build check may spend comparing a wrong function's runs with those of the solution's mutants."""
 

@@ -85,16 +85,17 @@ def _changes(tree: ast.Module) -> Iterator[tuple[ast.Module, str]]:
     protected |= {id(n) for n in ast.walk(function.args)}  # defaults and annotations stay
     protected |= {id(n) for n in ast.walk(function.returns)} if function.returns else set()
     parents = {id(child): parent for parent in ast.walk(function) for child in ast.iter_child_nodes(parent)}
-    for position, node in enumerate(ast.walk(function)):
+    walk = list(ast.walk(function))
+    index = {id(n): i for i, n in enumerate(walk)}
+    for position, node in enumerate(walk):
         if id(node) in protected or (isinstance(node, ast.stmt) and not isinstance(node, ast.AugAssign)):
             continue
-        shown = _shown_part(node, parents)
+        shown = index[id(_shown_part(node, parents))]
+        before = _text(walk[shown])
         for replacement in _replacements(node):
-            changed = copy.deepcopy(tree)
+            changed = copy.deepcopy(tree)  # the copy walks in the same order, so positions carry over
             nodes = list(ast.walk(changed.body[0]))
-            target = nodes[position]
-            where = nodes[[id(n) for n in ast.walk(function)].index(id(shown))]
-            before = _text(where)
+            target, where = nodes[position], nodes[shown]
             if _swap_in(changed, target, replacement):
                 after = _text(replacement) if where is target else _text(where)
                 yield changed, (f"`{before}` left out" if isinstance(replacement, ast.Pass)

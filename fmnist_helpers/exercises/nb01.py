@@ -439,11 +439,21 @@ def _knn_uint8(x_train, y_train, x_query, k):
     return np.array(out)
 
 
-def _knn_farthest(x_train, y_train, x_query, k):
+def _distances(x_train, x_query, train_norms: bool = True) -> np.ndarray:
+    """Squared distances of each query to each training image, |q|^2 - 2 q.t + |t|^2 (|t|^2 left out when
+    `train_norms` is false, one of the slips)."""
     train = np.asarray(x_train, dtype="float32").reshape(len(x_train), -1)
     q = np.asarray(x_query, dtype="float32").reshape(len(x_query), -1)
-    d = (q ** 2).sum(1)[:, None] - 2 * q @ train.T + (train ** 2).sum(1)[None, :]
-    return np.array([np.bincount(y_train[row]).argmax() for row in np.argsort(-d, axis=1)[:, :k]])
+    d = (q ** 2).sum(1)[:, None] - 2 * q @ train.T
+    return d + (train ** 2).sum(1)[None, :] if train_norms else d
+
+
+def _vote(y_train, nearest: np.ndarray) -> np.ndarray:
+    return np.array([np.bincount(y_train[row]).argmax() for row in nearest])
+
+
+def _knn_farthest(x_train, y_train, x_query, k):
+    return _vote(y_train, np.argsort(-_distances(x_train, x_query), axis=1)[:, :k])
 
 
 def _knn_nearest_only(x_train, y_train, x_query, k):
@@ -451,28 +461,21 @@ def _knn_nearest_only(x_train, y_train, x_query, k):
 
 
 def _knn_skip_first(x_train, y_train, x_query, k):
-    train = np.asarray(x_train, dtype="float32").reshape(len(x_train), -1)
-    q = np.asarray(x_query, dtype="float32").reshape(len(x_query), -1)
-    d = (q ** 2).sum(1)[:, None] - 2 * q @ train.T + (train ** 2).sum(1)[None, :]
-    return np.array([np.bincount(y_train[row]).argmax() for row in np.argsort(d, axis=1)[:, 1:k + 1]])
+    return _vote(y_train, np.argsort(_distances(x_train, x_query), axis=1)[:, 1:k + 1])
 
 
 def _knn_no_train_norms(x_train, y_train, x_query, k):
-    train = np.asarray(x_train, dtype="float32").reshape(len(x_train), -1)
-    q = np.asarray(x_query, dtype="float32").reshape(len(x_query), -1)
-    d = (q ** 2).sum(1)[:, None] - 2 * q @ train.T  # |t|^2 left out: it differs from one training image to the next
-    return np.array([np.bincount(y_train[row]).argmax() for row in np.argsort(d, axis=1, kind="stable")[:, :k]])
+    return _vote(y_train, np.argsort(_distances(x_train, x_query, train_norms=False), axis=1, kind="stable")[:, :k])
 
 
 def _knn_argmax_positions(x_train, y_train, x_query, k):
-    train = np.asarray(x_train, dtype="float32").reshape(len(x_train), -1)
-    q = np.asarray(x_query, dtype="float32").reshape(len(x_query), -1)
-    d = (q ** 2).sum(1)[:, None] - 2 * q @ train.T + (train ** 2).sum(1)[None, :]
-    return np.argmax(np.asarray(y_train)[np.argsort(d, axis=1, kind="stable")[:, :k]], axis=1)
+    nearest = np.argsort(_distances(x_train, x_query), axis=1, kind="stable")[:, :k]
+    return np.argmax(np.asarray(y_train)[nearest], axis=1)
 
 
-_KNN_VARIANTS = {"argmax_positions": _knn_argmax_positions, "uint8": _knn_uint8, "farthest": _knn_farthest, "k_ignored": _knn_nearest_only,
-                 "skips_nearest": _knn_skip_first, "no_train_norms": _knn_no_train_norms}
+_KNN_VARIANTS = {"argmax_positions": _knn_argmax_positions, "uint8": _knn_uint8, "farthest": _knn_farthest,
+                 "k_ignored": _knn_nearest_only, "skips_nearest": _knn_skip_first,
+                 "no_train_norms": _knn_no_train_norms}
 
 
 def _knn_cases() -> list[tuple]:

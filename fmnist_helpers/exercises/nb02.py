@@ -596,14 +596,6 @@ def _standardise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, n
     return (train - mean) / std, (np.asarray(x_test, dtype="float32") - mean) / std
 
 
-def _standardise_ddof1(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Standardised with the sample standard deviation (ddof=1)."""
-    train = np.asarray(x_train, dtype="float32")
-    mean, std = train.mean(axis=0), train.std(axis=0, ddof=1)
-    std = np.where(std == 0, 1.0, std).astype("float32")
-    return (train - mean) / std, (np.asarray(x_test, dtype="float32") - mean) / std
-
-
 def _standardise_buggy(x_train, x_test):
     """The function the task hands out, with its three bugs."""
     x_all = np.concatenate([x_train, x_test]).astype("float32")
@@ -651,9 +643,9 @@ def _standardise_in_place(x_train, x_test):
     return train, test
 
 
-def _standardise_with(mean_of: str = "train", std_of: str = "train", scale: str = "std") -> Callable:
+def _standardise_with(mean_of: str = "train", std_of: str = "train", scale: str = "std", ddof: int = 0) -> Callable:
     """Standardisation with the test images' mean or standard deviation taken from `mean_of` / `std_of` ("train",
-    "test" or "none"), dividing by the standard deviation, the variance or the range (`scale`)."""
+    "test" or "none"), dividing by the standard deviation (with `ddof`), the variance or the range (`scale`)."""
     def standardise(x_train, x_test):
         train, test = np.asarray(x_train, dtype="float32"), np.asarray(x_test, dtype="float32")
         stats = {"train": train, "test": test}
@@ -661,7 +653,7 @@ def _standardise_with(mean_of: str = "train", std_of: str = "train", scale: str 
         if scale == "range":
             spread = {k: v.max(axis=0) - v.min(axis=0) for k, v in stats.items()}
         else:
-            spread = {k: v.var(axis=0) if scale == "var" else v.std(axis=0) for k, v in stats.items()}
+            spread = {k: v.var(axis=0) if scale == "var" else v.std(axis=0, ddof=ddof) for k, v in stats.items()}
         spread = {k: np.where(v == 0, 1.0, v).astype("float32") for k, v in spread.items()}
         spread["none"] = np.float32(1.0)
         lows = {"train": train.min(axis=0), "test": test.min(axis=0)}
@@ -829,7 +821,8 @@ q6 = Build(
                 lambda ctx: (lambda a, b: tuple(v + 1.0 for v in _standardise(a, b))), detect=Found("not_centred")),
         Mistake("that divides by the sample standard deviation (`ddof=1`, as pandas' `.std()` or `statistics.stdev` "
                 "give), which divides the squares by n - 1; NumPy's `x_train.std(axis=0)` divides by n, and with "
-                "it every training pixel ends with standard deviation exactly 1.", lambda ctx: _standardise_ddof1,
+                "it every training pixel ends with standard deviation exactly 1.",
+                lambda ctx: _standardise_with(ddof=1),
                 detect=Found("ddof1")),
         Mistake("the standard deviation is not taken per pixel: divide by `x_train.std(axis=0)`, so that every "
                 "pixel of the training images ends with standard deviation 1.",
