@@ -54,11 +54,8 @@ def test_tuned_keeps_the_recipe_of_the_space_the_tuning_study_searched(tmp_path)
     assert cnn.recipe.epochs == 28
 
 
-def test_in_full_the_tuning_studys_untuned_cnn_is_the_pack_cnn_notebook_06_repeats():
-    from fmnist_helpers.training import search
-
-    untuned = tuning.get_space(search.profile_plan("pack", "full").space).default_model
-    assert untuned == comparison.pack_cnn_for(None, "full") == "pack_cnn_wide"
+def test_a_pack_cnn_named_for_s06_overrides_the_profiles_choice():
+    assert comparison.pack_cnn_for("pack_cnn_wide", "full") == "pack_cnn_wide"
 
 
 def test_tuned_plays_the_pack_cnn_the_tuning_study_tuned_when_it_has_run(tmp_path):
@@ -167,8 +164,8 @@ def test_tuned_falls_back_when_only_lesson_05_has_run_since_the_lesson_tunes_no_
     assert comparison.comparison_models(tmp_path, pack_cnn="tuned")["pack"]["CNN"].key == "pack_cnn"
 
 
-def test_notebook_06_uses_the_wide_pack_cnn_by_default_in_full_only():
-    assert comparison.pack_cnn_for(None, "full") == "pack_cnn_wide"
+def test_s06_uses_the_speed_benchmarks_pack_cnn_fast_by_default_in_full_only():
+    assert comparison.pack_cnn_for(None, "full") == "pack_cnn_fast"
     assert comparison.pack_cnn_for(None, "quick") == "pack_cnn"
     assert comparison.pack_cnn_for(None, "smoke") == "pack_cnn"
     assert comparison.pack_cnn_for("tuned", "quick") == "tuned"

@@ -88,21 +88,21 @@ def comparison_models(output_dir: str | os.PathLike, pack_cnn: str = "pack_cnn")
 
 
 def pack_cnn_for(pack_cnn: str | None, profile: str) -> str:
-    """s06's `pack_cnn` parameter: None means `pack_cnn_wide` in `full` and `pack_cnn` otherwise.
+    """s06's `pack_cnn` parameter: None means `pack_cnn_fast` in `full` and `pack_cnn` otherwise.
 
-    In `full`, `pack_cnn_wide` scores as high as the CNN notebook 05 tuned with `pack_cnn`'s 20-epoch recipe before
-    it searched the space around `pack_cnn_wide` (94.33% with flips over 3 seeds in the recorded run of notebook 06,
-    whose comparison is now s06, 94.60% in the speed record; that tuned CNN 94.40% over 2) and trains in less time:
-    492-568 s a run on the AMX machines, an estimated 18 minutes on the AVX-512 one where that tuned CNN took 21-31
-    (RESULTS.md, "Speed", "Run times" and notebook 06's runs). s05's `full` run trains it too, as its untuned
-    model, and s06 reuses that run. In `smoke` and `quick`, a run of `pack_cnn` that an earlier notebook saved on the
-    same subset, dataset and seed is reused.
+    In `full`, `pack_cnn_fast` is the speed benchmark's CNN: 94.27% with flips over 3 seeds in a median 209 s a run
+    on 2 cores without AMX, where `pack_cnn_wide`, s06's CNN until 2026-12-07, scored 94.33% over 3 seeds in the
+    recorded run of notebook 06 (94.60% in the speed record) at an estimated 18 minutes a run there. The six runs
+    s06 trains of it (3 seeds, 2 datasets) so take about 21 minutes on such a machine where the wider CNN's took
+    about 90, for a pack CNN within the seeds' spread of it (RESULTS.md, "Run times"). `pack_cnn_wide` stays one
+    parameter away. In `smoke` and `quick`, a run of `pack_cnn` that an earlier notebook saved on the same subset,
+    dataset and seed is reused.
 
     Usage:
-        key = pack_cnn_for(None, "full")    # "pack_cnn_wide"
+        key = pack_cnn_for(None, "full")    # "pack_cnn_fast"
     """
     if pack_cnn is None:
-        return "pack_cnn_wide" if profile == "full" else "pack_cnn"
+        return "pack_cnn_fast" if profile == "full" else "pack_cnn"
     return check_choice("pack_cnn", pack_cnn, PACK_CNNS)
 
 
