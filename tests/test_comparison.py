@@ -54,6 +54,13 @@ def test_tuned_keeps_the_recipe_of_the_space_the_tuning_study_searched(tmp_path)
     assert cnn.recipe.epochs == 28
 
 
+def test_in_full_the_tuning_studys_untuned_cnn_is_the_pack_cnn_s06_repeats():
+    from fmnist_helpers.training import search
+
+    untuned = tuning.get_space(search.profile_plan("pack", "full").space).default_model
+    assert untuned == comparison.pack_cnn_for(None, "full") == "pack_cnn_fast"
+
+
 def test_a_pack_cnn_named_for_s06_overrides_the_profiles_choice():
     assert comparison.pack_cnn_for("pack_cnn_wide", "full") == "pack_cnn_wide"
 

@@ -112,8 +112,15 @@ def test_pack_wide_space_defaults_build_the_registry_pack_cnn_wide():
     assert architecture_signature(default) == architecture_signature(models.build_model("pack_cnn_wide"))
 
 
-def test_no_point_of_the_pack_wide_space_is_wider_than_pack_cnn_wide():
-    widest = {name: max(tuning.PACK_WIDE_SPACE[name]["values"]) for name in ("block1_filters", "block2_filters")}
+def test_pack_fast_space_defaults_build_the_registry_pack_cnn_fast():
+    hp = kt.HyperParameters()
+    default = tuning.pack_fast_space(hp)
+    assert architecture_signature(default) == architecture_signature(models.build_model("pack_cnn_fast"))
+
+
+@pytest.mark.parametrize("space", [tuning.PACK_WIDE_SPACE, tuning.PACK_FAST_SPACE])
+def test_no_point_of_the_spaces_full_searches_is_wider_than_pack_cnn_wide(space):
+    widest = {name: max(space[name]["values"]) for name in ("block1_filters", "block2_filters")}
     assert widest == {"block1_filters": 48, "block2_filters": 96}
 
 
@@ -133,13 +140,13 @@ def test_the_tuned_pack_cnn_takes_the_recipe_of_the_space_it_was_found_in():
 
 
 def test_a_tuned_pack_cnn_from_a_space_not_around_the_pack_cnn_is_refused():
-    with pytest.raises(ValueError, match="'wits' is not one of the pack's spaces; choose one of: pack, pack-wide"):
+    with pytest.raises(ValueError, match="'wits' is not one of the pack's spaces; choose one of: pack, pack-wide, pack-fast"):
         tuning.pack_tuned_spec({}, space="wits")
 
 
-def test_the_full_profile_searches_around_pack_cnn_wide_and_the_others_around_pack_cnn():
+def test_the_full_profile_searches_around_pack_cnn_fast_and_the_others_around_pack_cnn():
     spaces = {profile: search.profile_plan("pack", profile).space for profile in ("smoke", "quick", "full")}
-    assert spaces == {"smoke": "pack", "quick": "pack", "full": "pack-wide"}
+    assert spaces == {"smoke": "pack", "quick": "pack", "full": "pack-fast"}
 
 
 def test_hypermodel_compiles_with_the_trials_learning_rate():

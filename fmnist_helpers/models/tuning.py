@@ -13,6 +13,7 @@ in `search` run. Importing this module loads neither Keras nor Keras Tuner; buil
 | `kh-sample` | the same                           | 10 of them, spread over the depths (for quick runs)       |
 | `pack` | the pack's strong CNN (`pack_cnn`)      | block widths, dense units, dropout, learning rate         |
 | `pack-wide` | `pack_cnn_wide` and its 28-epoch recipe | the same, no wider than `pack_cnn_wide`              |
+| `pack-fast` | `pack_cnn_fast` and its 12-epoch recipe | the same, no wider than `pack_cnn_wide`              |
 
 Usage:
     hp = keras_tuner.HyperParameters()
@@ -180,6 +181,23 @@ def pack_wide_space(hp):
     return _pack_cnn_from(hp, PACK_WIDE_SPACE, block_dropout=(0.05, 0.1))
 
 
+PACK_FAST_SPACE: dict[str, dict[str, Any]] = {
+    "block1_filters": {"values": [32, 40, 48], "default": 32},
+    "block2_filters": {"values": [64, 80, 96], "default": 64},
+    "dense_units": {"values": [128, 256, 384], "default": 256},
+    "head_dropout": {"min_value": 0.0, "max_value": 0.3, "step": 0.05, "default": 0.0},
+    "learning_rate": {"min_value": 2.5e-3, "max_value": 8e-3, "sampling": "log", "default": 5e-3},
+}
+"""The space around `pack_cnn_fast` (the defaults build it), trained with its 12-epoch one-cycle recipe: the studies
+track's `full` search since 2026-12-07. Its widest point is `pack_cnn_wide`'s widths; the blocks keep no dropout, as
+in `pack_cnn_fast`, and the head's dropout is searched from none up."""
+
+
+def pack_fast_space(hp):
+    """`pack_cnn_fast` with its widths, head dropout and peak learning rate searched."""
+    return _pack_cnn_from(hp, PACK_FAST_SPACE, block_dropout=(0.0, 0.0))
+
+
 # -- the spaces by name, and a space's models at fixed values -----------------------------------------------
 
 
@@ -205,11 +223,13 @@ SPACES: dict[str, Space] = {
                   default_model="pack_cnn"),
     "pack-wide": Space("pack-wide", pack_wide_space, get_spec("pack_cnn_wide").recipe,
                        "pack_cnn_wide and its 28-epoch recipe, widths and rates", default_model="pack_cnn_wide"),
+    "pack-fast": Space("pack-fast", pack_fast_space, get_spec("pack_cnn_fast").recipe,
+                       "pack_cnn_fast and its 12-epoch recipe, widths and rates", default_model="pack_cnn_fast"),
 }
 
 
-PACK_SPACES = ("pack", "pack-wide")
-"""The spaces around the pack's CNN: s05 searches `pack` in smoke and quick, `pack-wide` in full."""
+PACK_SPACES = ("pack", "pack-wide", "pack-fast")
+"""The spaces around the pack's CNN: s05 searches `pack` in smoke and quick, `pack-fast` in full."""
 
 
 def get_space(name: str) -> Space:
@@ -267,7 +287,7 @@ def winner_spec(space: str | Space, values: dict[str, Any], key: str, title: str
 
 
 def pack_tuned_spec(values: dict[str, Any], space: str = "pack"):
-    """The pack CNN at the winning values of a search of `space` ("pack" or "pack-wide"), with that space's
+    """The pack CNN at the winning values of a search of `space` (one of `PACK_SPACES`), with that space's
     recipe, under the one name s05 and notebook 06 save it by.
 
     Usage:

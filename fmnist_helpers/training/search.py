@@ -394,15 +394,15 @@ PROFILE_PLANS: dict[str, dict[str, dict[str, Any]]] = {
               "pack": dict(space="pack", strategy="random", max_trials=3, epochs=2, train_size=6_000, val_size=2_000)},
     "full": {"wits": dict(space="wits", strategy="hyperband", epochs=9, factor=3, batch_size=128),
              "kh": dict(space="kh", strategy="grid", max_trials=None, epochs=2, train_size=10_000, val_size=5_000),
-             "pack": dict(space="pack-wide", strategy="random", max_trials=6, epochs=4, train_size=15_000,
+             "pack": dict(space="pack-fast", strategy="random", max_trials=6, epochs=4, train_size=15_000,
                           val_size=5_000)},
 }
 """The searches the studies track's s05 runs in each profile, by role. `full` searches the wits space with Hyperband on
 all the data, runs the whole kh grid at lower fidelity (2 epochs on 10,000 images) and screens the space around
-`pack_cnn_wide` on subsets, so that its winner trains with that model's 28-epoch recipe in about the same time
-(winners of the `pack` space, trained with `pack_cnn`'s 20-epoch recipe, took 21-31 minutes a run on the AVX-512
-machine); `smoke` and `quick` run a 10-point sample of the kh grid and search around `pack_cnn`, whose untuned run
-s04 makes on the same subset."""
+`pack_cnn_fast` on subsets, so that its winner trains with that model's 12-epoch recipe (about 3.5 minutes a run on 2
+cores without AMX; the space around `pack_cnn_wide`, `full`'s until 2026-12-07, has a 28-epoch recipe that takes an
+estimated 18 there); `smoke` and `quick` run a 10-point sample of the kh grid and search around `pack_cnn`, whose
+untuned run s04 makes on the same subset."""
 
 
 def profile_plan(role: str, profile: str, seed: int = 42, **changes: Any) -> SearchPlan:
