@@ -561,3 +561,105 @@ def test_a_standardisation_that_zeroes_the_test_images_where_training_never_chan
     e = exercises.lesson("02").exercises["q6"]
     verdict = e.evaluate(standardise_fixed, **e.demo())
     assert verdict.status == INCORRECT and "the test images came out 0" in verdict.message, verdict.message
+
+
+# -- trial 10's misses (sealed trial, 2026-12-07), named by general means ---------------------------------------
+
+
+def test_a_function_that_returns_an_intermediate_variable_of_the_solution_is_told_which():
+    def receptive_field(layers):
+        size, jump = 1, 1
+        for kernel, stride in layers:
+            size += (kernel - 1) * jump
+            jump *= stride
+        return jump
+
+    e = exercises.lesson("00").exercises["q4"]
+    verdict = e.evaluate(receptive_field, **e.demo())
+    assert "what the solution holds in `jump` when it returns `size`" in verdict.message, verdict.message
+    assert "1/3" not in verdict.message  # the exact match stands alone, without the coincidental factor
+
+
+def test_intermediates_leave_out_the_variable_the_solution_returns():
+    from fmnist_helpers.exercises.mutants import intermediates
+
+    says = [s for _, s in intermediates(nb00._receptive_field)]
+    assert any("`jump`" in s for s in says) and not any("holds in `size`" in s for s in says)
+
+
+def test_a_mutant_swaps_the_two_sides_of_a_power():
+    from fmnist_helpers.exercises.mutants import mutants
+
+    def scale(x):
+        return 10 ** x
+
+    assert any("written as `x ** 10`" in s for _, s in mutants(scale))
+
+
+def test_a_mutant_pulls_an_added_term_inside_a_sum():
+    from fmnist_helpers.exercises.mutants import mutants
+
+    def neuron(x, w, b):
+        return np.sum(x * w) + b
+
+    assert any("written as `np.sum(x * w + b)`" in s for _, s in mutants(neuron))
+
+
+def test_a_dropout_that_indexes_with_its_mask_is_told_the_values_came_back_flat():
+    def dropout(x, rate, training, rng):
+        if not training:
+            return x.copy()
+        keep = rng.random(x.shape) >= rate
+        return x[keep] / (1 - rate)
+
+    e = exercises.lesson("00").exercises["q5"]
+    verdict = e.evaluate(dropout, **e.demo())
+    assert verdict.status == INCORRECT and "[keep]" in verdict.message, verdict.message
+
+
+def test_an_accuracy_cut_to_zero_by_floor_division_is_named():
+    e = exercises.lesson("01").exercises["q2"]
+    verdict = e.evaluate(lambda y_train, y_test: np.sum(y_test == np.bincount(y_train).argmax()) // len(y_test),
+                         **e.demo())
+    assert "cut to 0" in verdict.message and "`//`" in verdict.message, verdict.message
+
+
+def test_class_means_of_images_cast_to_int8_are_told_the_values_wrapped():
+    def class_means(images, labels, n_classes):
+        return np.stack([images[labels == k].astype("int8").mean(axis=0) for k in range(n_classes)])
+
+    e = exercises.lesson("01").exercises["q3"]
+    verdict = e.evaluate(class_means, **e.demo())
+    assert "cast to int8" in verdict.message and "wrap around" in verdict.message, verdict.message
+
+
+def test_counts_that_are_the_length_of_a_mask_are_told_len_counts_every_entry():
+    def mcnemar_counts(y_true, pred_a, pred_b):
+        return len((pred_a == y_true) & (pred_b != y_true)), len((pred_a != y_true) & (pred_b == y_true))
+
+    e = exercises.lesson("06").exercises["q2"]
+    verdict = e.evaluate(mcnemar_counts, **e.demo())
+    assert "`len()` of a boolean mask" in verdict.message, verdict.message
+
+
+def test_a_convolution_that_adds_the_bias_to_every_product_is_told_so():
+    from fmnist_helpers.exercises import nb04
+
+    def conv2d(images, kernels, bias, stride=1):
+        k, c = kernels.shape[0], kernels.shape[2]
+        return nb04._conv2d(images, kernels, np.asarray(bias) * k * k * c, stride)
+
+    e = exercises.lesson("04").exercises["q7"]
+    verdict = e.evaluate(conv2d, **e.demo())
+    assert "inside the window's sum" in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("text, words", [
+    ("TypeError: only 0-dimensional arrays can be converted to Python scalars", "`x[start:start + batch_size]`"),
+    ("ValueError: When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided must end in "
+     "`.weights.h5` (Keras weights format). Received: filepath=/tmp/best.keras", "leave `save_weights_only`"),
+])
+def test_errors_from_trial_10_get_their_likely_cause(text, words):
+    from fmnist_helpers.exercises.errors import explain_error
+
+    assert words in explain_error(text)

@@ -33,8 +33,8 @@ from fmnist_helpers.base.settings import NBGRADER
 
 from .errors import explain_error
 from .givens import SWAPS
-from .mutants import mutants
-from .slips import argument_names, argument_variants, count_factor_slip, pair_slip, slip
+from .mutants import intermediates, mutants
+from .slips import argument_names, argument_variants, count_factor_slip, length_slip, pair_slip, slip
 from .untrusted import (PRINT_LIMIT, Child, NotPlain, TimeLimit, call_limited, can_fork, capture, describe,
                         error_text, fresh, plain, unwrapped, uses_tensorflow)
 
@@ -637,12 +637,15 @@ class Function(Exercise):
 
     @functools.cached_property
     def _versions(self) -> tuple[tuple[Callable[..., Any], str], ...]:
-        """The named alternatives, then the mutants of the reference (`mutants.mutants`: one small change to its
-        code each), when the reference is a plain function that uses no TensorFlow."""
+        """The named alternatives, then the reference's own intermediate variables (`mutants.intermediates`) and its
+        mutants (`mutants.mutants`: one small change to its code each), when the reference is a plain function that
+        uses no TensorFlow."""
         found: tuple = ()
         if self.reference is not None and self.verify is None and not uses_tensorflow(self.reference):
-            found = tuple((mutant, f"it returns, on every hidden case, what the solution returns with {says}: is "
-                                   f"that what your code does?") for mutant, says in mutants(self.reference))
+            found = tuple((version, f"it returns, on every hidden case, {says}: a step before the answer; is the "
+                                    f"right variable returned?") for version, says in intermediates(self.reference))
+            found += tuple((mutant, f"it returns, on every hidden case, what the solution returns with {says}: is "
+                                    f"that what your code does?") for mutant, says in mutants(self.reference))
         return tuple(self.alternatives) + found
 
     def _alike(self, output: Any, expected: Any, pristine: tuple) -> list[int]:
@@ -671,7 +674,8 @@ class Function(Exercise):
             formula = self.formula(*fresh(pristine)) if self.formula else None
         except Exception:  # noqa: BLE001 - a case the formula does not cover
             formula = None
-        return count_factor_slip(output, expected, self.reference, pristine) or explain_slip(
+        return length_slip(output, expected, self.reference, pristine) or count_factor_slip(
+            output, expected, self.reference, pristine) or explain_slip(
             output, expected, formula, lambda a, b: _agree(self.same, a, b), argument_names(self.reference, pristine))
 
     def _is(self, mistake: Mistake, output: Any, args: tuple, pristine: tuple) -> bool:
@@ -708,7 +712,8 @@ class Function(Exercise):
         lines = ((self._alternative_lines(failing, outcomes, mutants=False) if complete else [])
                  or self._common_mistake_lines(failing) or self._variant_lines(failing))
         if not lines and mutant:  # the changed code, after what a named relation says of the output when one does
-            lines = self._failure_lines(failing, 0) + mutant if any(o.slip for o in failing) else mutant
+            held = "a step before the answer" in mutant[0]  # a variable of the solution's: exact, it stands alone
+            lines = self._failure_lines(failing, 0) + mutant if any(o.slip for o in failing) and not held else mutant
         lines = lines or self._failure_lines(failing, n - len(outcomes))
         head = f"`{self.name}` fails on {len(failing)} of {n} hidden case{'s' if n != 1 else ''}"
         if len(lines) == 1:

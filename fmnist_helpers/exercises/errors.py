@@ -28,6 +28,14 @@ _RULES: tuple[tuple[str, str], ...] = (
      r"|slice indices must be integers",
      "a float was used where Python needs a whole number (an index, a slice bound or `range`): `/` always gives a "
      "float, `//` or `int()` a whole number"),
+    (r"only (0-dimensional|length-1|size-1) arrays can be converted to Python scalars"
+     r"|can only convert an array of size 1 to a Python scalar",
+     "`float()`, `int()` or a scalar slot got an array of several values, or of none: a reduction (`.mean()`, "
+     "`.sum()`) missing, or a slice that came out empty or too long; a batch `x[start:start + batch_size]` ends "
+     "`batch_size` after its start"),
+    (r"save_weights_only=True.*must end in `?\.weights\.h5",
+     "`save_weights_only=True` keeps the weights alone, which Keras writes only to a `.weights.h5` file; to save "
+     "the whole model to a `.keras` file, as the task asks, leave `save_weights_only` at its default, False"),
     (r"operands could not be broadcast together",
      "two arrays whose shapes do not line up were combined element by element: check the axis of each sum or mean "
      "(`keepdims=True` keeps it for broadcasting), and that both arrays hold the same images"),

@@ -1,9 +1,13 @@
 """Versions of a check's reference function with one small change to its code, the slips a student makes while
 writing the same function: an operator the other way (`+` for `-`, `/` for `//`, `<` for `<=`, `|` for `&`), a
 whole number one more or one less (an index, a `range` end, a constant), another axis, two arguments of a call
-swapped, a term left out, a rounding the other way, one reduction for another (`sum` for `mean`, `argmin` for
-`argmax`). When a student's function returns what one of them returns on every hidden case, the check can say
-which expression was written how: the mistake named in the code itself, though no exercise listed it.
+or two sides of `-`, `/` or `**` swapped, a term left out, a term pulled inside a sum (`np.sum(a + b)` for
+`np.sum(a) + b`), a mask used as an index (`x[mask]` for `x * mask` or
+`np.where(mask, x, 0)`), a rounding the other way, one reduction for
+another (`sum` for `mean`, `argmin` for `argmax`). When a student's function returns what one of them returns on
+every hidden case, the check can say which expression was written how: the mistake named in the code itself, though
+no exercise listed it. `intermediates` gives the other common slip: a function that returns one of the reference's
+own intermediate variables (`jump` where `size` is asked).
 
 Only a plain module-level function whose source can be read gets mutants; each mutant is compiled in the
 function's own module, so it calls what the reference calls.
@@ -18,7 +22,9 @@ import ast
 import copy
 import functools
 import inspect
+import sys
 import textwrap
+import warnings
 from typing import Any, Callable, Iterator
 
 _SWAPS: dict[type, tuple[type, ...]] = {
@@ -27,6 +33,10 @@ _SWAPS: dict[type, tuple[type, ...]] = {
     ast.Lt: (ast.LtE,), ast.LtE: (ast.Lt,), ast.Gt: (ast.GtE,), ast.GtE: (ast.Gt,), ast.Eq: (ast.NotEq,),
     ast.NotEq: (ast.Eq,),
 }
+_ORDERED = (ast.Sub, ast.Div, ast.FloorDiv, ast.Pow, ast.Mod)
+"""The operators whose two sides a student may write the other way round."""
+_REDUCTIONS = {"sum", "mean", "max", "min", "dot", "matmul"}
+"""The calls a term added after them may slip inside (`np.sum(a + b)` for `np.sum(a) + b`)."""
 _NAMES = {"ceil": ("floor", "round"), "floor": ("ceil", "round"), "round": ("ceil", "floor"),
           "mean": ("sum", "median"), "sum": ("mean",), "argmax": ("argmin",), "argmin": ("argmax",),
           "max": ("min",), "min": ("max",), "std": ("var",), "var": ("std",), "any": ("all",), "all": ("any",)}
@@ -67,7 +77,9 @@ def _cached(function: Callable[..., Any]) -> tuple[tuple[Callable[..., Any], str
 
 def _compile(tree: ast.Module, function: Callable[..., Any]) -> Callable[..., Any] | None:
     try:
-        code = compile(ast.fix_missing_locations(tree), f"<mutant of {function.__name__}>", "exec")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a change may make a line Python warns of; it is no student's
+            code = compile(ast.fix_missing_locations(tree), f"<mutant of {function.__name__}>", "exec")
         space: dict[str, Any] = {}
         exec(code, function.__globals__, space)  # noqa: S102 - the pack's own reference, one expression changed
         mutant = space[function.__name__]
@@ -140,8 +152,20 @@ def _replacements(node: ast.AST) -> Iterator[ast.AST]:
             yield ast.BinOp(left=_clone(node.left), op=op(), right=_clone(node.right))
         if isinstance(node.op, (ast.Add, ast.Sub)):
             yield _clone(node.left)  # the term left out
+        if isinstance(node.op, ast.Add):
+            yield _clone(node.right)  # the other term left out
+        if isinstance(node.op, _ORDERED):
+            yield ast.BinOp(left=_clone(node.right), op=type(node.op)(), right=_clone(node.left))  # the sides swapped
         if isinstance(node.op, ast.Pow):
             yield _clone(node.left)  # the power left out
+        if isinstance(node.op, ast.Mult):  # a mask used as an index: x[mask] for x * mask
+            for kept, mask in ((node.left, node.right), (node.right, node.left)):
+                if not isinstance(kept, ast.Constant):
+                    yield ast.Subscript(value=_clone(kept), slice=_clone(mask), ctx=ast.Load())
+        if isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(node.left, ast.Call) \
+                and _called(node.left) in _REDUCTIONS and len(node.left.args) == 1:  # the term inside the sum
+            inner = ast.BinOp(left=_clone(node.left.args[0]), op=type(node.op)(), right=_clone(node.right))
+            yield ast.Call(func=_clone(node.left.func), args=[inner], keywords=[_clone(k) for k in node.left.keywords])
     elif isinstance(node, ast.Compare) and len(node.ops) == 1:
         for op in _SWAPS.get(type(node.ops[0]), ()):
             yield ast.Compare(left=_clone(node.left), ops=[op()], comparators=[_clone(node.comparators[0])])
@@ -157,9 +181,10 @@ def _replacements(node: ast.AST) -> Iterator[ast.AST]:
             args = [_clone(a) for a in node.args]
             args[0], args[1] = args[1], args[0]
             yield ast.Call(func=_clone(node.func), args=args, keywords=[_clone(k) for k in node.keywords])
-        name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id \
-            if isinstance(node.func, ast.Name) else None
-        for other in _NAMES.get(name or "", ()):
+        if _called(node) == "where" and len(node.args) == 3 and not node.keywords \
+                and not isinstance(node.args[1], ast.Constant):  # a mask used as an index
+            yield ast.Subscript(value=_clone(node.args[1]), slice=_clone(node.args[0]), ctx=ast.Load())
+        for other in _NAMES.get(_called(node) or "", ()):
             func = _clone(node.func)
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "math" \
                     and other == "round":
@@ -181,6 +206,59 @@ def _replacements(node: ast.AST) -> Iterator[ast.AST]:
                     setattr(new, bound, ast.BinOp(left=_clone(value), op=ast.Add() if step > 0 else ast.Sub(),
                                                   right=ast.Constant(value=1)))
                     yield ast.Subscript(value=_clone(node.value), slice=new, ctx=ast.Load())
+
+
+def _called(node: ast.Call) -> str | None:
+    """The name a call calls: `sum` for `np.sum(x)` and for `sum(x)`."""
+    return node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id \
+        if isinstance(node.func, ast.Name) else None
+
+
+def intermediates(function: Callable[..., Any]) -> list[tuple[Callable[..., Any], str]]:
+    """(a version, what it says) for each variable `function` assigns in its body: the version returns that
+    variable's value when the function returns, for a student's function that returns a step before the last (`jump`
+    where the reference returns `size`). [] when the source cannot be read.
+
+    Usage:
+        for version, says in intermediates(receptive_field):
+            ...   # says: 'what the solution holds in `jump` when it returns `size`'
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return []
+    if not tree.body or not isinstance(tree.body[0], ast.FunctionDef) or not inspect.isfunction(function):
+        return []
+    body = tree.body[0]
+    returned = [_text(n.value) for n in ast.walk(body) if isinstance(n, ast.Return) and n.value is not None]
+    names = dict.fromkeys(n.id for n in ast.walk(body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    shown = f" when it returns `{returned[-1]}`" if len(set(returned)) == 1 else ""
+    return [(_holding(function, name), f"what the solution holds in `{name}`{shown}") for name in names
+            if name not in returned]
+
+
+def _holding(function: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """A function that calls `function` and returns its local `name` as it was when the call returned."""
+    code = function.__code__
+
+    def version(*args: Any, **kwargs: Any) -> Any:
+        seen: dict[str, Any] = {}
+
+        def watch(frame: Any, event: str, arg: Any) -> None:
+            if event == "return" and frame.f_code is code and name in frame.f_locals:
+                seen["value"] = frame.f_locals[name]
+
+        before = sys.getprofile()
+        sys.setprofile(watch)
+        try:
+            function(*args, **kwargs)
+        finally:
+            sys.setprofile(before)
+        if "value" not in seen:
+            raise LookupError(f"{name} was never set")
+        return seen["value"]
+
+    return version
 
 
 def _clone(node: Any) -> Any:

@@ -347,8 +347,13 @@ def _diagnose_dropout(dropout: Any, ctx: dict[str, Any]) -> Finding | None:
         out = np.asarray(out, dtype="float64")
     except (TypeError, ValueError):
         return Finding("form", f"return an array of x's shape; got {_short(out)}")
+    if out.ndim == 1 and 0 < out.size < x.size:
+        return Finding("shape", f"the output is a flat array of {out.size:,} values where x has {x.shape}: indexing "
+                                f"with a mask, `x[keep]`, returns only the values it selects, in one line; dropout "
+                                f"keeps every position and sets the dropped ones to 0 (`np.where(keep, ..., 0.0)`, "
+                                f"or multiply by the mask)")
     if out.shape != x.shape:
-        return Finding("form", f"the output has shape {out.shape}; x has {x.shape}")
+        return Finding("shape", f"the output has shape {out.shape}; x has {x.shape}")
     test = np.asarray(run_student(dropout, (x, 0.25, False, np.random.default_rng(0)), "dropout"), dtype="float64")
     if test.shape != x.shape or not np.allclose(test, x):
         return Finding("at_inference", "with training=False the values changed")

@@ -659,11 +659,17 @@ def _conv_window_not_strided(images, kernels, bias, stride=1):
     return _conv2d(images, kernels, bias, 1)[:, :rows, :cols, :]
 
 
+def _conv_bias_in_sum(images, kernels, bias, stride=1):
+    kernels = np.asarray(kernels)
+    products = kernels.shape[0] * kernels.shape[1] * kernels.shape[2]
+    return _conv2d(images, kernels, products * np.asarray(bias, dtype="float64"), stride)
+
+
 def _conv_relu(images, kernels, bias, stride=1):
     return np.maximum(_conv2d(images, kernels, bias, stride), 0.0)
 
 
-_CONV_VARIANTS = {"relu": _conv_relu, "window_not_strided": _conv_window_not_strided, "flipped": _conv_flipped, "no_bias": _conv_no_bias, "channels_first": _conv_channels_first,
+_CONV_VARIANTS = {"bias_in_sum": _conv_bias_in_sum, "relu": _conv_relu, "window_not_strided": _conv_window_not_strided, "flipped": _conv_flipped, "no_bias": _conv_no_bias, "channels_first": _conv_channels_first,
                   "off_by_one": _conv_off_by_one, "stride_ignored": _conv_stride_ignored,
                   "kernel_transposed": _conv_transposed_kernel, "one_channel": _conv_first_channel}
 
@@ -716,6 +722,9 @@ q7 = Build(
         Mistake("the kernel is flipped: that is the convolution of a signal-processing textbook; Keras (like every "
                 "deep-learning library) computes a cross-correlation, `window * kernel` as they lie.",
                 lambda ctx: _conv_flipped, detect=Found("flipped")),
+        Mistake("the bias is added to every product inside the window's sum, so it counts k x k x channels times; "
+                "add it once to each output value, after the sum (`np.sum(window * kernel) + bias`, not "
+                "`np.sum(window * kernel + bias)`).", lambda ctx: _conv_bias_in_sum, detect=Found("bias_in_sum")),
         Mistake("the filters' biases are missing: add `bias`, one number per output channel.",
                 lambda ctx: _conv_no_bias, detect=Found("no_bias")),
         Mistake("the output is channels first, (n, filters, rows, cols); Keras keeps channels last, (n, rows, cols, "

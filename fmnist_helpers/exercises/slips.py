@@ -89,6 +89,9 @@ def number_slip(answer: float, expected: float, names: dict[float, str] | None =
         return None
     if _close(answer, -expected):
         return "it has the right size but the wrong sign: subtract in the order the task gives."
+    if answer == 0 and 0 < abs(expected) < 1:
+        return ("the right answer lies between 0 and 1 and this is it cut to 0: a whole-number division (`//`) or "
+                "`int()` drops the fraction; divide with `/`.")
     for scale, text in ((100, "the answer written as a percentage (or in points) where the task asks for a "
                               "fraction of 1, or multiplied by 100 once too often"),
                         (0.01, "the answer written as a fraction of 1 where the task asks for a percentage or "
@@ -460,6 +463,17 @@ def argument_variants(function: Callable[..., Any] | None, args: tuple) -> list[
                                 f"it returns the right answer for `{names[i]}` = {value + step}, {word} than the "
                                 f"case's {value}: an off-by-one where `{names[i]}` is used (a `range` end, a `<=` "
                                 f"for a `<`, a `+ 1` too many or too few)?"))
+    for i in usable:
+        value = args[i]
+        if isinstance(value, np.ndarray) and value.dtype.kind in "iu" and value.size:
+            for narrow in ("int8", "uint8", "int16"):
+                info = np.iinfo(narrow)
+                if value.dtype != np.dtype(narrow) and (value.min() < info.min or value.max() > info.max):
+                    out.append((changed(i, value.astype(narrow)), f"{names[i]} as {narrow}",
+                                f"it returns what the right function gives when `{names[i]}` is cast to {narrow}, "
+                                f"which holds only {info.min} to {info.max}: larger values wrap around ({info.max + 73} "
+                                f"becomes {int(np.array(info.max + 73).astype(narrow))}); keep its own type, or cast to "
+                                f"float32 for arithmetic."))
     return out
 
 
@@ -468,6 +482,30 @@ def _same_value(a: Any, b: Any) -> bool:
         return bool(np.array_equal(np.asarray(a), np.asarray(b))) if not isinstance(a, str) else a == b
     except Exception:  # noqa: BLE001 - values that do not compare are different
         return False
+
+
+def length_slip(answer: Any, expected: Any, function: Callable[..., Any] | None, args: tuple) -> str | None:
+    """When every number of a wrong answer is the length of an array argument, where the right numbers are smaller
+    counts: `len()` of a boolean mask (every entry) where its number of True values is meant; None otherwise.
+
+    Usage:
+        length_slip((12, 12), (3, 1), mcnemar_counts, (y_true, pred_a, pred_b))   # 'each number is the length ...'
+    """
+    try:
+        got = np.asarray(answer, dtype=float).ravel()
+        want = np.asarray(expected, dtype=float).ravel()
+        params = list(inspect.signature(function).parameters) if function is not None else []
+    except (TypeError, ValueError):
+        return None
+    if got.size == 0 or got.shape != want.shape or np.allclose(got, want):
+        return None
+    for i, value in enumerate(args):
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) > 1 and np.all(got == len(value)) \
+                and np.all(want <= len(value)):
+            name = params[i] if i < len(params) else f"argument {i + 1}"
+            return (f"each number is {len(value)}, the length of `{name}`: `len()` of a boolean mask counts every "
+                    f"entry, True or False; count the True ones with `mask.sum()` or `np.count_nonzero(mask)`.")
+    return None
 
 
 def count_factor_slip(answer: Any, expected: Any, function: Callable[..., Any] | None, args: tuple) -> str | None:
