@@ -36,6 +36,9 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"save_weights_only=True.*must end in `?\.weights\.h5",
      "`save_weights_only=True` keeps the weights alone, which Keras writes only to a `.weights.h5` file; to save "
      "the whole model to a `.keras` file, as the task asks, leave `save_weights_only` at its default, False"),
+    (r"Expected shape \(None, \d+\), but input has incompatible shape \(\w+, \d+, \d+",
+     "the model's first layer takes flat vectors, but it was given images with rows and columns: start it with "
+     "`keras.Input((28, 28))` and a `Flatten()` layer, which turns each image into its 784 values"),
     (r"operands could not be broadcast together",
      "two arrays whose shapes do not line up were combined element by element: check the axis of each sum or mean "
      "(`keepdims=True` keeps it for broadcasting), and that both arrays hold the same images"),

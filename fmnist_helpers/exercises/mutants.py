@@ -1,13 +1,13 @@
 """Versions of a check's reference function with one small change to its code, the slips a student makes while
 writing the same function: an operator the other way (`+` for `-`, `/` for `//`, `<` for `<=`, `|` for `&`), a
-whole number one more or one less (an index, a `range` end, a constant), another axis, two arguments of a call
-or two sides of `-`, `/` or `**` swapped, a term left out, a term pulled inside a sum (`np.sum(a + b)` for
-`np.sum(a) + b`), a mask used as an index (`x[mask]` for `x * mask` or
-`np.where(mask, x, 0)`), a rounding the other way, one reduction for
-another (`sum` for `mean`, `argmin` for `argmax`). When a student's function returns what one of them returns on
-every hidden case, the check can say which expression was written how: the mistake named in the code itself, though
-no exercise listed it. `intermediates` gives the other common slip: a function that returns one of the reference's
-own intermediate variables (`jump` where `size` is asked).
+whole number one more or one less (an index, a `range` end, a constant), another axis, two arguments of a call or
+two sides of `-`, `/` or `**` swapped, a term or a factor left out, the brackets around a sum dropped (`a / b - c`
+for `a / (b - c)`), a term pulled inside a sum (`np.sum(a + b)` for `np.sum(a) + b`), a mask used as an index
+(`x[mask]` for `x * mask` or `np.where(mask, x, 0)`), a rounding the other way, one reduction for another (`sum` for
+`mean`, `argmin` for `argmax`). When a student's function returns what one of them returns on every hidden case, the
+check can say which expression was written how: the mistake named in the code itself, though no exercise listed it.
+`intermediates` gives the other common slip: a function that returns one of the reference's own intermediate
+variables (`jump` where `size` is asked).
 
 Only a plain module-level function whose source can be read gets mutants; each mutant is compiled in the
 function's own module, so it calls what the reference calls.
@@ -35,6 +35,9 @@ _SWAPS: dict[type, tuple[type, ...]] = {
 }
 _ORDERED = (ast.Sub, ast.Div, ast.FloorDiv, ast.Pow, ast.Mod)
 """The operators whose two sides a student may write the other way round."""
+_LOOSER = {ast.Mult: (ast.Add, ast.Sub), ast.Div: (ast.Add, ast.Sub), ast.FloorDiv: (ast.Add, ast.Sub),
+           ast.Sub: (ast.Add, ast.Sub), ast.Pow: (ast.Mult, ast.Div, ast.Add, ast.Sub)}
+"""For an operator, the operators of a right side in brackets whose brackets a student may drop."""
 _REDUCTIONS = {"sum", "mean", "max", "min", "dot", "matmul"}
 """The calls a term added after them may slip inside (`np.sum(a + b)` for `np.sum(a) + b`)."""
 _NAMES = {"ceil": ("floor", "round"), "floor": ("ceil", "round"), "round": ("ceil", "floor"),
@@ -99,11 +102,14 @@ def _changes(tree: ast.Module) -> Iterator[tuple[ast.Module, str]]:
     parents = {id(child): parent for parent in ast.walk(function) for child in ast.iter_child_nodes(parent)}
     walk = list(ast.walk(function))
     index = {id(n): i for i, n in enumerate(walk)}
+    yield from _factor_dropped_everywhere(tree, walk, protected)
     for position, node in enumerate(walk):
         if id(node) in protected or (isinstance(node, ast.stmt) and not isinstance(node, ast.AugAssign)):
             continue
         shown = index[id(_shown_part(node, parents))]
         before = _text(walk[shown])
+        twins = [i for i, other in enumerate(walk) if i != position and isinstance(node, (ast.BinOp, ast.Call))
+                 and type(other) is type(node) and ast.dump(other) == ast.dump(node) and id(other) not in protected]
         for replacement in _replacements(node):
             changed = copy.deepcopy(tree)  # the copy walks in the same order, so positions carry over
             nodes = list(ast.walk(changed.body[0]))
@@ -112,6 +118,33 @@ def _changes(tree: ast.Module) -> Iterator[tuple[ast.Module, str]]:
                 after = _text(replacement) if where is target else _text(where)
                 yield changed, (f"`{before}` left out" if isinstance(replacement, ast.Pass)
                                 else f"`{before}` written as `{after}`")
+            if twins and position < min(twins) and not isinstance(replacement, ast.Pass):
+                # the same slip wherever the expression appears: `i` for `i * stride` in both ends of a slice
+                changed = copy.deepcopy(tree)
+                nodes = list(ast.walk(changed.body[0]))
+                if all(_swap_in(changed, nodes[i], _clone(replacement)) for i in [position, *twins]):
+                    yield changed, (f"`{_text(node)}` written as `{_text(replacement)}` everywhere it appears "
+                                    f"({len(twins) + 1} times)")
+
+
+def _factor_dropped_everywhere(tree: ast.Module, walk: list[ast.AST], protected: set[int]
+                               ) -> Iterator[tuple[ast.Module, str]]:
+    """For a name that multiplies two or more expressions (`i * stride`, `j * stride`), the version with every
+    one of those factors left out: the same slip made in each place."""
+    factors: dict[str, list[tuple[int, str]]] = {}
+    for i, node in enumerate(walk):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and id(node) not in protected:
+            for side, other in (("right", "left"), ("left", "right")):
+                if isinstance(getattr(node, side), ast.Name):
+                    factors.setdefault(getattr(node, side).id, []).append((i, other))
+                    break
+    for name, places in factors.items():
+        if len(places) < 2:
+            continue
+        changed = copy.deepcopy(tree)
+        nodes = list(ast.walk(changed.body[0]))
+        if all(_swap_in(changed, nodes[i], _clone(getattr(nodes[i], kept))) for i, kept in places):
+            yield changed, f"every `* {name}` left out ({len(places)} times)"
 
 
 def _shown_part(node: ast.AST, parents: dict[int, ast.AST]) -> ast.AST:
@@ -158,6 +191,13 @@ def _replacements(node: ast.AST) -> Iterator[ast.AST]:
             yield ast.BinOp(left=_clone(node.right), op=type(node.op)(), right=_clone(node.left))  # the sides swapped
         if isinstance(node.op, ast.Pow):
             yield _clone(node.left)  # the power left out
+        if isinstance(node.op, ast.Mult):  # a factor left out
+            yield _clone(node.left)
+            yield _clone(node.right)
+        if isinstance(node.right, ast.BinOp) and type(node.right.op) in _LOOSER.get(type(node.op), ()):
+            # the brackets around the right side dropped: a / (b - c) written as a / b - c
+            yield ast.BinOp(left=ast.BinOp(left=_clone(node.left), op=type(node.op)(), right=_clone(node.right.left)),
+                            op=type(node.right.op)(), right=_clone(node.right.right))
         if isinstance(node.op, ast.Mult):  # a mask used as an index: x[mask] for x * mask
             for kept, mask in ((node.left, node.right), (node.right, node.left)):
                 if not isinstance(kept, ast.Constant):

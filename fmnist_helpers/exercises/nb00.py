@@ -358,6 +358,10 @@ def _diagnose_dropout(dropout: Any, ctx: dict[str, Any]) -> Finding | None:
     if test.shape != x.shape or not np.allclose(test, x):
         return Finding("at_inference", "with training=False the values changed")
     dropped = float(np.mean(out == 0))
+    if dropped == 0.0 and np.isclose(out.min(), -0.25) and np.isclose(out.max(), 2 - 0.25):
+        return Finding("brackets", "the dropped values came out -0.25 and the kept ones 1.75, from 2.0 at rate 0.25: "
+                                   "the rate was subtracted after dividing by 1, as `x * keep / 1 - rate` computes; "
+                                   "dividing by `(1 - rate)` needs its brackets")
     if abs(dropped - 0.75) < 0.03:
         return Finding("keeps_rate", f"{dropped:.0%} of 20,000 values were dropped at rate 0.25")
     if dropped in (0.0, 1.0):

@@ -477,7 +477,14 @@ def _knn_argmax_positions(x_train, y_train, x_query, k):
     return np.argmax(np.asarray(y_train)[nearest], axis=1)
 
 
-_KNN_VARIANTS = {"argmax_positions": _knn_argmax_positions, "uint8": _knn_uint8, "farthest": _knn_farthest,
+def _knn_manhattan(x_train, y_train, x_query, k):
+    train = np.asarray(x_train, dtype="float32").reshape(len(x_train), -1)
+    q = np.asarray(x_query, dtype="float32").reshape(len(x_query), -1)
+    d = np.abs(q[:, None, :] - train[None, :, :]).sum(axis=2)
+    return _vote(y_train, np.argsort(d, axis=1, kind="stable")[:, :k])
+
+
+_KNN_VARIANTS = {"manhattan": _knn_manhattan, "argmax_positions": _knn_argmax_positions, "uint8": _knn_uint8, "farthest": _knn_farthest,
                  "k_ignored": _knn_nearest_only, "skips_nearest": _knn_skip_first,
                  "no_train_norms": _knn_no_train_norms}
 
@@ -568,6 +575,9 @@ q6 = Build(
     mistakes=(
         Mistake("the distances were computed in uint8, where differences wrap around (3 - 5 is 254): convert the "
                 "images to float32 first.", lambda ctx: _knn_uint8, detect=Found("uint8")),
+        Mistake("that ranks the neighbours by the sum of absolute differences (the L1 or Manhattan distance); the "
+                "task's nearest neighbours are by Euclidean distance, the sum of squared differences, which can rank "
+                "them otherwise.", lambda ctx: _knn_manhattan, detect=Found("manhattan")),
         Mistake("that votes among the farthest images: `np.argsort` sorts from the smallest distance up, so take "
                 "the first k.", lambda ctx: _knn_farthest, detect=Found("farthest")),
         Mistake("k is ignored: that is the single nearest neighbour. Vote among the first k of the sorted "

@@ -135,6 +135,12 @@ def _read(output: Any) -> tuple[list[np.ndarray], list[np.ndarray]] | str:
     try:
         for element in output.take(_MAX_ELEMENTS):
             if not isinstance(element, (tuple, list)) or len(element) != 2:
+                shape = tuple(getattr(element, "shape", ()))
+                if len(shape) >= 3:  # a batch of images alone: the labels were lost on the way
+                    return (f"each element holds images alone, shape {shape}, where a pair (images, labels) "
+                            f"belongs: the labels were lost on the way. A function given to `map` receives "
+                            f"(image, label) and must return both, `return image, label`; and the dataset starts "
+                            f"from `tf.data.Dataset.from_tensor_slices((x, y))`.")
                 return ("each element must be a pair (images, labels): start from "
                         "`tf.data.Dataset.from_tensor_slices((x, y))`.")
             images.append(np.asarray(element[0]))
@@ -331,7 +337,7 @@ def _augment_cases() -> list[tuple]:
 
 
 def _make_augment(max_shift, flip, flips="horizontal", always_flip=False, shift=None, sideways=True,
-                  at_inference=False):
+                  at_inference=False, one_way=False):
     """The solution (the defaults) and, through its switches, the wrong blocks students build."""
     import keras
 
@@ -343,6 +349,8 @@ def _make_augment(max_shift, flip, flips="horizontal", always_flip=False, shift=
     elif flip or always_flip:
         layers.append(keras.layers.RandomFlip(flips))
     factor = max_shift / 28 if shift is None else shift
+    if one_way:  # a pair (0, f) draws from 0 to f only
+        factor = (0.0, factor)
     layers.append(keras.layers.RandomTranslation(factor, factor if sideways else 0.0, fill_mode="constant"))
     return keras.Sequential(layers)
 
@@ -388,6 +396,10 @@ def _diagnose_augment(block: Any, args: tuple) -> tuple[str, str] | None:
         if np.abs(moves).max() < max_shift / 2:
             return f"no shift {way}", (f"in {_DRAWS} draws no shift {way} went beyond {np.abs(moves).max():.1f} "
                                        f"pixels; max_shift={max_shift} should reach nearly {max_shift}.")
+    for moves, way, ends in ((dx, "sideways", "left and right"), (dy, "up or down", "up and down")):
+        if moves.min() > -max_shift / 2 or moves.max() < max_shift / 2:
+            return "one way", (f"in {_DRAWS} draws the shifts {way} ran from {moves.min():+.1f} to {moves.max():+.1f} "
+                               f"pixels: one way only, where the task shifts {ends}")
     return None
 
 
@@ -425,6 +437,9 @@ q4 = Function(
                 lambda s, f: _make_augment(s, f, shift=0.1), detect=_augment_is("far")),
         Mistake("it never shifts sideways: give RandomTranslation a `width_factor` as well as a `height_factor`.",
                 lambda s, f: _make_augment(s, f, sideways=False), detect=_augment_is("no shift sideways")),
+        Mistake("it shifts one way only: a factor given as a pair, `(0, f)`, draws shifts from 0 to f (down or right "
+                "only); a single number `f` draws from -f to +f, both ways, as the task asks.",
+                lambda s, f: _make_augment(s, f, one_way=True), detect=_augment_is("one way")),
         Mistake("it changes images at inference (training=False): build it from Keras's random layers, which pass "
                 "images through unchanged outside training; a plain TensorFlow op in a Lambda layer always acts.",
                 lambda s, f: _make_augment(s, f, at_inference=True), detect=_augment_is("inference")),

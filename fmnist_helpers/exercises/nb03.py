@@ -16,6 +16,8 @@ import numpy as np
 from .builds import (Attempt, Build, FakeHistory, Finding, Found, accuracy_of, curve_finding, fake_history,
                      layer_types, learning_rate, number_finding, read_fit, run_student, scores_match)
 from .common import history_values, is_number, need_number
+from .errors import explain_error
+from .untrusted import error_text
 from .core import Answer, Function, Mistake, Prediction, _short
 from .givens import BATCH_SIZES, IMAGE_COUNTS, Formula, Given, ceil, named
 from .ladder import CORE, STRETCH, WARM_UP
@@ -69,7 +71,9 @@ def _probe(model: Any) -> np.ndarray | str:
     try:
         return np.asarray(model(_PROBE, training=False))
     except Exception as err:  # noqa: BLE001 - the student's model may fail in any way
-        return f"calling the model on a batch of images of shape (28, 28) raised {type(err).__name__}: {str(err)[:150]}"
+        text = error_text(err)
+        why = explain_error(text)
+        return f"calling the model on a batch of images of shape (28, 28) raised {text}" + (f": {why}" if why else "")
 
 
 def _is_probability(out: np.ndarray) -> bool:

@@ -115,6 +115,9 @@ q2 = Answer(
                                "A dense layer from a 13 x 13 x 32 input to 64 units would need 346,176."),
     mistakes=(
         Mistake("that counts the weights only; each of the 64 filters also has a bias (add 64).", 3 * 3 * 32 * 64),
+        Mistake("that counts 32 biases, one per input channel, or takes 32 filters on 64 input channels (the two "
+                "givens swapped): both give this number. The layer has 64 filters, each with a 3 x 3 x 32 window "
+                "and one bias.", 3 * 3 * 32 * 64 + 32),
         Mistake("a filter spans all 32 input channels, so it has 3 * 3 * 32 weights, not 3 * 3.", 3 * 3 * 64 + 64),
         Mistake("that is one filter; the layer has 64 of them.", 3 * 3 * 32 + 1),
         Mistake("the count per filter is off: the answer is 64 filters of some number of parameters each, and one "
@@ -665,11 +668,17 @@ def _conv_bias_in_sum(images, kernels, bias, stride=1):
     return _conv2d(images, kernels, products * np.asarray(bias, dtype="float64"), stride)
 
 
+def _conv_batch_summed(images, kernels, bias, stride=1):
+    bias = np.asarray(bias, dtype="float64")
+    summed = (_conv2d(images, kernels, np.zeros_like(bias), stride)).sum(axis=0, keepdims=True) + bias
+    return np.repeat(summed, np.asarray(images).shape[0], axis=0)
+
+
 def _conv_relu(images, kernels, bias, stride=1):
     return np.maximum(_conv2d(images, kernels, bias, stride), 0.0)
 
 
-_CONV_VARIANTS = {"bias_in_sum": _conv_bias_in_sum, "relu": _conv_relu, "window_not_strided": _conv_window_not_strided, "flipped": _conv_flipped, "no_bias": _conv_no_bias, "channels_first": _conv_channels_first,
+_CONV_VARIANTS = {"batch_summed": _conv_batch_summed, "bias_in_sum": _conv_bias_in_sum, "relu": _conv_relu, "window_not_strided": _conv_window_not_strided, "flipped": _conv_flipped, "no_bias": _conv_no_bias, "channels_first": _conv_channels_first,
                   "off_by_one": _conv_off_by_one, "stride_ignored": _conv_stride_ignored,
                   "kernel_transposed": _conv_transposed_kernel, "one_channel": _conv_first_channel}
 
@@ -725,6 +734,9 @@ q7 = Build(
         Mistake("the bias is added to every product inside the window's sum, so it counts k x k x channels times; "
                 "add it once to each output value, after the sum (`np.sum(window * kernel) + bias`, not "
                 "`np.sum(window * kernel + bias)`).", lambda ctx: _conv_bias_in_sum, detect=Found("bias_in_sum")),
+        Mistake("every image of the batch got the same output, the sum over all the images: a sum without `axis` "
+                "adds up the batch axis too; sum over the window and the channels only, `axis=(1, 2, 3)`, keeping "
+                "one value per image.", lambda ctx: _conv_batch_summed, detect=Found("batch_summed")),
         Mistake("the filters' biases are missing: add `bias`, one number per output channel.",
                 lambda ctx: _conv_no_bias, detect=Found("no_bias")),
         Mistake("the output is channels first, (n, filters, rows, cols); Keras keeps channels last, (n, rows, cols, "

@@ -784,6 +784,10 @@ def _diagnose_search(search: Any, ctx: dict[str, Any]) -> Finding | None:
         return Finding("bounds", f"the learning rates run from {rates.min():.2g} to {rates.max():.2g}, between e^-4 "
                                  f"and e^-2: `np.exp(x)` raises e to the power x, not 10; the space's rates are "
                                  f"`10 ** rng.uniform(-4, -2)`")
+    if dropouts.min() >= 0.5 and dropouts.max() <= 1.0 and dropouts.max() > 0.9:
+        return Finding("bounds", f"the dropout rates run from {dropouts.min():.2f} to {dropouts.max():.2f}: that is "
+                                 f"`rng.uniform(0.5)`, whose one argument is the low end (the high end defaults to "
+                                 f"1); the space's dropout is `rng.uniform(0.0, 0.5)`, both ends given")
     if rates.min() < 1e-4 * (1 - 1e-9) or rates.max() > 1e-2 * (1 + 1e-9) or dropouts.min() < 0 or dropouts.max() > 0.5:
         return Finding("bounds", f"draws went outside the space: learning rates {rates.min():.2g} to "
                                  f"{rates.max():.2g}, dropout {dropouts.min():.2f} to {dropouts.max():.2f}")

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .builds import Build, Finding, Found, number_finding, predict_proba, run_student
+from .builds import Build, Finding, Found, number_finding, predict_proba, run_student, runs_on
 from .common import is_number, need_number, seeded_rng
 from .core import Answer, Function, Mistake, NotAnswered, Prediction, _short
 from .givens import Formula, Given, absolute
@@ -778,7 +778,7 @@ q7 = Build(
            "`predict_proba` takes a batch, shape (n, 28, 28): put every occluded copy into one batch, call it once, "
            "and subtract each copy's probability of `label` from the untouched image's, "
            "`predict_proba(image[None])[0, label]`. Start each copy from the original image."),
-    solution_example=lambda ctx: _occlusion_map, diagnose=_diagnose_map, time_limit=60.0,
+    solution_example=lambda ctx: _occlusion_map, diagnose=_diagnose_map, time_limit=60.0, runs=runs_on(_map_cases),
     reveal=lambda a, ctx: ("your map finds what the check's model looks at: the largest drops sit over the region "
                            "its class depends on, and nowhere else. Below, the same function shows where your CNN "
                            "looks on one test image."),

@@ -38,7 +38,7 @@ _Q1_FORMULA = Formula(
              "block 1's 48 channels")
        + named(_PER_BLOCK * Given("c2", 96, "{} channels in block 2", others={64: "the strong CNN's"}),
                "block 2's 96 channels")
-       + named(Given("dense", 256, "{} dense units", others={128: "", 512: ""}), "the dense layer's 256 units")))
+       + named(Given("dense", 256, "{} dense units", others={128: "", 512: "", 384: "scaled by 1.5 as the filters were"}), "the dense layer's 256 units")))
 
 q1 = Answer(
     key="q1", title="What batch norm does not train", kind="compute", minutes=3, difficulty="easy",

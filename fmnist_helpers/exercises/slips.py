@@ -89,6 +89,12 @@ def number_slip(answer: float, expected: float, names: dict[float, str] | None =
         return None
     if _close(answer, -expected):
         return "it has the right size but the wrong sign: subtract in the order the task gives."
+    if 0 < answer < 1 and expected > 0:
+        for p_value, test in ((math.erfc(math.sqrt(expected / 2)), "a chi-squared statistic with 1 degree of freedom"),
+                              (math.erfc(expected / math.sqrt(2)), "a z-score, two-sided")):
+            if p_value > 0 and _close(answer, p_value, 1e-3):
+                return (f"that is the p-value of {_shown(expected)} read as {test}, not the statistic itself: the "
+                        f"task asks for the statistic.")
     if answer == 0 and 0 < abs(expected) < 1:
         return ("the right answer lies between 0 and 1 and this is it cut to 0: a whole-number division (`//`) or "
                 "`int()` drops the fraction; divide with `/`.")

@@ -29,6 +29,7 @@ import multiprocessing
 import numbers
 import os
 import pathlib
+import re
 import signal
 import sys
 import threading
@@ -279,7 +280,9 @@ def error_text(err: BaseException) -> str:
         message = str(err)
     except (Exception, SystemExit, GeneratorExit):  # noqa: BLE001 - a student's exception may break str()
         message = "(its message could not be read)"
-    message = " ".join(message.split())
+    message = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", message).split())  # no terminal colour codes
+    message = re.sub(r"for input \[.*?\] with name '[^']*'( and path '[^']*')?", "for input (an array)", message)
+    message = re.sub(r"^Exception encountered when calling [\w.]+\(\)\. ", "", message)  # Keras's wrapper
     return f"{name}: {message[:200]}" if message else name
 
 
