@@ -788,3 +788,95 @@ def test_the_wide_cnns_dense_layer_scaled_with_the_filters_is_named():
     e = exercises.lesson("07").exercises["q1"]
     verdict = e.evaluate(2 * (48 + 96 + 384), **e.demo())
     assert "384 dense units" in verdict.message, verdict.message
+
+
+# -- trial 12's finds (sealed trial, 2026-12-07) -----------------------------------------------------------------
+
+
+def test_a_dropout_that_drops_exactly_rate_times_n_values_is_not_correct():
+    def dropout(x, rate, training, rng):
+        if not training:
+            return x.copy()
+        flat = np.ones(x.size, dtype=bool)
+        flat[rng.permutation(x.size)[:round(rate * x.size)]] = False
+        return np.where(flat.reshape(x.shape), x / (1 - rate), 0.0)
+
+    e = exercises.lesson("00").exercises["q5"]
+    verdict = e.evaluate(dropout, **e.demo())
+    assert verdict.status == INCORRECT and "exactly 5,000" in verdict.message, verdict.message
+
+
+def test_a_search_that_picks_dropout_from_a_list_is_not_correct():
+    def random_search(score, n_trials, seed):
+        rng = np.random.default_rng(seed)
+        best, best_setting = -np.inf, None
+        for _ in range(n_trials):
+            setting = {"learning_rate": float(10 ** rng.uniform(-4, -2)),
+                       "units": int(rng.choice([32, 64, 96, 128, 160, 192, 224, 256])),
+                       "dropout": float(rng.choice([0.0, 0.1, 0.2, 0.3, 0.4, 0.5]))}
+            value = score(setting)
+            if value > best:
+                best, best_setting = value, setting
+        return best_setting, best
+
+    e = exercises.lesson("05").exercises["q7"]
+    verdict = e.evaluate(random_search, **e.demo())
+    assert verdict.status == INCORRECT and "picked from a list" in verdict.message, verdict.message
+
+
+def test_an_occlusion_that_mixes_up_height_and_width_fails_on_images_taller_than_wide():
+    def occlude(images, size):
+        out = images.copy()
+        n, width, height = images.shape
+        r0, c0 = (height - size) // 2, (width - size) // 2
+        out[:, r0:r0 + size, c0:c0 + size] = 0
+        return out
+
+    e = exercises.lesson("06").exercises["q4"]
+    verdict = e.evaluate(occlude, **e.demo())
+    assert verdict.status == INCORRECT and "(2, 20, 12)" in verdict.message, verdict.message
+
+
+def test_a_receptive_field_that_counts_the_first_layer_twice_is_told_so():
+    def receptive_field(layers):
+        size, jump = layers[0]
+        for kernel, stride in layers:
+            size += (kernel - 1) * jump
+            jump *= stride
+        return size
+
+    e = exercises.lesson("00").exercises["q4"]
+    verdict = e.evaluate(receptive_field, **e.demo())
+    assert "its first entry counted twice" in verdict.message, verdict.message
+
+
+def test_an_augmentation_with_no_shift_when_not_flipping_is_told_the_shift_does_not_depend_on_flip():
+    def make_augment(max_shift, flip):
+        import keras
+
+        if not flip:
+            return keras.Sequential([keras.layers.Identity()])
+        return keras.Sequential([keras.layers.RandomFlip("horizontal"),
+                                 keras.layers.RandomTranslation(max_shift / 28, max_shift / 28, fill_mode="constant")])
+
+    e = exercises.lesson("02").exercises["q4"]
+    verdict = e.evaluate(make_augment, **e.demo())
+    assert "never moved" in verdict.message, verdict.message
+
+
+def test_a_standardisation_by_the_root_mean_square_is_named():
+    from fmnist_helpers.exercises import nb02
+
+    e = exercises.lesson("02").exercises["q6"]
+    verdict = e.evaluate(nb02._standardise_with(scale="rms"), **e.demo())
+    assert "root mean square" in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("target, words", [
+    ([0.05] * 2 + [0.95] + [0.05] * 7, "the 0.1 shared among 2 classes"),
+    ([0.0] * 2 + [0.9] + [0.0] * 7, "went to no class"),
+])
+def test_a_smoothed_target_that_shares_the_point_one_wrongly_is_told_how(target, words):
+    e = exercises.lesson("04").exercises["q6"]
+    verdict = e.evaluate(target, **e.demo())
+    assert words in verdict.message, verdict.message

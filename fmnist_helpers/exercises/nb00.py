@@ -380,6 +380,12 @@ def _diagnose_dropout(dropout: Any, ctx: dict[str, Any]) -> Finding | None:
     other = np.asarray(run_student(dropout, (x, 0.25, True, np.random.default_rng(6)), "dropout"))
     if np.array_equal(other, again[0]):
         return Finding("ignores_rng", "generators seeded 5 and 6 dropped the same values")
+    counts = {int(np.sum(np.asarray(draw) == 0)) for draw in (out, again[0], other)}
+    if counts == {round(0.25 * x.size)}:  # a coin per value gives exactly 5,000 one draw in about 150
+        return Finding("fixed_count", "seeds 0, 5 and 6 each dropped exactly 5,000 of the 20,000 values: a fixed "
+                                      "number, rate x n, where each value is dropped on its own with probability "
+                                      "rate, so the count varies from draw to draw (by about 60 here); draw one "
+                                      "number per value, `keep = rng.random(x.shape) >= rate`")
     return None
 
 

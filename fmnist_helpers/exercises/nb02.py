@@ -392,6 +392,9 @@ def _diagnose_augment(block: Any, args: tuple) -> tuple[str, str] | None:
     furthest = float(max(np.abs(dy).max(), np.abs(dx).max()))
     if furthest > max_shift + 0.25:
         return "far", f"a draw shifted the image by {furthest:.1f} pixels; max_shift={max_shift} allows {max_shift}."
+    if max(np.abs(dx).max(), np.abs(dy).max()) < max_shift / 2:
+        return "no shift", (f"in {_DRAWS} draws with flip={flip} the image never moved: the shift belongs in the "
+                            f"block whatever `flip` says; only the flip depends on it")
     for moves, way in ((dx, "sideways"), (dy, "up or down")):
         if np.abs(moves).max() < max_shift / 2:
             return f"no shift {way}", (f"in {_DRAWS} draws no shift {way} went beyond {np.abs(moves).max():.1f} "
@@ -667,6 +670,8 @@ def _standardise_with(mean_of: str = "train", std_of: str = "train", scale: str 
         mean = {"none": 0.0, **{k: v.mean(axis=0) for k, v in stats.items()}}
         if scale == "range":
             spread = {k: v.max(axis=0) - v.min(axis=0) for k, v in stats.items()}
+        elif scale == "rms":  # the root mean square, not centred on the mean
+            spread = {k: np.sqrt((v ** 2).mean(axis=0)) for k, v in stats.items()}
         else:
             spread = {k: v.var(axis=0) if scale == "var" else v.std(axis=0, ddof=ddof) for k, v in stats.items()}
         spread = {k: np.where(v == 0, 1.0, v).astype("float32") for k, v in spread.items()}
@@ -716,7 +721,8 @@ def _standardise_runs(function: Callable) -> list:
 
 
 _STANDARDISE_VARIANTS = {"leak": _standardise_leak, "test_own_stats": _standardise_own_test,
-                         "global": _standardise_global, "per_image": _standardise_per_image}
+                         "global": _standardise_global, "per_image": _standardise_per_image,
+                         "rms": _standardise_with(scale="rms")}
 
 
 def _standardise_cases() -> list[tuple]:
@@ -839,6 +845,9 @@ q6 = Build(
                 "it every training pixel ends with standard deviation exactly 1.",
                 lambda ctx: _standardise_with(ddof=1),
                 detect=Found("ddof1")),
+        Mistake("that divides by each pixel's root mean square, `np.sqrt((x_train ** 2).mean(axis=0))`, which is not "
+                "centred: the standard deviation subtracts the mean before squaring, `x_train.std(axis=0)`.",
+                lambda ctx: _standardise_with(scale="rms"), detect=Found("rms")),
         Mistake("the standard deviation is not taken per pixel: divide by `x_train.std(axis=0)`, so that every "
                 "pixel of the training images ends with standard deviation 1.",
                 lambda ctx: (lambda a, b: tuple(v * 2 for v in _standardise(a, b))), detect=Found("std_axis")),

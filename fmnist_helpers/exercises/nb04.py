@@ -573,6 +573,16 @@ def _vector_problem(answer: Any, context: dict[str, Any] | None = None) -> str |
         if math.isclose(max(values), 0.9, abs_tol=1e-6) and all(math.isclose(v, 0.01, abs_tol=1e-6) for v in rest):
             return ("your numbers add up to 0.99: the other classes' 0.01 each is right, but the right class keeps "
                     "1 - 0.1 = 0.9 and also gets its own share of the 0.1, 0.1 / 10 = 0.01: 0.91.")
+        share = rest[0]
+        if all(math.isclose(v, share, abs_tol=1e-9) for v in rest):
+            if math.isclose(share, 0.0, abs_tol=1e-9) and math.isclose(max(values), 0.9, abs_tol=1e-6):
+                return ("your numbers add up to 0.9: the 0.1 taken off the right class went to no class. Keras shares "
+                        "it among all 10 classes, 0.1 / 10 = 0.01 each, the right class's 0.9 included: 0.91.")
+            parts = 0.1 / share if share > 0 else 0.0
+            if parts >= 1 and math.isclose(parts, round(parts), abs_tol=1e-6) and round(parts) != _N_CLASSES:
+                return (f"your numbers add up to {sum(values):.4f}: each other class gets {share:g} = 0.1 / "
+                        f"{round(parts)}, the 0.1 shared among {round(parts)} classes; Keras shares it among all 10 "
+                        f"classes, 0.01 each.")
         return (f"your numbers add up to {sum(values):.4f}; a target is a probability distribution over the 10 "
                 "classes, so they must add up to 1.")
     return None

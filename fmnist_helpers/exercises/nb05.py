@@ -297,6 +297,8 @@ q3 = Answer(
     mistakes=(
         Mistake("that is the variance, p(1 - p) / n; the standard error is its square root.",
                 100 * 0.9 * 0.1 / 12_000),
+        Mistake("the square root covers n only, p(1 - p) / sqrt(n); it covers the whole variance, "
+                "sqrt(p(1 - p) / n).", 100 * 0.9 * 0.1 / math.sqrt(12_000)),
         Mistake("that uses the 10,000 test images; the score was measured on 12,000 validation images.",
                 100 * math.sqrt(0.9 * 0.1 / 10_000)),
         Mistake("that is a fraction of 1; the task asks for accuracy points (multiply by 100).",
@@ -803,6 +805,12 @@ def _diagnose_search(search: Any, ctx: dict[str, Any]) -> Finding | None:
     if distinct < 40:  # a log-uniform draw repeats no value; the shares below would mean nothing
         return Finding("repeats", f"the 400 trials drew only {distinct} different learning "
                                   f"rate{'s' if distinct != 1 else ''}; each trial should draw its own")
+    drops = len(set(dropouts.tolist()))
+    if drops < 40:  # a uniform draw repeats no value
+        return Finding("dropout_grid", f"the 400 trials drew only {drops} different dropout rate"
+                                       f"{'s' if drops != 1 else ''} ({', '.join(f'{d:g}' for d in sorted(set(dropouts.tolist()))[:6])}"
+                                       f"{', ...' if drops > 6 else ''}): picked from a list, where the space draws "
+                                       f"it uniformly from 0 to 0.5, `rng.uniform(0.0, 0.5)`, a new value each trial")
     low = float(np.mean(rates < 1e-3))
     if not 0.4 <= low <= 0.6:
         return Finding("linear", f"{low:.0%} of 400 learning rates fell between 1e-4 and 1e-3; drawn on a log scale, "

@@ -232,6 +232,8 @@ def _occlude_cases() -> list[tuple]:
     for n, side, size in [(5, 28, 8), (3, 28, 4), (2, 28, 12), (4, 9, 3), (2, 28, 0), (1, 28, 28)]:
         # no pixel is 0, so a zero left in the input after the call gives away a change in place
         cases.append((rng.uniform(0.05, 1.0, (n, side, side)).astype("float32"), size))
+    # images taller than wide: the task's shape is (n, height, width), and only here does mixing the two show
+    cases.append((rng.uniform(0.05, 1.0, (2, 20, 12)).astype("float32"), 4))
     return cases
 
 

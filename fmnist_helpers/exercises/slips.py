@@ -469,6 +469,17 @@ def argument_variants(function: Callable[..., Any] | None, args: tuple) -> list[
                                 f"it returns the right answer for `{names[i]}` = {value + step}, {word} than the "
                                 f"case's {value}: an off-by-one where `{names[i]}` is used (a `range` end, a `<=` "
                                 f"for a `<`, a `+ 1` too many or too few)?"))
+    for i, name in enumerate(names):
+        value = args[i]
+        if name not in _NO_VARIANTS and isinstance(value, list) and value:  # a list of steps: an end slipped
+            for key, part, sentence in (
+                    ("first twice", value[:1] + value, "its first entry counted twice (once before the loop, "
+                                                       "once in it?)"),
+                    ("first dropped", value[1:], "its first entry left out (a loop that starts at 1?)"),
+                    ("last dropped", value[:-1], "its last entry left out (a range that stops one short?)"))[
+                    :1 if len(value) < 2 else 3]:
+                out.append((changed(i, part), f"{names[i]} {key}",
+                            f"it returns the right answer for `{names[i]}` with {sentence}"))
     for i in usable:
         value = args[i]
         if isinstance(value, np.ndarray) and value.dtype.kind in "iu" and value.size:
