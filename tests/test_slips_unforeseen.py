@@ -880,3 +880,32 @@ def test_a_smoothed_target_that_shares_the_point_one_wrongly_is_told_how(target,
     e = exercises.lesson("04").exercises["q6"]
     verdict = e.evaluate(target, **e.demo())
     assert words in verdict.message, verdict.message
+
+
+def test_a_best_weights_callback_that_compares_with_the_previous_epoch_is_told_so():
+    import keras
+
+    class BestWeights(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.best, self.best_epoch, self.best_weights = -np.inf, None, None
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs["val_accuracy"] > self.best:
+                self.best_epoch, self.best_weights = epoch + 1, self.model.get_weights()
+            self.best = logs["val_accuracy"]
+
+        def on_train_end(self, logs=None):
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    e = exercises.lesson("07").exercises["q7"]
+    verdict = e.evaluate(BestWeights, **e.demo())
+    assert "compared with the one before it" in verdict.message, verdict.message
+
+
+def test_a_nearest_neighbour_vote_weighted_by_distance_is_named():
+    from fmnist_helpers.exercises import nb01
+
+    e = exercises.lesson("01").exercises["q6"]
+    verdict = e.evaluate(nb01._knn_weighted(0.5), **e.demo())
+    assert "1 / distance" in verdict.message, verdict.message

@@ -484,7 +484,17 @@ def _knn_manhattan(x_train, y_train, x_query, k):
     return _vote(y_train, np.argsort(d, axis=1, kind="stable")[:, :k])
 
 
-_KNN_VARIANTS = {"manhattan": _knn_manhattan, "argmax_positions": _knn_argmax_positions, "uint8": _knn_uint8, "farthest": _knn_farthest,
+def _knn_weighted(power: float):
+    def knn(x_train, y_train, x_query, k):
+        d = np.maximum(_distances(x_train, x_query), 0.0)
+        nearest = np.argsort(d, axis=1, kind="stable")[:, :k]
+        near = np.take_along_axis(d, nearest, axis=1)
+        return np.array([np.bincount(y_train[row], weights=1.0 / (dist ** power + 1e-6)).argmax()
+                         for row, dist in zip(nearest, near)])
+    return knn
+
+
+_KNN_VARIANTS = {"weighted": _knn_weighted(0.5), "weighted_squared": _knn_weighted(1.0), "manhattan": _knn_manhattan, "argmax_positions": _knn_argmax_positions, "uint8": _knn_uint8, "farthest": _knn_farthest,
                  "k_ignored": _knn_nearest_only, "skips_nearest": _knn_skip_first,
                  "no_train_norms": _knn_no_train_norms}
 
@@ -575,6 +585,9 @@ q6 = Build(
     mistakes=(
         Mistake("the distances were computed in uint8, where differences wrap around (3 - 5 is 254): convert the "
                 "images to float32 first.", lambda ctx: _knn_uint8, detect=Found("uint8")),
+        Mistake("that weighs each neighbour's vote by 1 / distance; the task's vote is one per neighbour, each of the "
+                "k nearest counting the same, `np.bincount(labels).argmax()`.", lambda ctx: _knn_weighted(0.5),
+                detect=Found("weighted", "weighted_squared")),
         Mistake("that ranks the neighbours by the sum of absolute differences (the L1 or Manhattan distance); the "
                 "task's nearest neighbours are by Euclidean distance, the sum of squared differences, which can rank "
                 "them otherwise.", lambda ctx: _knn_manhattan, detect=Found("manhattan")),

@@ -737,6 +737,13 @@ def _diagnose_callback(answer: Any, ctx: dict[str, Any]) -> Finding | None:
     if kept_epoch == 2 and best_epoch == 2:
         return None
     stored = getattr(callback, "best_weights", None)
+    last_best = getattr(callback, "best", None)
+    if is_number(last_best) and math.isclose(float(last_best), _VAL[-1]) and _VAL[-1] != max(_VAL) \
+            and kept_epoch != 2:
+        return Finding("previous", f"`best` ended as the last epoch's validation accuracy, {_VAL[-1]}, not the "
+                                   f"highest, {max(_VAL)}: it is set every epoch, outside the `if`, so each epoch is "
+                                   f"compared with the one before it rather than with the best so far (it kept "
+                                   f"epoch {kept_epoch})")
     if kept_epoch == 5:
         if isinstance(stored, (list, tuple)) and stored and all(isinstance(w, keras.Variable) for w in stored):
             return Finding("reference", "`best_weights` holds the model's variables themselves, which went on "
