@@ -564,16 +564,21 @@ def test_a_standardisation_that_zeroes_the_test_images_where_training_never_chan
 # -- trial 10's misses (sealed trial, 2026-12-07), named by general means ---------------------------------------
 
 
-def test_a_function_that_returns_an_intermediate_variable_of_the_solution_is_told_which():
+def _receptive_field_as_written(start_at_first_layer: bool = False, returned: str = "size"):
+    """A student's receptive field: the solution's loop, started from the first layer's window (so the loop counts
+    it again) or returning another of its variables."""
     def receptive_field(layers):
-        size, jump = 1, 1
+        size, jump = layers[0] if start_at_first_layer else (1, 1)
         for kernel, stride in layers:
             size += (kernel - 1) * jump
             jump *= stride
-        return jump
+        return {"size": size, "jump": jump}[returned]
+    return receptive_field
 
+
+def test_a_function_that_returns_an_intermediate_variable_of_the_solution_is_told_which():
     e = exercises.lesson("00").exercises["q4"]
-    verdict = e.evaluate(receptive_field, **e.demo())
+    verdict = e.evaluate(_receptive_field_as_written(returned="jump"), **e.demo())
     assert "what the solution holds in `jump` when it returns `size`" in verdict.message, verdict.message
     assert "1/3" not in verdict.message  # the exact match stands alone, without the coincidental factor
 
@@ -758,21 +763,24 @@ def test_an_mlp_built_for_flat_inputs_is_told_to_flatten_the_images():
     assert "`Flatten()`" in verdict.message and "[1m" not in verdict.message, verdict.message
 
 
-def test_dropout_rates_drawn_with_one_argument_to_uniform_are_named():
+def _random_search_drawing_dropout(draw):
+    """A student's random search, right but for how it draws the dropout rate: `draw(rng)`."""
     def random_search(score, n_trials, seed):
         rng = np.random.default_rng(seed)
         best, best_setting = -np.inf, None
         for _ in range(n_trials):
             setting = {"learning_rate": float(10 ** rng.uniform(-4, -2)),
-                       "units": int(rng.choice([32, 64, 96, 128, 160, 192, 224, 256])),
-                       "dropout": float(rng.uniform(0.5))}
+                       "units": int(rng.choice([32, 64, 96, 128, 160, 192, 224, 256])), "dropout": float(draw(rng))}
             value = score(setting)
             if value > best:
                 best, best_setting = value, setting
         return best_setting, best
+    return random_search
 
+
+def test_dropout_rates_drawn_with_one_argument_to_uniform_are_named():
     e = exercises.lesson("05").exercises["q7"]
-    verdict = e.evaluate(random_search, **e.demo())
+    verdict = e.evaluate(_random_search_drawing_dropout(lambda rng: rng.uniform(0.5)), **e.demo())
     assert "`rng.uniform(0.5)`" in verdict.message, verdict.message
 
 
@@ -807,20 +815,9 @@ def test_a_dropout_that_drops_exactly_rate_times_n_values_is_not_correct():
 
 
 def test_a_search_that_picks_dropout_from_a_list_is_not_correct():
-    def random_search(score, n_trials, seed):
-        rng = np.random.default_rng(seed)
-        best, best_setting = -np.inf, None
-        for _ in range(n_trials):
-            setting = {"learning_rate": float(10 ** rng.uniform(-4, -2)),
-                       "units": int(rng.choice([32, 64, 96, 128, 160, 192, 224, 256])),
-                       "dropout": float(rng.choice([0.0, 0.1, 0.2, 0.3, 0.4, 0.5]))}
-            value = score(setting)
-            if value > best:
-                best, best_setting = value, setting
-        return best_setting, best
-
     e = exercises.lesson("05").exercises["q7"]
-    verdict = e.evaluate(random_search, **e.demo())
+    verdict = e.evaluate(_random_search_drawing_dropout(lambda rng: rng.choice([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])),
+                         **e.demo())
     assert verdict.status == INCORRECT and "picked from a list" in verdict.message, verdict.message
 
 
@@ -838,15 +835,8 @@ def test_an_occlusion_that_mixes_up_height_and_width_fails_on_images_taller_than
 
 
 def test_a_receptive_field_that_counts_the_first_layer_twice_is_told_so():
-    def receptive_field(layers):
-        size, jump = layers[0]
-        for kernel, stride in layers:
-            size += (kernel - 1) * jump
-            jump *= stride
-        return size
-
     e = exercises.lesson("00").exercises["q4"]
-    verdict = e.evaluate(receptive_field, **e.demo())
+    verdict = e.evaluate(_receptive_field_as_written(start_at_first_layer=True), **e.demo())
     assert "its first entry counted twice" in verdict.message, verdict.message
 
 
