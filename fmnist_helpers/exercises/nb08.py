@@ -162,8 +162,14 @@ def _q2_reveal(answer: Any, ctx: dict[str, Any]) -> str:
 
 @lru_cache(maxsize=1)
 def _demo_folder() -> Path:
-    """The capstone folder, written once per process into a temporary folder (the exercises' tests)."""
-    return capstone.write_image_folder(Path(tempfile.mkdtemp(prefix="capstone-demo-")))
+    """The capstone folder, written once per process into a temporary folder (the exercises' tests), removed when
+    the process ends."""
+    import atexit
+    import shutil
+
+    folder = Path(tempfile.mkdtemp(prefix="capstone-demo-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return capstone.write_image_folder(folder)
 
 
 q2 = Answer(
