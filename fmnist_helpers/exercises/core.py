@@ -637,16 +637,27 @@ class Function(Exercise):
 
     @functools.cached_property
     def _versions(self) -> tuple[tuple[Callable[..., Any], str], ...]:
-        """The named alternatives, then the reference's own intermediate variables (`mutants.intermediates`) and its
-        mutants (`mutants.mutants`: one small change to its code each), when the reference is a plain function that
-        uses no TensorFlow."""
+        """The named alternatives, then the reference's own intermediate variables (`_held`) and its mutants
+        (`mutants.mutants`: one small change to its code each), when the reference is a plain function that uses no
+        TensorFlow."""
         found: tuple = ()
-        if self.reference is not None and self.verify is None and not uses_tensorflow(self.reference):
-            found = tuple((version, f"it returns, on every hidden case, {says}: a step before the answer; is the "
-                                    f"right variable returned?") for version, says in intermediates(self.reference))
-            found += tuple((mutant, f"it returns, on every hidden case, what the solution returns with {says}: is "
-                                    f"that what your code does?") for mutant, says in mutants(self.reference))
-        return tuple(self.alternatives) + found
+        if self._reads_reference:
+            found = tuple((mutant, f"it returns, on every hidden case, what the solution returns with {says}: is "
+                                   f"that what your code does?") for mutant, says in mutants(self.reference))
+        return tuple(self.alternatives) + self._held + found
+
+    @functools.cached_property
+    def _reads_reference(self) -> bool:
+        return self.reference is not None and self.verify is None and not uses_tensorflow(self.reference)
+
+    @functools.cached_property
+    def _held(self) -> tuple[tuple[Callable[..., Any], str], ...]:
+        """The versions that return one of the reference's intermediate variables (`mutants.intermediates`): an
+        exact match of what the code returns, so a verdict says it alone."""
+        if not self._reads_reference:
+            return ()
+        return tuple((version, f"it returns, on every hidden case, {says}: a step before the answer; is the right "
+                               f"variable returned?") for version, says in intermediates(self.reference))
 
     def _alike(self, output: Any, expected: Any, pristine: tuple) -> list[int]:
         """The indices of the alternatives (and mutants, `_versions`) whose output on this case is `output` (on a
@@ -712,7 +723,9 @@ class Function(Exercise):
         lines = ((self._alternative_lines(failing, outcomes, mutants=False) if complete else [])
                  or self._common_mistake_lines(failing) or self._variant_lines(failing))
         if not lines and mutant:  # the changed code, after what a named relation says of the output when one does
-            held = "a step before the answer" in mutant[0]  # a variable of the solution's: exact, it stands alone
+            first = len(self.alternatives)
+            common = set(outcomes[0].alike).intersection(*(o.alike for o in outcomes))
+            held = any(first <= i < first + len(self._held) for i in common)  # exact: it stands alone
             lines = self._failure_lines(failing, 0) + mutant if any(o.slip for o in failing) and not held else mutant
         lines = lines or self._failure_lines(failing, n - len(outcomes))
         head = f"`{self.name}` fails on {len(failing)} of {n} hidden case{'s' if n != 1 else ''}"
